@@ -1,0 +1,283 @@
+"""loop-prompt.md: the person's config (frontmatter), the orchestrator prompt (body) and the
+append-only ``## Lessons`` list at its end."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from genome.errors import GenomeFileError
+from genome.text import key_line, load_yaml_mapping, parse_duration, split_frontmatter
+
+FILE = "loop-prompt.md"
+LESSONS_HEADING = "## Lessons"
+_LESSON = re.compile(r"^- \[(v\d{3,}) (\d{4}-\d{2}-\d{2})\] (.+?)\s*$")
+_LESSONS_HEADING = re.compile(r"^## +Lessons[ \t]*\r?$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    run: str
+    timeout: int = 600
+
+
+@dataclass(frozen=True)
+class Budget:
+    tick_usd: float | None = 1.0
+    day_usd: float | None = 10.0
+    week_usd: float | None = None
+    tick_turns: int = 40
+    tick_tokens: int | None = None
+    tick_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million tokens."""
+    input: float
+    output: float
+
+
+@dataclass(frozen=True)
+class Config:
+    model: str = "claude-sonnet-4-5"
+    max_tokens: int = 8192
+    gates: tuple[Gate, ...] = ()
+    protected: tuple[str, ...] = ()
+    cadence: str = "30m"
+    repair_rounds: int = 1
+    max_attempts: int = 3
+    command_timeout: int = 600
+    budget: Budget = field(default_factory=Budget)
+    lessons_tokens: int = 1500
+    notify: str = ""
+    author: str = ""
+    prices: dict[str, Price] = field(default_factory=dict)
+
+    @property
+    def cadence_seconds(self) -> int:
+        return parse_duration(self.cadence)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    version: str
+    date: str
+    text: str
+
+    def render(self) -> str:
+        return f"- [{self.version} {self.date}] {self.text}"
+
+
+@dataclass(frozen=True)
+class LoopPromptDoc:
+    head: str
+    config: Config
+    body: str
+
+    @classmethod
+    def parse(cls, text: str, file: str = FILE) -> "LoopPromptDoc":
+        head, yaml_text, body = split_frontmatter(file, text)
+        config = parse_config(file, yaml_text)
+        return cls(head=head, config=config, body=body)
+
+    def render(self) -> str:
+        return self.head + self.body
+
+    @property
+    def prompt(self) -> str:
+        """The orchestrator prompt: the body without the lessons section."""
+        match = _LESSONS_HEADING.search(self.body)
+        return (self.body[:match.start()] if match else self.body).strip() + "\n"
+
+    @property
+    def lessons(self) -> list[Lesson]:
+        match = _LESSONS_HEADING.search(self.body)
+        if not match:
+            return []
+        return [Lesson(*m.groups()) for m in
+                (_LESSON.match(line) for line in self.body[match.end():].splitlines()) if m]
+
+    def with_lesson(self, lesson: Lesson) -> "LoopPromptDoc":
+        """Append one lesson line at the end of the lessons list (the section is created if missing).
+
+        A lesson whose text is already in the list (ignoring case and spacing) is not added twice.
+        """
+        text = " ".join(lesson.text.split())
+        if not text or _normal(text) in {_normal(known.text) for known in self.lessons}:
+            return self
+        line = Lesson(lesson.version, lesson.date, text).render()
+        newline = "\r\n" if "\r\n" in self.body else "\n"
+        body = self.body
+        if not _LESSONS_HEADING.search(body):
+            body = body.rstrip("\r\n") + f"{newline}{newline}{LESSONS_HEADING}{newline}{newline}"
+            return LoopPromptDoc(self.head, self.config, body + line + newline)
+        # insert after the last line of the lessons list, keeping whatever trails it
+        lines = body.splitlines(keepends=True)
+        start = next(i for i, l in enumerate(lines) if _LESSONS_HEADING.match(l))
+        last = start
+        for i in range(start + 1, len(lines)):
+            if lines[i].startswith("## "):
+                break
+            if lines[i].strip():
+                last = i
+        if not lines[last].endswith("\n"):
+            lines[last] += newline
+        if last == start:
+            lines.insert(last + 1, newline)
+            last += 1
+        lines.insert(last + 1, line + newline)
+        return LoopPromptDoc(self.head, self.config, "".join(lines))
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+# ---------------------------------------------------------------- config validation
+
+_TOP_KEYS = {f for f in Config.__dataclass_fields__}
+_BUDGET_KEYS = {f for f in Budget.__dataclass_fields__}
+
+
+def parse_config(file: str, yaml_text: str) -> Config:
+    raw = load_yaml_mapping(file, yaml_text)
+
+    def fail(key: str, problem: str, fix: str) -> GenomeFileError:
+        return GenomeFileError(file, key_line(yaml_text, key.split(".")[0]), problem, fix)
+
+    for key in raw:
+        if key not in _TOP_KEYS:
+            raise fail(str(key), f"unknown setting `{key}`",
+                       f"Remove it or use one of: {', '.join(sorted(_TOP_KEYS))}")
+    values: dict = {}
+    for key in ("model", "cadence", "notify", "author"):
+        if key in raw:
+            values[key] = _string(raw[key], key, fail, allow_empty=key in ("notify", "author"))
+    for key, low in (("max_tokens", 1), ("repair_rounds", 0), ("max_attempts", 1),
+                     ("command_timeout", 1), ("lessons_tokens", 0)):
+        if key in raw:
+            values[key] = _whole(raw[key], key, low, fail)
+    if "cadence" in values:
+        try:
+            parse_duration(values["cadence"])
+        except ValueError:
+            raise fail("cadence", f"`cadence` {values['cadence']!r} is not a duration",
+                       "Write it like `30m`, `2h` or `1d`") from None
+    if "gates" in raw:
+        values["gates"] = _gates(raw["gates"], fail)
+    if "protected" in raw:
+        protected = raw["protected"]
+        if not isinstance(protected, list) or not all(isinstance(p, str) and p.strip() for p in protected):
+            raise fail("protected", "`protected` must be a list of path globs",
+                       'Write it like `protected: ["tests/**", "Makefile"]`')
+        values["protected"] = tuple(protected)
+    if "budget" in raw:
+        values["budget"] = _budget(raw["budget"], fail)
+    if "prices" in raw:
+        values["prices"] = _prices(raw["prices"], fail)
+    return Config(**values)
+
+
+def _string(value, key, fail, *, allow_empty=False) -> str:
+    if value is None and allow_empty:
+        return ""
+    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+        raise fail(key, f"`{key}` must be a text value, not {value!r}", f"Write it like `{key}: \"...\"`")
+    return value
+
+
+def _whole(value, key, low, fail) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise fail(key, f"`{key}` must be a whole number of at least {low}, not {value!r}",
+                   f"Write it like `{key}: {max(low, 1)}`")
+    return value
+
+
+def _number(value, key, fail) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise fail(key, f"`{key}` must be a number of at least 0, not {value!r}", f"Write it like `{key}: 1.5`")
+    return float(value)
+
+
+def _gates(value, fail) -> tuple[Gate, ...]:
+    example = "Write gates as a list: `gates:` then lines `  - name: tests` and `    run: pytest -q`"
+    if not isinstance(value, list):
+        raise fail("gates", "`gates` must be a list of {name, run} items", example)
+    gates, names = [], set()
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            raise fail("gates", f"gate {i} must be a mapping with `name` and `run`", example)
+        unknown = set(item) - {"name", "run", "timeout"}
+        if unknown:
+            raise fail("gates", f"gate {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
+                       "A gate takes only `name`, `run` and `timeout`")
+        run = item.get("run")
+        if not isinstance(run, str) or not run.strip():
+            raise fail("gates", f"gate {i} has no `run` command", "Add `run: <shell command>` to it")
+        name = item.get("name", f"gate-{i}")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise fail("gates", f"gate {i} name {name!r} must be one word of letters, digits, `-`, `_` or `.`",
+                       "Name it like `tests` or `build-docs`")
+        if name in names:
+            raise fail("gates", f"two gates are named `{name}`", "Give each gate its own name")
+        names.add(name)
+        timeout = item.get("timeout", 600)
+        gates.append(Gate(name=name, run=run, timeout=_whole(timeout, "gates", 1, fail)))
+    return tuple(gates)
+
+
+def _budget(value, fail) -> Budget:
+    if not isinstance(value, dict):
+        raise fail("budget", "`budget` must be a mapping", "Write it like `budget: {tick_usd: 1.0, day_usd: 10}`")
+    unknown = set(value) - _BUDGET_KEYS
+    if unknown:
+        raise fail("budget", f"unknown budget key(s) {', '.join(sorted(map(str, unknown)))}",
+                   f"Use only: {', '.join(sorted(_BUDGET_KEYS))}")
+    values: dict = {}
+    for key in ("tick_usd", "day_usd", "week_usd"):
+        if key in value:
+            values[key] = None if value[key] is None else _number(value[key], f"budget.{key}", fail)
+    for key in ("tick_turns", "tick_minutes"):
+        if key in value:
+            values[key] = _whole(value[key], f"budget.{key}", 1, fail)
+    if "tick_tokens" in value:
+        values["tick_tokens"] = None if value["tick_tokens"] is None else _whole(
+            value["tick_tokens"], "budget.tick_tokens", 1, fail)
+    return Budget(**values)
+
+
+def _prices(value, fail) -> dict[str, Price]:
+    example = "Write it like `prices: {claude-sonnet: {input: 3.0, output: 15.0}}` (USD per million tokens)"
+    if not isinstance(value, dict):
+        raise fail("prices", "`prices` must be a mapping of model-name prefix to {input, output}", example)
+    prices = {}
+    for prefix, entry in value.items():
+        if not isinstance(entry, dict) or set(entry) != {"input", "output"}:
+            raise fail("prices", f"price for `{prefix}` needs exactly `input` and `output`", example)
+        prices[str(prefix)] = Price(_number(entry["input"], "prices", fail), _number(entry["output"], "prices", fail))
+    return prices
+
+
+_WORD = re.compile(r"[a-z0-9]{4,}")
+
+
+def select_lessons(lessons: list[Lesson], query: str, token_budget: int) -> list[Lesson]:
+    """The lessons that go into a prompt: those sharing words with ``query`` first (most shared, then
+    newest), then the newest others, while they fit in ``token_budget`` (about 4 characters a token).
+
+    The file keeps every lesson; the prompt stays the same size however long the list grows.
+    Returned in file order, so the prompt reads like the file.
+    """
+    words = set(_WORD.findall(query.lower()))
+    ranked = sorted(range(len(lessons)),
+                    key=lambda i: (-len(words & set(_WORD.findall(lessons[i].text.lower()))), -i))
+    chosen, used = set(), 0
+    for i in ranked:
+        cost = len(lessons[i].render()) // 4 + 1
+        if used + cost > token_budget:
+            continue
+        chosen.add(i)
+        used += cost
+    return [lessons[i] for i in sorted(chosen)]

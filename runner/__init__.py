@@ -1,0 +1,1 @@
+"""The tick: composes genome/ with the model, git and the shell."""

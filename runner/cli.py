@@ -1,0 +1,188 @@
+"""The `genome` command line: one click group, small commands, help that teaches."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from genome.errors import GenomeFileError
+from runner.errors import EXIT_CODES_HELP, INVALID, TickStop
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
+@click.version_option(package_name="genome-runner")
+def cli() -> None:
+    """Let a model improve this git project one small, gated, committed step at a time.
+
+    \b
+    The day:
+      genome init                           copy genome.md, levers.md, loop-prompt.md in and commit
+      $EDITOR genome.md levers.md           write the mission and a ranked backlog
+      genome tick --now                     one tick in the foreground, with live progress
+      genome schedule install --every 30m   ticks on a timer (systemd user timer or cron)
+      genome review                         the next morning: what shipped, what failed, the cost
+
+    Every tick takes the first open lever in levers.md, lets the model work on it through sandboxed
+    tools, runs the gates from loop-prompt.md, and commits only when they pass. Red ticks are rolled
+    back exactly; your uncommitted work is never touched (a dirty tree is refused).
+    """
+
+
+def main() -> None:
+    cli(prog_name="genome")
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The repository's top, found from the current directory (ticks may be started in a subfolder)."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():
+            return directory
+    return here
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"genome: {message}", err=True)
+    sys.exit(code)
+
+
+# ---------------------------------------------------------------------------------------- init
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+def init(directory: Path) -> None:
+    """Copy the templates into DIRECTORY (default: here) and commit them.
+
+    \b
+    Examples:
+      genome init                 in the current repository
+      genome init ../my-project   somewhere else
+
+    Existing files are never overwritten: each one kept is named. `.genome/` (the lock, the next due
+    time, logs) is added to .gitignore. Running it twice changes nothing.
+    """
+    from runner.init import init_project
+
+    try:
+        for line in init_project(directory.resolve()):
+            click.echo(line)
+    except TickStop as stop:
+        fail(stop.message, stop.exit_code)
+
+
+# ---------------------------------------------------------------------------------------- tick
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("--now", is_flag=True, help="Tick even if the schedule says the next tick is not due yet.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every tool call's input and output.")
+def tick(now: bool, verbose: bool) -> None:
+    """Run one tick if it is due (`genome-tick` is the same command).
+
+    \b
+    Examples:
+      genome tick --now        work on the top lever right away
+      genome-tick              what a timer runs: exits at once if not due
+      genome tick --now -v     show each tool call the model makes
+
+    The tick refuses (exit 3) on uncommitted changes, a detached HEAD or a merge in progress, and
+    when another tick holds the lock. It needs ANTHROPIC_API_KEY, or ANTHROPIC_BASE_URL for a local
+    Anthropic-compatible server (Ollama, vLLM, llama.cpp, LiteLLM).
+    """
+    from runner.progress import Printer
+
+    root = project_root()
+    if not now:
+        from datetime import datetime, timezone
+
+        from runner.due import is_due, read_next_due
+        if not is_due(root, datetime.now(timezone.utc)):
+            click.echo(f"not due until {read_next_due(root):%Y-%m-%d %H:%M}Z (use --now to tick anyway)")
+            return
+    sys.exit(run_one_tick(root, Printer(verbose=verbose)))
+
+
+def run_one_tick(root: Path, printer, make_model=None) -> int:
+    """One tick with every documented failure turned into its exit code and a plain message."""
+    from runner.tick import run_tick
+
+    try:
+        result = run_tick(root, make_model=make_model or model_from_env, printer=printer)
+    except GenomeFileError as error:
+        printer.say(f"invalid project file: {error}")
+        return INVALID
+    except TickStop as stop:
+        printer.say(f"{type(stop).__name__.lower()}: {stop.message}")
+        return stop.exit_code
+    printer.say(result.message)
+    return result.exit_code
+
+
+def model_from_env(config):
+    from runner.anthropic_model import AnthropicModel
+
+    return AnthropicModel.from_env(os.environ)
+
+
+# ---------------------------------------------------------------------------------------- demo
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("--keep", is_flag=True, help="Keep the demo project and print where it is.")
+def demo(keep: bool) -> None:
+    """Run one complete tick in a throwaway project, acted by a scripted model (no API call).
+
+    Shows what a real tick does: lock, guard, read, pick, act (tool calls), gates, commit,
+    reflection (a lesson and a genome rewrite), the journal and the next due time.
+    """
+    from runner.demo import demo_model, make_demo_project
+    from runner.progress import Printer
+
+    click.echo("genome demo: a SCRIPTED model is acting; no API is called and nothing costs money.\n")
+    directory = Path(tempfile.mkdtemp(prefix="genome-demo-"))
+    try:
+        make_demo_project(directory)
+        code = run_one_tick(directory, Printer(verbose=True), make_model=lambda config: demo_model())
+        click.echo("\n" + _git_log(directory))
+        if keep:
+            click.echo(f"the demo project is at {directory}")
+    finally:
+        if not keep:
+            shutil.rmtree(directory, ignore_errors=True)
+    sys.exit(code)
+
+
+def _git_log(directory: Path) -> str:
+    import subprocess
+
+    return subprocess.run(["git", "log", "--format=%h %s%n%(trailers:only,unfold)", "-n", "3"], cwd=directory,
+                          capture_output=True, text=True).stdout.rstrip()
+
+
+# ---------------------------------------------------------------------------------------- not built yet
+
+def _not_built(name: str, summary: str) -> None:
+    @cli.command(name=name, help=f"{summary}\n\nNot built yet: exits 2.", epilog=EXIT_CODES_HELP,
+                 context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    def command() -> None:
+        fail(f"`genome {name}` is not built yet", INVALID)
+
+
+_not_built("run", "Tick whenever due, in the foreground, until SIGTERM or Ctrl-C.")
+_not_built("status", "Version, next lever, last tick's outcome, spend today, next due time.")
+_not_built("review", "The morning review, from git alone: what shipped, what failed, the genome diff, cost.")
+_not_built("feedback", "A note from you, shown to the next tick's model.")
+
+
+def _add_schedule() -> None:
+    from runner.cli_schedule import schedule
+
+    cli.add_command(schedule)
+
+
+_add_schedule()

@@ -1,0 +1,73 @@
+"""When the next tick is due. Stdlib only: ``genome-tick`` reads this before importing anything heavy.
+
+``.genome/next-due`` holds one ISO-8601 UTC time; ``.genome/failures`` how many red ticks ran in a row.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+STATE_DIR = ".genome"
+NEXT_DUE = "next-due"
+FAILURES = "failures"
+MAX_BACKOFF = 8
+IDLE_FACTOR = 4
+
+
+def state_dir(root: Path) -> Path:
+    """``.genome/``, created self-ignored so it never dirties the tree, whatever .gitignore says."""
+    path = root / STATE_DIR
+    if not (path / ".gitignore").exists():
+        path.mkdir(exist_ok=True)
+        (path / ".gitignore").write_text("*\n")
+    return path
+
+
+def read_next_due(root: Path) -> datetime | None:
+    try:
+        text = (root / STATE_DIR / NEXT_DUE).read_text().strip()
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (OSError, ValueError):
+        return None     # no record (or a broken one): due now
+
+
+def is_due(root: Path, now: datetime) -> bool:
+    due = read_next_due(root)
+    return due is None or now >= due
+
+
+def next_due(now: datetime, cadence_seconds: int, outcome: str, failures: int) -> datetime:
+    """Green: one cadence. Red: doubling per failure in a row, capped at 8x. Nothing to do: 4x.
+    Budget spent: the start of the next budget day (UTC midnight)."""
+    if outcome == "budget":
+        return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if outcome == "idle":
+        factor = IDLE_FACTOR
+    elif failures > 0:
+        factor = min(2 ** failures, MAX_BACKOFF)
+    else:
+        factor = 1
+    return now + timedelta(seconds=cadence_seconds * factor)
+
+
+def record_outcome(root: Path, now: datetime, cadence_seconds: int, outcome: str) -> datetime:
+    """Write the next due time after a tick with ``outcome``; returns it."""
+    directory = state_dir(root)
+    failures_file = directory / FAILURES
+    try:
+        failures = int(failures_file.read_text().strip())
+    except (OSError, ValueError):
+        failures = 0
+    failures = failures + 1 if outcome in ("failed", "unavailable") else 0
+    due = next_due(now, cadence_seconds, outcome, failures)
+    _write_atomic(failures_file, f"{failures}\n")
+    _write_atomic(directory / NEXT_DUE, due.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") + "\n")
+    return due
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

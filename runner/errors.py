@@ -1,0 +1,55 @@
+"""Exit codes and the few named exceptions that carry a tick's control flow.
+
+Each exception maps to one documented exit code, so the CLI needs no other branching.
+"""
+
+from __future__ import annotations
+
+SHIPPED = 0          # shipped, idle, or nothing due
+LEVER_FAILED = 1     # the tick ran and its lever failed (rolled back)
+INVALID = 2          # usage or invalid project files
+REFUSED = 3          # dirty tree, locked, detached HEAD, mid-merge, lost a push race
+BUDGET = 4           # a budget is spent
+UNAVAILABLE = 5      # model/API unavailable after retries, or no credentials
+
+EXIT_CODES_HELP = """\
+Exit codes:
+  0  shipped, idle, or nothing due
+  1  the tick ran and its lever failed (rolled back)
+  2  usage error or invalid project files
+  3  refused: dirty tree, another tick running, detached HEAD, merge in progress
+  4  budget spent
+  5  model/API unavailable after retries, or no credentials
+"""
+
+
+class TickStop(Exception):
+    """Base: stops the tick with an exit code and a message for the person."""
+
+    exit_code = LEVER_FAILED
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class Refused(TickStop):
+    """The tick will not start: nothing was touched."""
+
+    exit_code = REFUSED
+
+
+class BudgetSpent(TickStop):
+    """A money, token, turn or time budget is spent (or would be by the next call)."""
+
+    exit_code = BUDGET
+
+
+class ModelUnavailable(TickStop):
+    """The model cannot be reached or refused our credentials/request; not the lever's fault."""
+
+    exit_code = UNAVAILABLE
+
+
+class UsageError(TickStop):
+    exit_code = INVALID

@@ -1,0 +1,177 @@
+"""Git, behind one small seam. GitPython for reads; the git CLI where its semantics are the ones we
+want (``add -A`` honours .gitattributes and deletions; ``commit`` with an explicit identity)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from git import Actor, Repo
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from runner.errors import Refused, UsageError
+
+DEFAULT_AUTHOR = "genome runner <genome@localhost>"
+_IN_PROGRESS = {
+    "MERGE_HEAD": "a merge", "rebase-merge": "a rebase", "rebase-apply": "a rebase or `git am`",
+    "CHERRY_PICK_HEAD": "a cherry-pick", "REVERT_HEAD": "a revert", "BISECT_LOG": "a bisect",
+}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Where the tick started: the commit and branch it must come back to."""
+    head: str
+    branch: str
+
+
+class Git:
+    def __init__(self, root: Path):
+        try:
+            self.repo = Repo(root)
+        except (InvalidGitRepositoryError, NoSuchPathError):
+            raise UsageError(f"{root} is not a git repository. Run `git init && genome init` there first") from None
+        if self.repo.bare:
+            raise UsageError(f"{root} is a bare repository; run the tick in a clone with a work tree")
+        self.root = Path(self.repo.working_tree_dir).resolve()
+
+    def close(self) -> None:
+        self.repo.close()
+
+    def __enter__(self) -> "Git":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- guard
+    def refuse_unless_clean(self) -> Snapshot:
+        """The person's uncommitted work is never touched: refuse rather than stash or reset."""
+        git_dir = Path(self.repo.git_dir)
+        for marker, what in _IN_PROGRESS.items():
+            if (git_dir / marker).exists():
+                raise Refused(f"the repository is in the middle of {what}; finish or abort it, then tick again")
+        if self.repo.head.is_detached:
+            raise Refused("HEAD is detached; `git switch <branch>` first, so the tick's commits land on a branch")
+        if not self.repo.head.is_valid():
+            raise Refused("the repository has no commit yet; run `genome init` (it makes the first commit)")
+        if (git_dir / "index.lock").exists():
+            raise Refused(f"{git_dir / 'index.lock'} exists: another git command is running, or one was killed. "
+                          "If no git process is running, delete that file and tick again")
+        changed = self.changed_paths()
+        if changed:
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            raise Refused(f"the working tree has uncommitted changes ({shown}); commit or stash them, "
+                          "then tick again. The runner never touches work it did not make")
+        return Snapshot(head=self.repo.head.commit.hexsha, branch=self.repo.active_branch.name)
+
+    # ---------------------------------------------------------------- reads
+    def head_file(self, path: str) -> bytes | None:
+        """The committed bytes of ``path`` at HEAD, or None when HEAD has no such file."""
+        try:
+            return (self.repo.head.commit.tree / path).data_stream.read()
+        except KeyError:
+            return None
+
+    def changed_paths(self) -> list[str]:
+        """Every path that differs from HEAD: modified, deleted, staged, and untracked (not ignored)."""
+        out = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", strip_newline_in_stdout=False)
+        paths, entries, i = [], out.split("\0"), 0
+        while i < len(entries):
+            entry = entries[i]
+            if len(entry) > 3:
+                paths.append(entry[3:])
+                if entry[0] in "RC":   # a rename's source path follows as its own entry
+                    i += 1
+                    paths.append(entries[i])
+            i += 1
+        return sorted(set(paths))
+
+    def head_sha(self) -> str:
+        return self.repo.head.commit.hexsha
+
+    def current_branch(self) -> str:
+        return "" if self.repo.head.is_detached else self.repo.active_branch.name
+
+    def spend_since(self, since: datetime) -> float:
+        """Dollars recorded by ticks since ``since``: the ``Cost-USD`` trailers of record commits
+        (those with an ``Outcome`` trailer). Git is the ledger, so a fresh clone knows it too."""
+        out = self.repo.git.log(
+            f"--since={since.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+            "--format=%(trailers:key=Outcome,valueonly,separator=%x2C)%x1f"
+            "%(trailers:key=Cost-USD,valueonly,separator=%x2C)%x1e")
+        total = 0.0
+        for entry in out.split("\x1e"):
+            outcome, _, cost = entry.strip().partition("\x1f")
+            if outcome.strip() and cost.strip():
+                try:
+                    total += float(cost.strip().split(",")[0])
+                except ValueError:
+                    continue
+        return total
+
+    def identity(self, configured: str) -> Actor:
+        """config ``author`` → the repo's user.name/email → the runner's own name."""
+        text = configured.strip()
+        if not text:
+            reader = self.repo.config_reader()
+            name = reader.get_value("user", "name", default="")
+            email = reader.get_value("user", "email", default="")
+            text = f"{name} <{email}>" if name and email else DEFAULT_AUTHOR
+        name, _, email = text.partition("<")
+        return Actor(name.strip() or "genome runner", email.rstrip(">").strip() or "genome@localhost")
+
+    # ---------------------------------------------------------------- writes
+    def commit(self, paths: list[str], message: str, author: Actor) -> str:
+        """Stage exactly ``paths`` (never ``add .``) and commit them with an explicit identity."""
+        self.repo.git.add("-A", "--", *paths)
+        env = {
+            "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email,
+        }
+        # hooks and signing are the person's interactive tools; the gates are the tick's checks
+        done = subprocess.run(
+            ["git", "-c", "commit.gpgsign=false", "commit", "--no-verify", "--quiet", "-F", "-", "--", *paths],
+            input=message.encode("utf-8"), cwd=self.root, env={**os.environ, **env}, capture_output=True)
+        if done.returncode != 0:
+            raise GitCommandError(["git", "commit"], done.returncode, done.stderr)
+        return self.head_sha()
+
+    def restore(self, start: Snapshot) -> list[str]:
+        """Put back exactly what changed since ``start``: tracked files to HEAD, new files removed.
+
+        Ignored files are left alone: they may be the person's (.env, caches) and git cannot restore them.
+        """
+        if self.repo.head.is_detached or self.repo.active_branch.name != start.branch:
+            self.repo.git.checkout("-f", "-q", start.branch)
+        if self.head_sha() != start.head:
+            self.repo.git.reset("-q", "--mixed", start.head)
+        self.repo.git.reset("-q")
+        changed = self.changed_paths()
+        tracked = [p for p in changed if self.head_file(p) is not None]
+        if tracked:
+            self.repo.git.checkout("HEAD", "--", *tracked)
+        for rel in changed:
+            if rel in tracked:
+                continue
+            path = self.root / rel
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+            _remove_empty_parents(path.parent, self.root)
+        return changed
+
+
+def _remove_empty_parents(directory: Path, root: Path) -> None:
+    while directory != root and root in directory.parents:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def git_error_text(exc: GitCommandError) -> str:
+    return (exc.stderr or str(exc)).strip()

@@ -1,0 +1,230 @@
+"""The model conversation of one tick: the act loop (tools, limits, caching) and the reflection call.
+
+Written against the ``Model`` protocol, with the whole history sent every turn: local
+Anthropic-compatible servers keep no server-side thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from genome.loop_prompt import Price
+from runner.errors import BudgetSpent
+from runner.model import Model, Reply, Usage
+from runner.prices import cost_usd
+from runner.tools import ToolBox
+
+CACHE = {"type": "ephemeral"}
+STUCK_REPEATS = 3
+
+
+@dataclass
+class Meter:
+    """Tokens, turns and dollars spent so far in this tick."""
+    price: Price
+    usage: Usage = field(default_factory=Usage)
+    turns: int = 0
+
+    @property
+    def cost(self) -> float:
+        return cost_usd(self.usage, self.price)
+
+    def add(self, usage: Usage) -> None:
+        self.usage.add(usage)
+        self.turns += 1
+
+
+@dataclass
+class Limits:
+    """What the tick may still spend. ``usd`` is the tightest of the tick, day and week budgets."""
+    turns: int
+    deadline: float                 # time.monotonic() value
+    usd: float | None = None
+    usd_budget: str = "tick"        # which budget ``usd`` comes from, for the message
+    tokens: int | None = None
+
+
+@dataclass
+class ActEnd:
+    reason: str      # done | turns | tokens | time | stuck | refusal | context
+    text: str        # the model's last words (its summary when done)
+
+    @property
+    def note(self) -> str:
+        return {
+            "done": "the model finished", "turns": "turn limit reached", "tokens": "token limit reached",
+            "time": "time limit reached", "stuck": "stopped as stuck: " + self.text,
+            "refusal": "the model refused", "context": "the context window is full",
+        }[self.reason]
+
+
+class Progress:
+    """What the session reports while it runs (the CLI renders it; tests may ignore it)."""
+
+    def turn(self, meter: Meter) -> None: ...
+
+    def tool(self, name: str, tool_input: Any, content: str, is_error: bool) -> None: ...
+
+
+def build_request(model: str, max_tokens: int, system: str, tools: list[dict],
+                  messages: list[dict]) -> dict[str, Any]:
+    """The request for one turn. Cache breakpoints go on the stable prefix (tools + system) and on the
+    newest message, so each turn reads everything before it from the cache. History itself is never
+    mutated: the marker lives on a copy of the last message only."""
+    request: dict[str, Any] = {
+        "model": model, "max_tokens": max_tokens,
+        "system": [{"type": "text", "text": system, "cache_control": CACHE}],
+        "tools": tools, "messages": list(messages),
+    }
+    if messages and messages[-1]["role"] == "user":
+        last = copy.deepcopy(messages[-1])
+        if isinstance(last["content"], str):
+            last["content"] = [{"type": "text", "text": last["content"]}]
+        if last["content"]:
+            last["content"][-1]["cache_control"] = CACHE
+        request["messages"][-1] = last
+    return request
+
+
+def check_limits(meter: Meter, limits: Limits, request: dict) -> str | None:
+    """Before every call: a spent budget raises; a reached work limit ends the act cleanly."""
+    if limits.usd is not None:
+        estimated_input = len(json.dumps(request)) / 4
+        projected = meter.cost + estimated_input * meter.price.input / 1_000_000
+        if projected > limits.usd:
+            raise BudgetSpent(f"the {limits.usd_budget} budget would be crossed by the next model call "
+                              f"(spent ${meter.cost:.4f} of ${limits.usd:.4f} left)")
+    if meter.turns >= limits.turns:
+        return "turns"
+    if limits.tokens is not None and meter.usage.total >= limits.tokens:
+        return "tokens"
+    if time.monotonic() >= limits.deadline:
+        return "time"
+    return None
+
+
+def converse(model: Model, *, model_name: str, max_tokens: int, system: str, toolbox: ToolBox,
+             messages: list[dict], limits: Limits, meter: Meter, progress: Progress) -> ActEnd:
+    """Run turns until the model ends its turn or a limit is reached. ``messages`` grows in place."""
+    tools = toolbox.specs()
+    recent_calls: list[str] = []
+    last_text = ""
+    while True:
+        request = build_request(model_name, max_tokens, system, tools, messages)
+        limit = check_limits(meter, limits, request)
+        if limit:
+            return ActEnd(limit, last_text)
+        reply = model.respond(request)
+        meter.add(reply.usage)
+        progress.turn(meter)
+        messages.append({"role": "assistant", "content": reply.content})
+        last_text = reply.text or last_text
+        if reply.stop_reason == "pause_turn":
+            continue     # the server paused a long turn; sending it back as is lets it go on
+        if reply.stop_reason == "refusal":
+            return ActEnd("refusal", last_text)
+        if reply.stop_reason == "model_context_window_exceeded":
+            return ActEnd("context", last_text)
+        if reply.tool_uses:
+            results, stuck = run_tools(reply, toolbox, recent_calls, progress)
+            messages.append({"role": "user", "content": results})
+            if stuck:
+                return ActEnd("stuck", stuck)
+            continue
+        if reply.stop_reason == "max_tokens":
+            messages.append({"role": "user", "content": "Your reply was cut off at the output limit. "
+                             "Go on from where it stopped, in smaller steps."})
+            continue
+        return ActEnd("done", last_text)
+
+
+def run_tools(reply: Reply, toolbox: ToolBox, recent_calls: list[str],
+              progress: Progress) -> tuple[list[dict], str]:
+    """Tool results for every call in ``reply``; the second value names a call repeated until stuck."""
+    results, stuck = [], ""
+    for call in reply.tool_uses:
+        signature = json.dumps([call.get("name"), call.get("input")], sort_keys=True)
+        recent_calls.append(signature)
+        repeated = len(recent_calls) >= STUCK_REPEATS and len(set(recent_calls[-STUCK_REPEATS:])) == 1
+        if repeated:
+            stuck = f"{call.get('name')} called {STUCK_REPEATS} times in a row with the same input"
+            content, is_error = f"Not run: {stuck}. The runner stops this tick.", True
+        elif reply.stop_reason == "max_tokens":
+            content, is_error = ("Not run: your reply hit the output limit before this call was complete. "
+                                 "Send it again, smaller (e.g. write a long file in parts)."), True
+        else:
+            result = toolbox.call(call.get("name", ""), call.get("input"))
+            content, is_error = result.content, result.is_error
+        progress.tool(call.get("name", ""), call.get("input"), content, is_error)
+        results.append({"type": "tool_result", "tool_use_id": call.get("id", ""),
+                        "content": content, "is_error": is_error})
+    return results, stuck
+
+
+# ---------------------------------------------------------------- reflection
+
+REFLECT_TOOL = {
+    "name": "reflect",
+    "description": (
+        "Record what this tick taught. Every field may be null. `lesson`: one general, actionable line worth "
+        "keeping for every future tick (not a diary entry). `genome`: genome.md sections to rewrite, heading -> "
+        "new full text of that section (only sections whose truth changed). `levers`: at most 3 new levers "
+        "worth doing next, each with a title and shell `check` commands that prove it done."),
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "lesson": {"type": ["string", "null"]},
+            "genome": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+            "levers": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"title": {"type": "string"}, "check": {"type": "array", "items": {"type": "string"}}},
+                "required": ["title"]}},
+        },
+    },
+}
+
+
+@dataclass
+class Reflection:
+    lesson: str | None = None
+    genome: dict[str, str] = field(default_factory=dict)
+    levers: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def reflect(model: Model, *, model_name: str, max_tokens: int, system: str, prompt: str,
+            limits: Limits, meter: Meter) -> Reflection:
+    """One call offering only ``reflect``. A reply without it means "no change"."""
+    messages = [{"role": "user", "content": prompt}]
+    request = build_request(model_name, max_tokens, system, [REFLECT_TOOL], messages)
+    check_limits(meter, limits, request)
+    reply = model.respond(request)
+    meter.add(reply.usage)
+    for call in reply.tool_uses:
+        if call.get("name") == "reflect":
+            return parse_reflection(call.get("input"))
+    return Reflection()
+
+
+def parse_reflection(data: object) -> Reflection:
+    """Keep what is well-formed and drop the rest: a sloppy reflection must not fail a tick."""
+    if not isinstance(data, dict):
+        return Reflection()
+    lesson = data.get("lesson")
+    genome = data.get("genome")
+    levers = []
+    for item in data.get("levers") or []:
+        if isinstance(item, dict) and isinstance(item.get("title"), str) and item["title"].strip():
+            checks = item.get("check") or []
+            if isinstance(checks, str):
+                checks = [checks]
+            levers.append((item["title"].strip(), [c for c in checks if isinstance(c, str) and c.strip()]))
+    return Reflection(
+        lesson=lesson.strip() if isinstance(lesson, str) and lesson.strip() else None,
+        genome={k: v for k, v in genome.items() if isinstance(k, str) and isinstance(v, str) and k.strip()}
+        if isinstance(genome, dict) else {},
+        levers=levers,
+    )
