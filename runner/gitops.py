@@ -117,12 +117,17 @@ class Git:
         """config ``author`` → the repo's user.name/email → the runner's own name."""
         text = configured.strip()
         if not text:
-            reader = self.repo.config_reader()
-            name = reader.get_value("user", "name", default="")
-            email = reader.get_value("user", "email", default="")
+            name, email = self._config("user.name"), self._config("user.email")
             text = f"{name} <{email}>" if name and email else DEFAULT_AUTHOR
         name, _, email = text.partition("<")
         return Actor(name.strip() or "genome runner", email.rstrip(">").strip() or "genome@localhost")
+
+    def _config(self, key: str) -> str:
+        """A git config value as the git CLI sees it (GitPython's reader skips GIT_CONFIG_GLOBAL)."""
+        try:
+            return self.repo.git.config("--get", key).strip()
+        except GitCommandError:
+            return ""
 
     # ---------------------------------------------------------------- writes
     def commit(self, paths: list[str], message: str, author: Actor) -> str:

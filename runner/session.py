@@ -28,6 +28,7 @@ class Meter:
     price: Price
     usage: Usage = field(default_factory=Usage)
     turns: int = 0
+    last_input: int = 0     # input tokens of the last request, all kinds: the next one is at least as big
 
     @property
     def cost(self) -> float:
@@ -36,6 +37,7 @@ class Meter:
     def add(self, usage: Usage) -> None:
         self.usage.add(usage)
         self.turns += 1
+        self.last_input = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
 
 
 @dataclass
@@ -70,6 +72,11 @@ class Progress:
     def tool(self, name: str, tool_input: Any, content: str, is_error: bool) -> None: ...
 
 
+def user_message(text: str) -> dict:
+    """User turns are always block lists, so a turn's bytes never change once sent (cache prefix)."""
+    return {"role": "user", "content": [{"type": "text", "text": text}]}
+
+
 def build_request(model: str, max_tokens: int, system: str, tools: list[dict],
                   messages: list[dict]) -> dict[str, Any]:
     """The request for one turn. Cache breakpoints go on the stable prefix (tools + system) and on the
@@ -93,7 +100,9 @@ def build_request(model: str, max_tokens: int, system: str, tools: list[dict],
 def check_limits(meter: Meter, limits: Limits, request: dict) -> str | None:
     """Before every call: a spent budget raises; a reached work limit ends the act cleanly."""
     if limits.usd is not None:
-        estimated_input = len(json.dumps(request)) / 4
+        # history only grows, so the next request is at least the last one's size; priced without the
+        # cache discount, so the estimate errs towards stopping
+        estimated_input = max(len(json.dumps(request)) / 4, meter.last_input)
         projected = meter.cost + estimated_input * meter.price.input / 1_000_000
         if projected > limits.usd:
             raise BudgetSpent(f"the {limits.usd_budget} budget would be crossed by the next model call "
@@ -136,8 +145,8 @@ def converse(model: Model, *, model_name: str, max_tokens: int, system: str, too
                 return ActEnd("stuck", stuck)
             continue
         if reply.stop_reason == "max_tokens":
-            messages.append({"role": "user", "content": "Your reply was cut off at the output limit. "
-                             "Go on from where it stopped, in smaller steps."})
+            messages.append(user_message("Your reply was cut off at the output limit. "
+                                         "Go on from where it stopped, in smaller steps."))
             continue
         return ActEnd("done", last_text)
 
@@ -198,7 +207,7 @@ class Reflection:
 def reflect(model: Model, *, model_name: str, max_tokens: int, system: str, prompt: str,
             limits: Limits, meter: Meter) -> Reflection:
     """One call offering only ``reflect``. A reply without it means "no change"."""
-    messages = [{"role": "user", "content": prompt}]
+    messages = [user_message(prompt)]
     request = build_request(model_name, max_tokens, system, [REFLECT_TOOL], messages)
     check_limits(meter, limits, request)
     reply = model.respond(request)

@@ -30,7 +30,7 @@ from runner.model import Model
 from runner.paths import is_protected
 from runner.prices import price_for
 from runner.progress import Printer
-from runner.session import ActEnd, Limits, Meter, Reflection, converse, reflect
+from runner.session import ActEnd, Limits, Meter, Reflection, converse, reflect, user_message
 from runner.skills import SkillSet
 from runner.tools import ToolBox
 
@@ -217,10 +217,10 @@ def act(tick: Tick) -> None:
     tick.skills = SkillSet.discover(tick.root, warn=tick.printer.warn)
     lever = tick.lever
     checks = "".join(f"\n  check: {c}" for c in lever.checks)
-    tick.messages = [{"role": "user", "content": (
+    tick.messages = [user_message(
         f"Work on lever {lever.id}: {lever.title}{checks}\n\n"
         "Make the smallest change that does it, and run the gates and checks yourself before you finish. "
-        "End with a short account of what you changed and how you verified it: it becomes the commit message.")}]
+        "End with a short account of what you changed and how you verified it: it becomes the commit message.")]
     converse_once(tick, model)
 
 
@@ -274,9 +274,9 @@ def gate_and_repair(tick: Tick) -> None:
         if tick.verdict.green or not tick.verdict.repairable or round_number == tick.config.repair_rounds:
             return
         tick.printer.phase("repair", f"round {round_number + 1}/{tick.config.repair_rounds}: {tick.verdict.reason}")
-        tick.messages.append({"role": "user", "content": (
+        tick.messages.append(user_message(
             f"The runner checked your change and it is not ready: {tick.verdict.reason}.\n\n{tick.verdict.feedback}\n\n"
-            "Fix the cause. Do not weaken any test, check or gate. When you finish, the runner gates again.")})
+            "Fix the cause. Do not weaken any test, check or gate. When you finish, the runner gates again."))
         converse_once(tick, tick.model_or_connect())
 
 
