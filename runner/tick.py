@@ -307,7 +307,7 @@ def diff_check(tick: Tick) -> Verdict | None:
     if git.head_sha() != tick.start.head or git.current_branch() != tick.start.branch:
         return Verdict(False, "the model moved HEAD (commits are the runner's job)", repairable=False)
     changed = git.changed_paths()
-    hits = [p for p in changed if is_protected(p, [*tick.config.protected, "journal/**"])]
+    hits = [p for p in changed if is_protected(p, tick.config.protected)]
     if hits:
         return Verdict(False, f"changed protected path {', '.join(hits[:3])}", repairable=False)
     if not changed:
