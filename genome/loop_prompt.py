@@ -3,6 +3,7 @@ append-only ``## Lessons`` list at its end."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -41,7 +42,7 @@ class Price:
 
 @dataclass(frozen=True)
 class Config:
-    model: str = "claude-sonnet-4-5"
+    model: str = "claude-sonnet-5-5"
     max_tokens: int = 8192
     gates: tuple[Gate, ...] = ()
     protected: tuple[str, ...] = ()
@@ -93,11 +94,12 @@ class LoopPromptDoc:
 
     @property
     def lessons(self) -> list[Lesson]:
-        match = _LESSONS_HEADING.search(self.body)
-        if not match:
+        """The lesson lines of the ``## Lessons`` section (up to the next ``## `` heading)."""
+        lines = _lines(self.body)
+        start, end = _lessons_section(lines)
+        if start is None:
             return []
-        return [Lesson(*m.groups()) for m in
-                (_LESSON.match(line) for line in self.body[match.end():].splitlines()) if m]
+        return [Lesson(*m.groups()) for m in (_LESSON.match(line) for line in lines[start + 1:end]) if m]
 
     def with_lesson(self, lesson: Lesson) -> "LoopPromptDoc":
         """Append one lesson line at the end of the lessons list (the section is created if missing).
@@ -113,22 +115,44 @@ class LoopPromptDoc:
         if not _LESSONS_HEADING.search(body):
             body = body.rstrip("\r\n") + f"{newline}{newline}{LESSONS_HEADING}{newline}{newline}"
             return LoopPromptDoc(self.head, self.config, body + line + newline)
-        # insert after the last line of the lessons list, keeping whatever trails it
-        lines = body.splitlines(keepends=True)
-        start = next(i for i, l in enumerate(lines) if _LESSONS_HEADING.match(l))
-        last = start
-        for i in range(start + 1, len(lines)):
-            if lines[i].startswith("## "):
-                break
-            if lines[i].strip():
-                last = i
+        # insert after the last item of the lessons list, keeping whatever trails it
+        lines = _lines(body)
+        start, end = _lessons_section(lines)
+        items = [i for i in range(start + 1, end) if _LIST_ITEM.match(lines[i])]
+        if items:
+            last = items[-1]
+            while last + 1 < end and _CONTINUATION.match(lines[last + 1]):
+                last += 1
+            new_lines = [line + newline]
+        else:  # the list starts after a blank line under the heading or its intro text
+            last = max(i for i in range(start, end) if lines[i].strip())
+            if last + 1 < end and not lines[last + 1].strip():
+                last += 1
+                new_lines = [line + newline]
+            else:
+                new_lines = [newline, line + newline]
         if not lines[last].endswith("\n"):
             lines[last] += newline
-        if last == start:
-            lines.insert(last + 1, newline)
-            last += 1
-        lines.insert(last + 1, line + newline)
+        lines[last + 1:last + 1] = new_lines
         return LoopPromptDoc(self.head, self.config, "".join(lines))
+
+
+_LIST_ITEM = re.compile(r"^[-*] ")
+_CONTINUATION = re.compile(r"^[ \t]+\S")
+
+
+def _lines(text: str) -> list[str]:
+    """Lines split at line feeds (kept), as the ``^`` and ``$`` of the heading pattern see them."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+
+
+def _lessons_section(lines: list[str]) -> tuple[int | None, int]:
+    """Index of the ``## Lessons`` line and of the line that ends its section."""
+    start = next((i for i, line in enumerate(lines) if _LESSONS_HEADING.match(line)), None)
+    if start is None:
+        return None, len(lines)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return start, end
 
 
 def _normal(text: str) -> str:
@@ -191,14 +215,21 @@ def _string(value, key, fail, *, allow_empty=False) -> str:
 def _whole(value, key, low, fail) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise fail(key, f"`{key}` must be a whole number of at least {low}, not {value!r}",
-                   f"Write it like `{key}: {max(low, 1)}`")
+                   f"Write it like `{_leaf(key)}: {max(low, 1)}`")
     return value
 
 
 def _number(value, key, fail) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise fail(key, f"`{key}` must be a number of at least 0, not {value!r}", f"Write it like `{key}: 1.5`")
+    # NaN compares false with everything, so a NaN budget would never be reached
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
+        raise fail(key, f"`{key}` must be a number of at least 0, not {value!r}",
+                   f"Write it like `{_leaf(key)}: 1.5`")
     return float(value)
+
+
+def _leaf(key: str) -> str:
+    """``budget.tick_usd`` → ``tick_usd``: what the person writes on that line."""
+    return key.rsplit(".", 1)[-1]
 
 
 def _gates(value, fail) -> tuple[Gate, ...]:
@@ -224,7 +255,7 @@ def _gates(value, fail) -> tuple[Gate, ...]:
             raise fail("gates", f"two gates are named `{name}`", "Give each gate its own name")
         names.add(name)
         timeout = item.get("timeout", 600)
-        gates.append(Gate(name=name, run=run, timeout=_whole(timeout, "gates", 1, fail)))
+        gates.append(Gate(name=name, run=run, timeout=_whole(timeout, "gates.timeout", 1, fail)))
     return tuple(gates)
 
 
@@ -256,7 +287,8 @@ def _prices(value, fail) -> dict[str, Price]:
     for prefix, entry in value.items():
         if not isinstance(entry, dict) or set(entry) != {"input", "output"}:
             raise fail("prices", f"price for `{prefix}` needs exactly `input` and `output`", example)
-        prices[str(prefix)] = Price(_number(entry["input"], "prices", fail), _number(entry["output"], "prices", fail))
+        prices[str(prefix)] = Price(_number(entry["input"], "prices.input", fail),
+                                    _number(entry["output"], "prices.output", fail))
     return prices
 
 

@@ -267,19 +267,19 @@ def test_a_day_budget_smaller_than_one_request_stops_before_any_request(project)
 
 
 def test_crossing_the_tick_budget_mid_tick_rolls_back_and_records_the_spend(project):
-    usage = {"input_tokens": 100_000, "output_tokens": 1000}    # $0.315 a turn at Sonnet prices
+    usage = {"input_tokens": 200_000, "output_tokens": 1000}    # $0.41 a turn at Sonnet 5.5 prices
     set_config(project, "tick_usd: 1.0", "tick_usd: 0.5")
     with pytest.raises(BudgetSpent, match="tick budget"):
         tick(project, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}, usage=usage),
                        tool_reply("read_file", {"path": "greeting.txt"}, usage=usage)])
     assert not (project / "greeting.txt").exists()
     record = git(project, "log", "-1", "--format=%B")
-    assert "Outcome: budget" in record and "Cost-USD: 0.3150" in record
+    assert "Outcome: budget" in record and "Cost-USD: 0.4100" in record
     assert levers_of(project)["L-001"].status == "open"
 
 
 def test_spend_recorded_in_git_counts_against_the_day_budget_in_a_fresh_clone(project, tmp_path):
-    usage = {"input_tokens": 100_000, "output_tokens": 1000}     # $0.315: more than the whole day budget
+    usage = {"input_tokens": 200_000, "output_tokens": 1000}     # $0.41: more than the whole day budget
     set_config(project, "day_usd: 10", "day_usd: 0.3")
     with pytest.raises(BudgetSpent):
         tick(project, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}, usage=usage)])
