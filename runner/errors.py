@@ -12,7 +12,7 @@ REFUSED = 3          # dirty tree, locked, detached HEAD, mid-merge, lost a push
 BUDGET = 4           # a budget is spent
 UNAVAILABLE = 5      # model/API unavailable after retries, or no credentials
 
-EXIT_CODES_HELP = """\
+EXIT_CODES_HELP = """\b
 Exit codes:
   0  shipped, idle, or nothing due
   1  the tick ran and its lever failed (rolled back)
