@@ -55,6 +55,7 @@ class Config:
     notify: str = ""
     author: str = ""
     prices: dict[str, Price] = field(default_factory=dict)
+    push: bool = False
 
     @property
     def cadence_seconds(self) -> int:
@@ -197,6 +198,10 @@ def parse_config(file: str, yaml_text: str) -> Config:
             raise fail("protected", "`protected` must be a list of path globs",
                        'Write it like `protected: ["tests/**", "Makefile"]`')
         values["protected"] = tuple(protected)
+    if "push" in raw:
+        if not isinstance(raw["push"], bool):
+            raise fail("push", f"`push` must be true or false, not {raw['push']!r}", "Write `push: true` or `push: false`")
+        values["push"] = raw["push"]
     if "budget" in raw:
         values["budget"] = _budget(raw["budget"], fail)
     if "prices" in raw:

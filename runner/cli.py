@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -82,7 +83,9 @@ def init(directory: Path) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--now", is_flag=True, help="Tick even if the schedule says the next tick is not due yet.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every tool call's input and output.")
-def tick(now: bool, verbose: bool) -> None:
+@click.option("--push", is_flag=True, default=None,
+              help="Push the tick's commits with a lease (as `push: true` in loop-prompt.md does).")
+def tick(now: bool, verbose: bool, push: bool | None) -> None:
     """Run one tick if it is due (`genome-tick` is the same command).
 
     \b
@@ -93,10 +96,12 @@ def tick(now: bool, verbose: bool) -> None:
 
     The tick refuses (exit 3) on uncommitted changes, a detached HEAD or a merge in progress, and
     when another tick holds the lock. It needs ANTHROPIC_API_KEY, or ANTHROPIC_BASE_URL for a local
-    Anthropic-compatible server (Ollama, vLLM, llama.cpp, LiteLLM).
+    Anthropic-compatible server (Ollama, vLLM, llama.cpp, LiteLLM). SIGTERM lets the tick finish its
+    phase and commit or roll back cleanly.
     """
     from runner.progress import Printer
 
+    stop_on_signals(signal.SIGTERM)
     root = project_root()
     if not now:
         from datetime import datetime, timezone
@@ -105,15 +110,15 @@ def tick(now: bool, verbose: bool) -> None:
         if not is_due(root, datetime.now(timezone.utc)):
             click.echo(f"not due until {read_next_due(root):%Y-%m-%d %H:%M}Z (use --now to tick anyway)")
             return
-    sys.exit(run_one_tick(root, Printer(verbose=verbose)))
+    sys.exit(run_one_tick(root, Printer(verbose=verbose), push=push))
 
 
-def run_one_tick(root: Path, printer, make_model=None) -> int:
+def run_one_tick(root: Path, printer, make_model=None, push: bool | None = None) -> int:
     """One tick with every documented failure turned into its exit code and a plain message."""
     from runner.tick import run_tick
 
     try:
-        result = run_tick(root, make_model=make_model or model_from_env, printer=printer)
+        result = run_tick(root, make_model=make_model or model_from_env, printer=printer, push=push)
     except GenomeFileError as error:
         printer.say(f"invalid project file: {error}")
         return INVALID
@@ -124,10 +129,63 @@ def run_one_tick(root: Path, printer, make_model=None) -> int:
     return result.exit_code
 
 
+def stop_on_signals(*signals: int) -> None:
+    """The first signal asks the tick in flight to finish cleanly; a second Ctrl-C interrupts at once
+    (the tick then restores the tree before it exits)."""
+    from runner.session import STOP
+
+    def handler(signum, frame):
+        if STOP.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        STOP.set()
+        click.echo("genome: stopping after the current phase (the tick commits or rolls back first)", err=True)
+
+    for signum in signals:
+        signal.signal(signum, handler)
+
+
 def model_from_env(config):
     from runner.anthropic_model import AnthropicModel
 
     return AnthropicModel.from_env(os.environ)
+
+
+# ---------------------------------------------------------------------------------------- run
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("-v", "--verbose", is_flag=True, help="Print every tool call's input and output.")
+@click.option("--poll", type=click.IntRange(1, 3600), default=30, show_default=True,
+              help="Seconds between checks of the next due time.")
+def run(verbose: bool, poll: int) -> None:
+    """Tick whenever due, in the foreground, until SIGTERM or Ctrl-C.
+
+    \b
+    Examples:
+      genome run                   in tmux, or as a container's main process
+      genome run -v --poll 10
+
+    For machines without systemd or cron. A signal during a tick lets it finish its phase and commit
+    or roll back cleanly; then it exits 0. A second Ctrl-C interrupts at once (the tree is still
+    restored). Refusals and errors are printed and retried at the next check.
+    """
+    from datetime import datetime, timezone
+
+    from runner.due import is_due
+    from runner.progress import Printer
+    from runner.session import STOP
+
+    stop_on_signals(signal.SIGTERM, signal.SIGINT)
+    root = project_root()
+    printer = Printer(verbose=verbose)
+    printer.say(f"running in {root}; checking every {poll}s (Ctrl-C to stop)")
+    while not STOP.is_set():
+        if is_due(root, datetime.now(timezone.utc)):
+            code = run_one_tick(root, printer)
+            if code not in (0, 1) and is_due(root, datetime.now(timezone.utc)):
+                STOP.wait(max(poll, 60))      # refused or unavailable: do not spin on it
+                continue
+        STOP.wait(poll)
+    printer.say("stopped")
 
 
 # ---------------------------------------------------------------------------------------- demo
@@ -173,7 +231,6 @@ def _not_built(name: str, summary: str) -> None:
         fail(f"`genome {name}` is not built yet", INVALID)
 
 
-_not_built("run", "Tick whenever due, in the foreground, until SIGTERM or Ctrl-C.")
 _not_built("status", "Version, next lever, last tick's outcome, spend today, next due time.")
 _not_built("review", "The morning review, from git alone: what shipped, what failed, the genome diff, cost.")
 _not_built("feedback", "A note from you, shown to the next tick's model.")

@@ -43,7 +43,7 @@ def next_due(now: datetime, cadence_seconds: int, outcome: str, failures: int) -
     Budget spent: the start of the next budget day (UTC midnight)."""
     if outcome == "budget":
         return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    if outcome == "idle":
+    if outcome in ("idle", "blocked"):
         factor = IDLE_FACTOR
     elif failures > 0:
         factor = min(2 ** failures, MAX_BACKOFF)

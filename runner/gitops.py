@@ -129,6 +129,67 @@ class Git:
         except GitCommandError:
             return ""
 
+    def trailers_of(self, sha: str) -> dict[str, str]:
+        out = self.repo.git.log("-1", "--format=%(trailers:unfold,separator=%x1f)", sha)
+        return dict(item.split(": ", 1) for item in out.strip().split("\x1f") if ": " in item)
+
+    def record_commit_lever(self, sha: str) -> str | None:
+        """The lever a record commit (one with an ``Outcome`` trailer) was for; None for other commits."""
+        found = self.trailers_of(sha)
+        return found.get("Lever", "") if "Outcome" in found else None
+
+    def is_code_commit_of(self, sha: str, parent: str, lever: str) -> bool:
+        """Whether ``sha`` is the runner's code commit for ``lever`` made right on ``parent``."""
+        commit = self.repo.commit(sha)
+        return ([p.hexsha for p in commit.parents] == [parent]
+                and "Outcome" not in self.trailers_of(sha) and self.trailers_of(sha).get("Lever") == lever)
+
+    def clear_stale_index_lock(self) -> None:
+        """Called only while the tick lock is held and an interrupted tick's record exists: an
+        ``index.lock`` then belongs to a git the dead tick started, which died with it."""
+        (Path(self.repo.git_dir) / "index.lock").unlink(missing_ok=True)
+
+    # ---------------------------------------------------------------- remote
+    def upstream(self) -> tuple[str, str]:
+        """(remote, branch) the current branch pushes to; UsageError when there is none."""
+        branch = self.repo.active_branch
+        tracking = branch.tracking_branch()
+        if tracking is None:
+            raise UsageError(f"`push: true` needs an upstream for {branch.name}: "
+                             f"run `git push -u origin {branch.name}` once")
+        return tracking.remote_name, tracking.remote_head
+
+    def fetch(self, remote: str) -> None:
+        self.repo.git.fetch("-q", remote)
+
+    def remote_sha(self, remote: str, branch: str) -> str:
+        return self.repo.git.rev_parse(f"refs/remotes/{remote}/{branch}").strip()
+
+    def fast_forward(self, sha: str) -> None:
+        self.repo.git.merge("-q", "--ff-only", sha)
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        try:
+            self.repo.git.merge_base("--is-ancestor", older, newer)
+            return True
+        except GitCommandError:
+            return False
+
+    def push_with_lease(self, remote: str, branch: str, expected: str) -> bool:
+        """Push HEAD to ``remote/branch`` only if it still points at ``expected``; False if it moved."""
+        done = subprocess.run(
+            ["git", "push", "--porcelain", f"--force-with-lease=refs/heads/{branch}:{expected}", remote,
+             f"HEAD:refs/heads/{branch}"], cwd=self.root, capture_output=True, text=True)
+        if done.returncode == 0:
+            return True
+        if "stale info" in done.stdout + done.stderr or "rejected" in done.stdout + done.stderr:
+            return False
+        raise GitCommandError(["git", "push"], done.returncode, done.stderr)
+
+    def reset_hard(self, sha: str) -> None:
+        """Only on a tree the runner just committed itself (clean by construction)."""
+        self.repo.git.reset("-q", "--hard", sha)
+
     # ---------------------------------------------------------------- writes
     def commit(self, paths: list[str], message: str, author: Actor) -> str:
         """Stage exactly ``paths`` (never ``add .``) and commit them with an explicit identity."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -19,6 +20,8 @@ from runner.prices import cost_usd
 from runner.tools import ToolBox
 
 CACHE = {"type": "ephemeral"}
+# Set by a SIGTERM/SIGINT handler: the tick stops calling the model and finishes cleanly.
+STOP = threading.Event()
 STUCK_REPEATS = 3
 
 
@@ -61,6 +64,7 @@ class ActEnd:
             "done": "the model finished", "turns": "turn limit reached", "tokens": "token limit reached",
             "time": "time limit reached", "stuck": "stopped as stuck: " + self.text,
             "refusal": "the model refused", "context": "the context window is full",
+            "stopped": "stopped by a signal",
         }[self.reason]
 
 
@@ -107,6 +111,8 @@ def check_limits(meter: Meter, limits: Limits, request: dict) -> str | None:
         if projected > limits.usd:
             raise BudgetSpent(f"the {limits.usd_budget} budget would be crossed by the next model call "
                               f"(spent ${meter.cost:.4f} of ${limits.usd:.4f} left)")
+    if STOP.is_set():
+        return "stopped"
     if meter.turns >= limits.turns:
         return "turns"
     if limits.tokens is not None and meter.usage.total >= limits.tokens:
@@ -209,7 +215,8 @@ def reflect(model: Model, *, model_name: str, max_tokens: int, system: str, prom
     """One call offering only ``reflect``. A reply without it means "no change"."""
     messages = [user_message(prompt)]
     request = build_request(model_name, max_tokens, system, [REFLECT_TOOL], messages)
-    check_limits(meter, limits, request)
+    if check_limits(meter, limits, request) == "stopped":
+        return Reflection()
     reply = model.respond(request)
     meter.add(reply.usage)
     for call in reply.tool_uses:

@@ -21,8 +21,8 @@ from genome.journal import TickRecord, append_entry, journal_path, trailers
 from genome.levers import Lever, LeverDoc
 from genome.loop_prompt import Config, Lesson, LoopPromptDoc, select_lessons
 from genome.text import decode
-from runner import due
-from runner.errors import BudgetSpent, ModelUnavailable, TickStop
+from runner import due, intent
+from runner.errors import BudgetSpent, ModelUnavailable, Refused, TickStop
 from runner.gates import GateResult, GateSpec, gates_trailer, run_gates
 from runner.gitops import Git, Snapshot
 from runner.lock import TickLock
@@ -30,13 +30,13 @@ from runner.model import Model
 from runner.paths import is_protected
 from runner.prices import price_for
 from runner.progress import Printer
-from runner.session import ActEnd, Limits, Meter, Reflection, converse, reflect, user_message
+from runner.session import STOP, ActEnd, Limits, Meter, Progress, Reflection, converse, reflect, user_message
 from runner.skills import SkillSet
 from runner.tools import ToolBox
 
 GENOME, LEVERS, LOOP_PROMPT = "genome.md", "levers.md", "loop-prompt.md"
 MAX_PROPOSALS = 3
-EXIT_CODES = {"shipped": 0, "idle": 0, "failed": 1, "budget": 4, "unavailable": 5}
+EXIT_CODES = {"shipped": 0, "idle": 0, "blocked": 0, "failed": 1, "budget": 4, "unavailable": 5, "interrupted": 1}
 
 ModelFactory = Callable[[Config], Model]
 
@@ -81,6 +81,9 @@ class Tick:
     messages: list[dict] = field(default_factory=list)
     verdict: Verdict | None = None
     act_end: ActEnd | None = None
+    intent: intent.Intent | None = None
+    recorded_cost: float = 0.0       # spend a killed tick recorded, carried into the recovery record
+    recorded_tokens: int = 0
 
     @property
     def config(self) -> Config:
@@ -104,20 +107,28 @@ class TickResult:
 
 
 def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = None,
-             printer: Printer | None = None) -> TickResult:
+             printer: Printer | None = None, push: bool | None = None) -> TickResult:
     """Run one tick in ``root`` (the repository's top). Raises ``TickStop`` subclasses for the
     documented refusals (exit 3), spent budgets (4) and an unavailable model (5), and
     ``GenomeFileError`` for invalid project files (2); the tree is as it was in every case."""
     now = now or datetime.now(timezone.utc)
     printer = printer or Printer()
     with TickLock(root), Git(root) as git:
+        recover(root, git, now, printer)
         start = guard(git, printer)
         project = read(git)
+        push = project.config.push if push is None else push
+        if push:
+            start = sync_with_remote(git, printer)
+            project = read(git)
         try:
             tick = pick(root, git, start, now, project, printer, make_model)
         except BudgetSpent:
             due.record_outcome(root, now, project.config.cadence_seconds, "budget")
             raise
+        if tick.record.outcome == "blocked":
+            return wait_for_person(tick)
+        intent.save(root, tick.intent)
         try:
             if tick.lever is None:
                 printer.phase("idle", "no open lever; the reflection may only propose levers and rewrite the genome")
@@ -132,13 +143,73 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
         except (BudgetSpent, ModelUnavailable) as stop:
             roll_back(tick, stop.message)
             record_stop(tick, stop)
+            intent.clear(root)
             schedule(tick)
             raise
         except BaseException:
-            git.restore(start)       # whatever went wrong, the person's repo goes back as it was
+            git.restore(tick.start)      # whatever went wrong, the person's repo goes back as it was
+            intent.clear(root)
             raise
+        intent.clear(root)
+        if push:
+            publish(tick, start)
         schedule(tick)
     return finish(tick)
+
+
+# ---------------------------------------------------------------------------------------- recover
+
+def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
+    """Undo what a killed tick left behind, exactly, before anything else happens.
+
+    Only paths whose bytes are still what the dead tick recorded are touched; anything else changed
+    since means a person has been at work, and the tick refuses rather than guess."""
+    left = intent.load(root)
+    if left is None:
+        return
+    printer.phase("recover", f"a tick was interrupted during {left.phase} ({left.lever or 'idle'})")
+    if left.phase == "unreadable":
+        raise Refused(f"{intent.path_of(root)} is unreadable. Check `git status` and `git log`, put back by hand "
+                      "anything an interrupted tick left, then delete that file")
+    git.clear_stale_index_lock()
+    head = git.head_sha()
+    record_for = git.record_commit_lever(head)
+    if record_for is not None and record_for == left.lever and head != left.base:
+        intent.clear(root)       # the dead tick finished its record; only the intent file was left
+        return
+    shipped = head if head == left.commit or (left.phase == "commit" and git.is_code_commit_of(head, left.base, left.lever)) else ""
+    if head != left.base and not shipped:
+        raise Refused(f"a tick was interrupted, and HEAD has moved since (now {head[:12]}, the tick started at "
+                      f"{left.base[:12]}). Check `git status` and `git log`, then delete {intent.path_of(root)}")
+    changed = git.changed_paths()
+    now_prints = intent.fingerprint(root, changed)
+    foreign = [p for p in changed if left.touched.get(p) != now_prints[p]
+               and not (left.new_files_are_ours and git.head_file(p) is None and p not in left.touched)]
+    if foreign:
+        raise Refused(f"a tick was interrupted, and {', '.join(foreign[:5])} changed since (not by the tick). "
+                      "Nothing was touched. Commit or discard those changes, then tick again")
+    start = Snapshot(head=head, branch=left.branch or git.current_branch())
+    git.restore(start)
+    project = read(git)
+    project.levers.assign_ids()
+    lever = next((l for l in project.levers.levers if l.id == left.lever), None) if left.lever else None
+    price, _ = price_for(project.config.model, project.config.prices)
+    record = TickRecord(time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome="shipped" if shipped else "interrupted",
+                        lever=left.lever, title=lever.title if lever else "", version=project.genome.label,
+                        commit=shipped[:12], reason=f"interrupted during {left.phase}")
+    tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
+                make_model=_no_model, meter=Meter(price=price), limits=Limits(turns=0, deadline=0), record=record,
+                lever=lever)
+    tick.recorded_cost = left.cost_usd
+    tick.recorded_tokens = left.tokens
+    write_record(tick, Reflection())
+    intent.clear(root)
+    printer.say(f"recovered: restored {len(changed)} path{'s' if len(changed) != 1 else ''}"
+                + (f", kept the shipped commit {shipped[:12]}" if shipped else ""))
+
+
+def _no_model(config: Config) -> Model:
+    raise AssertionError("recovery never calls the model")
 
 
 # ---------------------------------------------------------------------------------------- guard
@@ -182,10 +253,30 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
                         lever=lever.id if lever else "", title=lever.title if lever else "",
                         version=project.genome.label)
     tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
-                make_model=make_model, meter=Meter(price=price), limits=limits, record=record, lever=lever)
+                make_model=make_model, meter=Meter(price=price), limits=limits, record=record, lever=lever,
+                intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time))
     if lever is not None:
         printer.phase("pick", f"{lever.id} {lever.title}")
+    elif any(l.status == "blocked" for l in project.levers.levers):
+        record.outcome = "blocked"
     return tick
+
+
+def wait_for_person(tick: Tick) -> TickResult:
+    """Every lever left is blocked: say so once (a journal entry and a commit), then sleep without
+    spending until a person unblocks one or adds a new one."""
+    blocked = [l for l in tick.project.levers.levers if l.status == "blocked"]
+    tick.record.reason = (f"every lever is blocked ({', '.join(l.id for l in blocked[:5])}): "
+                          "a person needs to unblock one (`[ ]`) or add a new one")
+    notice = due.state_dir(tick.root) / "all-blocked"
+    levers_print = intent.text_print(tick.project.levers.render())
+    if not notice.exists() or notice.read_text() != levers_print:
+        write_record(tick, Reflection())
+        intent.clear(tick.root)
+        notice.write_text(levers_print)
+    tick.printer.say(tick.record.reason)
+    schedule(tick)
+    return finish(tick)
 
 
 def budget_limits(git: Git, config: Config, now: datetime) -> Limits:
@@ -228,9 +319,35 @@ def converse_once(tick: Tick, model: Model) -> None:
     tick.act_end = converse(
         model, model_name=tick.config.model, max_tokens=tick.config.max_tokens, system=system_prompt(tick),
         toolbox=toolbox(tick), messages=tick.messages, limits=tick.limits, meter=tick.meter,
-        progress=tick.printer)
+        progress=IntentTracker(tick))
     if tick.act_end.reason != "done":
         tick.printer.say(f"act ended: {tick.act_end.note}")
+
+
+class IntentTracker(Progress):
+    """Shows progress, and after every turn and tool call writes down what the tick has changed
+    and spent, so that a kill at any moment can be undone and accounted for."""
+
+    def __init__(self, tick: Tick):
+        self.tick = tick
+
+    def turn(self, meter: Meter) -> None:
+        self.tick.printer.turn(meter)
+        track(self.tick)
+
+    def tool(self, name, tool_input, content, is_error) -> None:
+        self.tick.printer.tool(name, tool_input, content, is_error)
+        track(self.tick)
+
+
+def track(tick: Tick, phase: str | None = None, *, expected: dict[str, str] | None = None) -> None:
+    record = tick.intent
+    record.phase = phase or record.phase
+    record.cost_usd, record.tokens = round(tick.meter.cost, 6), tick.meter.usage.total
+    record.touched = intent.fingerprint(tick.root, tick.git.changed_paths())
+    record.touched.update(expected or {})
+    record.new_files_are_ours = record.phase == "gate"
+    intent.save(tick.root, record)
 
 
 def toolbox(tick: Tick) -> ToolBox:
@@ -283,6 +400,7 @@ def gate_and_repair(tick: Tick) -> None:
 def gate(tick: Tick) -> Verdict:
     """The diff check, then every config gate and the lever's checks, in fresh shells."""
     tick.printer.phase("gate")
+    track(tick, "gate")
     if tick.act_end and tick.act_end.reason in ("stuck", "refusal"):
         return Verdict(False, tick.act_end.note, repairable=False)
     diff = diff_check(tick)
@@ -326,8 +444,11 @@ def commit(tick: Tick) -> None:
     message = f"{lever.id} {lever.title}\n\n" + (f"{_clip(account, 2000)}\n\n" if account else "") + trailers({
         "Lever": lever.id, "Genome-Version": tick.project.genome.label, "Gates": record.gates,
         "Tokens": tick.meter.usage.total, "Cost-USD": f"{tick.meter.cost:.4f}"})
+    track(tick, "commit")
     changed = tick.git.changed_paths()
     sha = tick.git.commit(changed, message, tick.git.identity(tick.config.author))
+    tick.intent.commit = sha
+    track(tick, "improve")
     record.outcome, record.commit, record.summary = "shipped", sha[:12], account
     tick.start = Snapshot(head=sha, branch=tick.start.branch)     # from here on, a failure keeps the commit
     tick.printer.say(f"committed {sha[:12]} ({len(changed)} file{'s' if len(changed) != 1 else ''})")
@@ -403,15 +524,17 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         if _normal(title) not in known:
             levers.add(title, checks)
             known.add(_normal(title))
-    record.tokens_in = tick.meter.usage.input_tokens
+    record.tokens_in = tick.meter.usage.input_tokens + tick.recorded_tokens
     record.tokens_out = tick.meter.usage.output_tokens
     record.cache_read = tick.meter.usage.cache_read_input_tokens
     record.cache_write = tick.meter.usage.cache_creation_input_tokens
-    record.cost_usd = round(tick.meter.cost, 4)
+    record.cost_usd = round(tick.meter.cost + tick.recorded_cost, 4)
     files = {GENOME: genome.render(), LOOP_PROMPT: loop.render(), LEVERS: levers.render()}
     journal = journal_path(record.time)
     existing = tick.git.head_file(journal)
     files[journal] = append_entry(existing.decode("utf-8") if existing else None, record)
+    if tick.intent is not None:      # what these files will hold, written down before they are written
+        track(tick, "improve", expected={name: intent.text_print(text) for name, text in files.items()})
     for name, text in files.items():
         path = tick.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -434,7 +557,7 @@ def log_outcome(tick: Tick, levers: LeverDoc, stamp: str) -> None:
         levers.set_status(lever.id, "done")
         levers.append_log(lever.id, f"{stamp} {label} shipped {record.commit[:7]}")
         return
-    if record.outcome in ("budget", "unavailable"):
+    if record.outcome in ("budget", "unavailable", "interrupted"):
         levers.append_log(lever.id, f"{stamp} {label} stopped: {record.reason} (not counted)")
         return
     attempt = sum("(attempt " in line for line in lever.log) + 1
@@ -453,6 +576,36 @@ def record_stop(tick: Tick, stop: TickStop) -> None:
     if tick.meter.turns == 0 and tick.meter.usage.total == 0:
         return     # nothing was sent: nothing to record, the tree stays exactly as it was
     write_record(tick, Reflection())
+
+
+# ---------------------------------------------------------------------------------------- push
+
+def sync_with_remote(git: Git, printer: Printer) -> Snapshot:
+    """With ``push: true``, a tick starts from the remote's latest commit: fetch, fast-forward, never merge."""
+    remote, branch = git.upstream()
+    git.fetch(remote)
+    theirs, ours = git.remote_sha(remote, branch), git.head_sha()
+    if theirs != ours and git.is_ancestor(ours, theirs):
+        git.fast_forward(theirs)
+        printer.say(f"fast-forwarded to {remote}/{branch} ({theirs[:12]})")
+    elif theirs != ours and not git.is_ancestor(theirs, ours):
+        raise Refused(f"{git.current_branch()} and {remote}/{branch} have diverged; reconcile them "
+                      "(`git pull --rebase`), then tick again")
+    return Snapshot(head=git.head_sha(), branch=git.current_branch())
+
+
+def publish(tick: Tick, start: Snapshot) -> None:
+    """Push with a lease on what the remote held when the tick started. If another machine ticked
+    meanwhile, this tick's commits are dropped: the race is lost cleanly, nothing is merged."""
+    git = tick.git
+    remote, branch = git.upstream()
+    if git.push_with_lease(remote, branch, git.remote_sha(remote, branch)):
+        tick.printer.say(f"pushed to {remote}/{branch}")
+        return
+    git.fetch(remote)
+    git.reset_hard(start.head)
+    raise Refused(f"lost the race: {remote}/{branch} moved during this tick (another machine ticked). "
+                  "This tick's commits were dropped and the tree is clean; the next tick starts from theirs")
 
 
 # ---------------------------------------------------------------------------------------- schedule

@@ -1,0 +1,143 @@
+"""A tick killed with SIGKILL at each phase, in a real process on a real repository, then the next
+tick: nothing left over, nothing of the person's lost, the interrupted attempt recorded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from genome.levers import LeverDoc
+from runner.errors import Refused
+from runner.scripted import ScriptedModel, text_reply, tool_reply
+from runner.tick import run_tick
+from tests.conftest import commit_all, git
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+
+DRIVER = textwrap.dedent("""
+    import os, signal, sys
+    from datetime import datetime, timezone
+    from pathlib import Path
+    from runner import tick as T
+    from runner.gitops import Git
+    from runner.scripted import ScriptedModel, text_reply, tool_reply
+
+    root, phase = Path(sys.argv[1]), sys.argv[2]
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    write = tool_reply("write_file", {"path": "greeting.txt", "content": "hello\\n"})
+    extra = tool_reply("write_file", {"path": "src/extra.txt", "content": "made by the tick\\n"})
+    script = [write, extra, text_reply("done"), tool_reply("reflect", {"lesson": "x"})]
+    if phase == "model":
+        script = [write, extra, die]
+    if phase == "reflect":
+        script = [write, extra, text_reply("done"), die]
+    commits = []
+    real_commit = Git.commit
+    def commit(self, paths, message, author):
+        commits.append(message)
+        if phase == "commit" and len(commits) == 1:
+            self.repo.git.add("-A", "--", *paths)            # staged, then killed before the commit lands
+            (Path(self.repo.git_dir) / "index.lock").write_text("")   # as a killed git leaves it
+            die()
+        if phase == "record" and len(commits) == 2:
+            die()                                           # record files written, not committed
+        sha = real_commit(self, paths, message, author)
+        if phase == "after-commit" and len(commits) == 1:
+            die()                                           # the code commit landed, the record did not
+        return sha
+    Git.commit = commit
+    T.run_tick(root, make_model=lambda config: ScriptedModel(script),
+               now=datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc))
+""")
+
+
+def killed_tick(root: Path, phase: str) -> None:
+    done = subprocess.run([sys.executable, "-c", DRIVER, str(root), phase], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+
+
+def lever(root: Path, lever_id: str = "L-001"):
+    return LeverDoc.parse((root / "levers.md").read_text()).get(lever_id)
+
+
+@pytest.fixture
+def person_files(project):
+    """An ignored scratch file and a committed file the tick must never lose."""
+    (project / ".gitignore").write_text((project / ".gitignore").read_text() + "scratch.txt\n")
+    (project / "scratch.txt").write_text("ignored notes\n")
+    commit_all(project, "ignore scratch")
+    return project
+
+
+EXPECTED_PHASE = {"model": "act", "gate": "gate", "commit": "commit"}
+
+
+@pytest.mark.parametrize("phase", ["model", "gate", "commit"])
+def test_a_tick_killed_before_its_work_landed_is_undone_and_the_next_tick_ships(person_files, phase, tmp_path):
+    root = person_files
+    armed = tmp_path / "armed"      # while it exists, the lever's check kills the tick running it
+    if phase == "gate":
+        armed.touch()
+        (root / "levers.md").write_text((root / "levers.md").read_text().replace(
+            "check: grep -qx 'hello' greeting.txt",
+            f"check: grep -qx 'hello' greeting.txt && {{ test ! -e {armed} || kill -9 $PPID; }}", 1))
+        commit_all(root, "a check that can kill its runner")
+    head = git(root, "rev-parse", "HEAD").strip()
+    killed_tick(root, phase)
+    armed.unlink(missing_ok=True)
+    assert (root / ".genome" / "intent.json").exists()
+
+    result = run_tick(root, make_model=lambda config: ScriptedModel([
+        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+        text_reply("done"), tool_reply("reflect", {"lesson": None})]), now=NOW)
+
+    assert result.outcome == "shipped" and result.record.lever == "L-001"
+    assert git(root, "status", "--porcelain") == ""
+    assert not (root / ".genome" / "intent.json").exists()
+    assert not (root / "src").exists()                      # the dead tick's extra file is gone
+    assert (root / "scratch.txt").read_text() == "ignored notes\n"
+    assert not (root / ".git" / "index.lock").exists()
+    subjects = git(root, "log", "--format=%s", f"{head}..HEAD").splitlines()
+    assert subjects[-1] == "genome: L-001 interrupted"      # the recovery's own record comes first
+    first = lever(root)
+    assert first.log[0].endswith(f"interrupted during {EXPECTED_PHASE[phase]} (not counted)")
+    assert first.status == "done" and "(attempt" not in " ".join(first.log)
+
+
+@pytest.mark.parametrize("phase", ["after-commit", "reflect", "record"])
+def test_a_tick_killed_after_its_code_commit_keeps_the_commit_and_records_it(person_files, phase):
+    root = person_files
+    killed_tick(root, phase)
+    code = git(root, "rev-parse", "HEAD").strip()
+    assert git(root, "log", "-1", "--format=%s").startswith("L-001 ")
+    result = run_tick(root, make_model=lambda config: ScriptedModel([
+        tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
+        text_reply("done"), tool_reply("reflect", {"lesson": None})]), now=NOW)
+    first = lever(root)
+    assert first.status == "done" and first.log[0].endswith(f"shipped {code[:7]}")
+    assert result.record.lever == "L-002" and result.outcome == "shipped"
+    assert git(root, "status", "--porcelain") == "" and (root / "greeting.txt").read_text() == "hello\n"
+    assert code in git(root, "rev-list", "HEAD")
+    assert (root / "src" / "extra.txt").exists()             # it shipped with the code commit
+    assert not (root / ".genome" / "intent.json").exists()
+
+
+def test_recovery_refuses_when_the_person_changed_what_the_dead_tick_touched(person_files):
+    root = person_files
+    killed_tick(root, "model")
+    (root / "greeting.txt").write_text("the person fixed it by hand\n")
+    model = ScriptedModel([text_reply("never")])
+    with pytest.raises(Refused, match="greeting.txt changed since"):
+        run_tick(root, make_model=lambda config: model, now=NOW)
+    assert (root / "greeting.txt").read_text() == "the person fixed it by hand\n"
+    assert (root / "src" / "extra.txt").exists() and model.requests == []
+    assert (root / ".genome" / "intent.json").exists()
