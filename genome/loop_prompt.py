@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from genome.errors import GenomeFileError
+from genome.regression import Rules
 from genome.text import key_line, load_yaml_mapping, parse_duration, split_frontmatter
 
 FILE = "loop-prompt.md"
@@ -56,6 +57,7 @@ class Config:
     author: str = ""
     prices: dict[str, Price] = field(default_factory=dict)
     push: bool = False
+    regression: Rules = field(default_factory=Rules)
 
     @property
     def cadence_seconds(self) -> int:
@@ -111,11 +113,15 @@ class LoopPromptDoc:
         if not text or _normal(text) in {_normal(known.text) for known in self.lessons}:
             return self
         line = Lesson(lesson.version, lesson.date, text).render()
-        newline = "\r\n" if "\r\n" in self.body else "\n"
+        newline = "\r\n" if "\r\n" in self.render() else "\n"
         body = self.body
         if not _LESSONS_HEADING.search(body):
-            body = body.rstrip("\r\n") + f"{newline}{newline}{LESSONS_HEADING}{newline}{newline}"
-            return LoopPromptDoc(self.head, self.config, body + line + newline)
+            body = body.rstrip("\r\n")
+            if body:
+                body += newline * 2
+            elif not self.head.endswith(("\n", "\r")):
+                body = newline
+            return LoopPromptDoc(self.head, self.config, f"{body}{LESSONS_HEADING}{newline}{newline}{line}{newline}")
         # insert after the last item of the lessons list, keeping whatever trails it
         lines = _lines(body)
         start, end = _lessons_section(lines)
@@ -204,6 +210,8 @@ def parse_config(file: str, yaml_text: str) -> Config:
         values["push"] = raw["push"]
     if "budget" in raw:
         values["budget"] = _budget(raw["budget"], fail)
+    if "regression" in raw:
+        values["regression"] = _regression(raw["regression"], fail)
     if "prices" in raw:
         values["prices"] = _prices(raw["prices"], fail)
     return Config(**values)
@@ -282,6 +290,14 @@ def _budget(value, fail) -> Budget:
         values["tick_tokens"] = None if value["tick_tokens"] is None else _whole(
             value["tick_tokens"], "budget.tick_tokens", 1, fail)
     return Budget(**values)
+
+
+def _regression(value, fail) -> Rules:
+    keys = set(Rules.__dataclass_fields__)
+    if not isinstance(value, dict) or not set(value) <= keys:
+        raise fail("regression", "`regression` takes `consecutive_failures`, `window` and `drop`",
+                   "Write it like `regression: {consecutive_failures: 3, window: 5, drop: 20}`")
+    return Rules(**{key: _whole(value[key], f"regression.{key}", 1, fail) for key in value})
 
 
 def _prices(value, fail) -> dict[str, Price]:

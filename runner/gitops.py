@@ -144,6 +144,22 @@ class Git:
         return ([p.hexsha for p in commit.parents] == [parent]
                 and "Outcome" not in self.trailers_of(sha) and self.trailers_of(sha).get("Lever") == lever)
 
+    def tick_history(self, limit: int = 1000) -> list[dict[str, str]]:
+        """The record commits' trailers of the newest ``limit`` ticks, oldest first."""
+        keys = ("Tick-Version", "Outcome", "Genome-Version", "Genome-Rollback")
+        fmt = "%x1f".join(f"%(trailers:key={key},valueonly,separator=%x2C)" for key in keys) + "%x1e"
+        rows = [dict(zip(keys, (part.strip() for part in entry.split("\x1f"))))
+                for entry in self.repo.git.log(f"-n{limit}", f"--format={fmt}").split("\x1e")]
+        return [row for row in reversed(rows) if row.get("Outcome") and row.get("Tick-Version")]
+
+    def file_versions(self, path: str, limit: int = 200):
+        """The committed texts of ``path``, newest first (for finding an earlier genome)."""
+        for sha in self.repo.git.log(f"-n{limit}", "--format=%H", "--", path).split():
+            try:
+                yield (self.repo.commit(sha).tree / path).data_stream.read().decode("utf-8", "replace")
+            except KeyError:
+                continue
+
     def clear_stale_index_lock(self) -> None:
         """Called only while the tick lock is held and an interrupted tick's record exists: an
         ``index.lock`` then belongs to a git the dead tick started, which died with it."""

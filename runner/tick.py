@@ -20,6 +20,7 @@ from genome.genome_file import GenomeDoc, version_label
 from genome.journal import TickRecord, append_entry, journal_path, trailers
 from genome.levers import Lever, LeverDoc
 from genome.loop_prompt import Config, Lesson, LoopPromptDoc, select_lessons
+from genome.regression import Outcome, regression
 from genome.text import decode
 from runner import due, intent
 from runner.errors import BudgetSpent, ModelUnavailable, Refused, TickStop
@@ -510,12 +511,15 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     genome = project.genome
     for heading, text in reflection.genome.items():
         genome = genome.with_section(heading, text)
-    if genome.body != project.genome.body:
-        genome = genome.with_version(project.genome.version + 1)
-        record.new_version = genome.label
     loop = project.loop
     if reflection.lesson:
         loop = loop.with_lesson(Lesson(project.genome.label, today, reflection.lesson))
+    rollback = ""
+    if genome.body == project.genome.body:
+        genome, loop, rollback = roll_back_genome_if_worse(tick, genome, loop)
+    if genome.body != project.genome.body:
+        genome = genome.with_version(project.genome.version + 1)
+        record.new_version = genome.label
     levers = project.levers
     if tick.lever is not None:
         log_outcome(tick, levers, stamp)
@@ -544,9 +548,40 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     subject = f"genome: {record.lever or 'idle'} {record.outcome}" + (
         f", {record.version} → {record.new_version}" if record.new_version else "")
     message = subject + "\n\n" + trailers({
-        "Lever": record.lever, "Outcome": record.outcome, "Genome-Version": version,
-        "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd:.4f}"})
+        "Lever": record.lever, "Outcome": record.outcome, "Tick-Version": record.version, "Genome-Version": version,
+        "Genome-Rollback": rollback, "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd:.4f}"})
     tick.git.commit(changed, message, tick.git.identity(tick.config.author))
+
+
+def roll_back_genome_if_worse(tick: Tick, genome: GenomeDoc, loop: LoopPromptDoc
+                              ) -> tuple[GenomeDoc, LoopPromptDoc, str]:
+    """The strategy's own rollback: if the current version did worse than the one before it, its
+    predecessor's body comes back as a new version, and a lesson says what happened and why."""
+    current = tick.project.genome.version
+    rows = tick.git.tick_history()
+    if any(r["Genome-Version"] == version_label(current) and r["Genome-Rollback"] for r in rows):
+        return genome, loop, ""      # a restored version is the known-good one: never rolled back itself
+    history = [Outcome(_version_number(r["Tick-Version"]), r["Outcome"]) for r in rows]
+    history.append(Outcome(current, tick.record.outcome))
+    why = regression(history, current, tick.config.regression)
+    if why is None:
+        return genome, loop, ""
+    for text in tick.git.file_versions(GENOME):
+        try:
+            earlier = GenomeDoc.parse(text)
+        except GenomeFileError:
+            continue
+        if earlier.version == current - 1:
+            label, previous = version_label(current), version_label(current - 1)
+            tick.printer.say(f"genome {label} did worse than {previous} ({why}); restoring {previous}'s body")
+            lesson = Lesson(label, tick.now.strftime("%Y-%m-%d"),
+                            f"Genome {label} was rolled back to the body of {previous}: {why}.")
+            return genome.with_body(earlier.body), loop.with_lesson(lesson), f"{label} -> {previous}: {why}"
+    return genome, loop, ""
+
+
+def _version_number(label: str) -> int:
+    return int(label.lstrip("v")) if label.lstrip("v").isdigit() else 0
 
 
 def log_outcome(tick: Tick, levers: LeverDoc, stamp: str) -> None:
