@@ -52,7 +52,7 @@ class Config:
     max_attempts: int = 3
     command_timeout: int = 600
     budget: Budget = field(default_factory=Budget)
-    lessons_tokens: int = 1500
+    lessons_tokens: int = 600
     notify: str = ""
     author: str = ""
     prices: dict[str, Price] = field(default_factory=dict)
