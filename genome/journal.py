@@ -40,8 +40,11 @@ def journal_path(time: str) -> str:
     return f"journal/{time[0:4]}/{time[5:7]}/{time[8:10]}.md"
 
 
+IDLE_TITLE = "(idle: no open lever)"
+
+
 def render_entry(record: TickRecord) -> str:
-    title = f"{record.lever} {record.title}".strip() or "(idle: no open lever)"
+    title = _one_line(f"{record.lever} {record.title}") or IDLE_TITLE
     lines = [f"## {record.time} {record.outcome}: {title}", ""]
     for f in fields(TickRecord):
         if f.name in ("time", "outcome", "lever", "title", "summary", "feedback"):
@@ -49,7 +52,7 @@ def render_entry(record: TickRecord) -> str:
         value = getattr(record, f.name)
         if value in ("", 0, 0.0):
             continue
-        lines.append(f"- {f.name}: {value:.4f}" if f.name == "cost_usd" else f"- {f.name}: {value}")
+        lines.append(f"- {f.name}: {value:.4f}" if f.name == "cost_usd" else f"- {f.name}: {_one_line(str(value))}")
     lines += [f"- feedback read: {_one_line(note)}" for note in record.feedback]
     if record.summary:
         lines += ["", _one_paragraph(record.summary)]
@@ -67,34 +70,55 @@ _INT_FIELDS = {f.name for f in fields(TickRecord) if f.type == "int"}
 
 
 def parse_entries(text: str) -> list[TickRecord]:
-    """Read back what ``render_entry`` wrote (unknown lines are ignored)."""
+    """Read back what ``render_entry`` wrote (unknown lines and unreadable values are ignored)."""
     records: list[TickRecord] = []
+    details: list[list[str]] = []
     for line in text.splitlines():
         match = _ENTRY.match(line)
         if match:
-            time, outcome, title = match.groups()
-            lever, _, rest = title.partition(" ")
-            is_lever = re.fullmatch(r"L-\d+", lever) is not None
-            records.append(TickRecord(time=time, outcome=outcome, lever=lever if is_lever else "",
-                                      title=rest if is_lever else ""))
-            continue
-        if not records:
-            continue
-        record = records[-1]
-        field_match = _FIELD.match(line)
-        if field_match:
-            name, value = field_match.groups()
-            if name in _INT_FIELDS:
-                setattr(record, name, int(value))
-            elif name == "cost_usd":
-                record.cost_usd = float(value)
-            elif name in ("version", "new_version", "gates", "commit", "reason"):
-                setattr(record, name, value)
-        elif line.startswith("- feedback read: "):
-            record.feedback.append(line[len("- feedback read: "):])
-        elif line.strip() and not line.startswith("#"):
-            record.summary = (record.summary + " " + line.strip()).strip()
+            records.append(_from_heading(*match.groups()))
+            details.append([])
+        elif details:
+            details[-1].append(line)
+    for record, lines in zip(records, details):
+        _read_details(record, lines)
     return records
+
+
+def _from_heading(time: str, outcome: str, title: str) -> TickRecord:
+    lever, _, rest = title.partition(" ")
+    if re.fullmatch(r"L-\d+", lever):
+        return TickRecord(time=time, outcome=outcome, lever=lever, title=rest)
+    return TickRecord(time=time, outcome=outcome, title="" if title == IDLE_TITLE else title)
+
+
+def _read_details(record: TickRecord, lines: list[str]) -> None:
+    """The field lines run from under the heading's blank line to the next blank line; the paragraph
+    after them is the summary, whatever it looks like (a summary may well start with ``- word: ``)."""
+    i = 1 if lines and not lines[0].strip() else 0
+    while i < len(lines) and lines[i].strip():
+        _read_field(record, lines[i])
+        i += 1
+    record.summary = " ".join(line.strip() for line in lines[i:] if line.strip())
+
+
+def _read_field(record: TickRecord, line: str) -> None:
+    if line.startswith("- feedback read: "):
+        record.feedback.append(line[len("- feedback read: "):])
+        return
+    match = _FIELD.match(line)
+    if not match:
+        return
+    name, value = match.groups()
+    try:
+        if name in _INT_FIELDS:
+            setattr(record, name, int(value))
+        elif name == "cost_usd":
+            record.cost_usd = float(value)
+        elif name in ("version", "new_version", "gates", "commit", "reason"):
+            setattr(record, name, value)
+    except ValueError:  # a hand-edited number; the review shows the rest of the entry
+        pass
 
 
 def trailers(pairs: dict[str, object]) -> str:

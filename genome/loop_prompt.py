@@ -57,6 +57,8 @@ class Config:
     author: str = ""
     prices: dict[str, Price] = field(default_factory=dict)
     push: bool = False
+    secrets_allow: tuple[str, ...] = ()
+    executor: str = ""          # a command that replaces the built-in model session (act and reflect)
     regression: Rules = field(default_factory=Rules)
 
     @property
@@ -198,18 +200,27 @@ def parse_config(file: str, yaml_text: str) -> Config:
                        "Write it like `30m`, `2h` or `1d`") from None
     if "gates" in raw:
         values["gates"] = _gates(raw["gates"], fail)
-    if "protected" in raw:
-        protected = raw["protected"]
-        if not isinstance(protected, list) or not all(isinstance(p, str) and p.strip() for p in protected):
-            raise fail("protected", "`protected` must be a list of path globs",
-                       'Write it like `protected: ["tests/**", "Makefile"]`')
-        values["protected"] = tuple(protected)
+    for key in ("protected", "secrets_allow"):
+        if key not in raw:
+            continue
+        value = raw[key]
+        if not isinstance(value, list) or not all(isinstance(p, str) and p.strip() for p in value):
+            raise fail(key, f"`{key}` must be a list of path globs",
+                       f'Write it like `{key}: ["tests/**", "Makefile"]`')
+        values[key] = tuple(value)
     if "push" in raw:
         if not isinstance(raw["push"], bool):
             raise fail("push", f"`push` must be true or false, not {raw['push']!r}", "Write `push: true` or `push: false`")
         values["push"] = raw["push"]
     if "budget" in raw:
         values["budget"] = _budget(raw["budget"], fail)
+    if "executor" in raw:
+        executor = raw["executor"]
+        if not isinstance(executor, dict) or set(executor) != {"command"} or not isinstance(
+                executor["command"], str) or not executor["command"].strip():
+            raise fail("executor", "`executor` takes one key, `command`, a shell command line",
+                       'Write it like `executor: {command: "claude -p --output-format json"}`')
+        values["executor"] = executor["command"]
     if "regression" in raw:
         values["regression"] = _regression(raw["regression"], fail)
     if "prices" in raw:

@@ -20,7 +20,7 @@ def decode(file: str, data: bytes) -> str:
     """Bytes of a genome file to text, refusing what no person meant as markdown."""
     if len(data) > MAX_FILE_BYTES:
         raise GenomeFileError(
-            file, None, f"file is {len(data) // 1024 // 1024} MB, over the {MAX_FILE_BYTES // 1024 // 1024} MB limit",
+            file, None, f"file is {-(-len(data) // 2**20)} MB, over the {MAX_FILE_BYTES // 2**20} MB limit",
             "Move finished levers or old lessons to an archive file; the loop only needs the live ones",
         )
     if b"\x00" in data:
@@ -56,22 +56,82 @@ def split_frontmatter(file: str, text: str) -> tuple[str, str, str]:
 def load_yaml_mapping(file: str, yaml_text: str, first_line: int = 2) -> dict:
     """Parse frontmatter YAML into a dict; errors name the line in the whole file."""
     try:
-        data = yaml.safe_load(yaml_text)
+        root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+        _refuse_repeated_keys(file, root, first_line)
+        data = None if root is None else yaml.SafeLoader("").construct_document(root)
+    except GenomeFileError:
+        raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + mark.line if mark else first_line
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         raise GenomeFileError(file, line, f"the frontmatter is not valid YAML ({problem})",
                               "Check indentation and quoting on that line; values with `:` or `#` need quotes") from None
-    except yaml.YAMLError as exc:  # pragma: no cover - every YAMLError PyYAML raises is marked
-        raise GenomeFileError(file, first_line, f"the frontmatter is not valid YAML ({exc})",
-                              "Check the YAML between the `---` lines") from None
+    except yaml.reader.ReaderError as exc:
+        line = first_line + _line_index(yaml_text, exc.position)
+        raise GenomeFileError(file, line, f"the frontmatter holds the control character "
+                                          f"U+{ord(yaml_text[exc.position]):04X}, which YAML does not allow",
+                              "Delete that character") from None
+    except RecursionError:
+        raise GenomeFileError(file, first_line, "the frontmatter is nested too deeply to read",
+                              "Write settings as plain `key: value` lines") from None
+    except Exception:  # noqa: BLE001 - PyYAML's constructors raise plain errors for values that only
+        # look typed (the date 2026-02-30, `!!int abc`); they are the person's to fix, not a crash
+        node = _unbuildable_scalar(yaml_text)
+        if node is None:
+            line, shown = first_line, "a value"
+        else:
+            line = first_line + node.start_mark.line
+            shown = f"`{node.value}`" if len(node.value) <= 40 else f"`{node.value[:39]}…`"
+        raise GenomeFileError(file, line, f"{shown} cannot be read: it looks like a date, number or tagged value "
+                                          "YAML cannot build",
+                              'Correct it, or quote it to keep it as text (e.g. `key: "2026-02-30"`)') from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise GenomeFileError(file, first_line, "the frontmatter must be a mapping of `key: value` lines",
                               "Write settings as `key: value`, one per line")
     return data
+
+
+def _refuse_repeated_keys(file: str, root: yaml.Node | None, first_line: int) -> None:
+    """YAML keeps the last of two equal keys without a word; a second `gates:` would silently drop the first."""
+    if not isinstance(root, yaml.MappingNode):
+        return
+    seen: dict[tuple[str, str], int] = {}
+    for key, _ in root.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        line = first_line + key.start_mark.line
+        if (key.tag, key.value) in seen:
+            raise GenomeFileError(file, line, f"`{key.value}` is set twice, on lines {seen[key.tag, key.value]} "
+                                              f"and {line}", "Keep one of them and delete the other")
+        seen[key.tag, key.value] = line
+
+
+def _line_index(text: str, position: int) -> int:
+    """0-based line of a character, counting line breaks as YAML does."""
+    return len((text[:position] + "x").splitlines()) - 1
+
+
+def _unbuildable_scalar(yaml_text: str) -> yaml.ScalarNode | None:
+    """The first scalar the safe loader cannot turn into a value, for the error's line."""
+    pending, seen = [yaml.compose(yaml_text, Loader=yaml.SafeLoader)], set()
+    while pending:
+        node = pending.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except Exception:  # noqa: BLE001 - the same failure the whole load hit
+                return node
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend(reversed([part for pair in node.value for part in pair]))
+    return None
 
 
 def key_line(yaml_text: str, key: str, first_line: int = 2) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import signal
@@ -17,7 +18,23 @@ from runner.errors import EXIT_CODES_HELP, INVALID, TickStop
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
+class LazyGroup(click.Group):
+    """Commands kept in their own modules are imported only when run (or listed), so `genome status`
+    does not pay for the scheduler or the review renderer."""
+
+    lazy = {"schedule": "runner.cli_schedule", "status": "runner.cli_review", "review": "runner.cli_review",
+            "feedback": "runner.cli_review"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            return getattr(importlib.import_module(self.lazy[name]), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
 @click.version_option(package_name="genome-runner")
 def cli() -> None:
     """Let a model improve this git project one small, gated, committed step at a time.
@@ -220,26 +237,3 @@ def _git_log(directory: Path) -> str:
 
     return subprocess.run(["git", "log", "--format=%h %s%n%(trailers:only,unfold)", "-n", "3"], cwd=directory,
                           capture_output=True, text=True).stdout.rstrip()
-
-
-# ---------------------------------------------------------------------------------------- not built yet
-
-def _not_built(name: str, summary: str) -> None:
-    @cli.command(name=name, help=f"{summary}\n\nNot built yet: exits 2.", epilog=EXIT_CODES_HELP,
-                 context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    def command() -> None:
-        fail(f"`genome {name}` is not built yet", INVALID)
-
-
-_not_built("status", "Version, next lever, last tick's outcome, spend today, next due time.")
-_not_built("review", "The morning review, from git alone: what shipped, what failed, the genome diff, cost.")
-_not_built("feedback", "A note from you, shown to the next tick's model.")
-
-
-def _add_schedule() -> None:
-    from runner.cli_schedule import schedule
-
-    cli.add_command(schedule)
-
-
-_add_schedule()

@@ -90,6 +90,23 @@ class Git:
             i += 1
         return sorted(set(paths))
 
+    def added_lines(self, paths: list[str]) -> dict[str, set[int] | None]:
+        """Per changed path, the line numbers the change adds; None for a new file (every line)."""
+        added: dict[str, set[int] | None] = {p: None for p in paths if self.head_file(p) is None}
+        tracked = [p for p in paths if p not in added]
+        if not tracked:
+            return added
+        current = ""
+        for line in self.repo.git.diff("-U0", "--no-color", "--no-ext-diff", "HEAD", "--", *tracked).splitlines():
+            if line.startswith("+++ "):
+                current = line[6:] if line.startswith("+++ b/") else ""
+                added.setdefault(current, set())
+            elif line.startswith("@@") and current:
+                start, _, count = line.split("+", 1)[1].split(" ", 1)[0].partition(",")
+                first, length = int(start), int(count) if count else 1
+                added[current].update(range(first, first + length))
+        return added
+
     def head_sha(self) -> str:
         return self.repo.head.commit.hexsha
 

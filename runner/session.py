@@ -32,13 +32,20 @@ class Meter:
     usage: Usage = field(default_factory=Usage)
     turns: int = 0
     last_input: int = 0     # input tokens of the last request, all kinds: the next one is at least as big
+    reported_cost: float = 0.0      # dollars an executor reported itself, for tokens not priced here
+    priced: Usage = field(default_factory=Usage)
 
     @property
     def cost(self) -> float:
-        return cost_usd(self.usage, self.price)
+        return cost_usd(self.priced, self.price) + self.reported_cost
 
-    def add(self, usage: Usage) -> None:
+    def add(self, usage: Usage, cost: float | None = None) -> None:
+        """One reply's usage; ``cost`` when the other side reported what it charged."""
         self.usage.add(usage)
+        if cost is None:
+            self.priced.add(usage)
+        else:
+            self.reported_cost += cost
         self.turns += 1
         self.last_input = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
 

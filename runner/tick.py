@@ -22,7 +22,8 @@ from genome.levers import Lever, LeverDoc
 from genome.loop_prompt import Config, Lesson, LoopPromptDoc, select_lessons
 from genome.regression import Outcome, regression
 from genome.text import decode
-from runner import due, intent
+from runner import due, feedback, intent, notify
+from runner.executor import CommandExecutor
 from runner.errors import BudgetSpent, ModelUnavailable, Refused, TickStop
 from runner.gates import GateResult, GateSpec, gates_trailer, run_gates
 from runner.gitops import Git, Snapshot
@@ -33,7 +34,9 @@ from runner.prices import price_for
 from runner.progress import Printer
 from runner.session import STOP, ActEnd, Limits, Meter, Progress, Reflection, converse, reflect, user_message
 from runner.skills import SkillSet
-from runner.tools import ToolBox
+from runner.agent_tools import discover as discover_project_tools
+from runner.secrets import scan_paths
+from runner.tools import BUILTIN_TOOLS, ToolBox
 
 GENOME, LEVERS, LOOP_PROMPT = "genome.md", "levers.md", "loop-prompt.md"
 MAX_PROPOSALS = 3
@@ -79,6 +82,9 @@ class Tick:
     lever: Lever | None = None
     model: Model | None = None
     skills: SkillSet | None = None
+    project_tools: list = field(default_factory=list)
+    executor: CommandExecutor | None = None
+    notes: list = field(default_factory=list)      # the person's feedback, shown to this tick
     messages: list[dict] = field(default_factory=list)
     verdict: Verdict | None = None
     act_end: ActEnd | None = None
@@ -146,6 +152,7 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
             record_stop(tick, stop)
             intent.clear(root)
             schedule(tick)
+            announce(tick)
             raise
         except BaseException:
             git.restore(tick.start)      # whatever went wrong, the person's repo goes back as it was
@@ -155,6 +162,7 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
         if push:
             publish(tick, start)
         schedule(tick)
+    announce(tick)
     return finish(tick)
 
 
@@ -256,6 +264,7 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
     tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
                 make_model=make_model, meter=Meter(price=price), limits=limits, record=record, lever=lever,
                 intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time))
+    tick.notes = feedback.pending(root)
     if lever is not None:
         printer.phase("pick", f"{lever.id} {lever.title}")
     elif any(l.status == "blocked" for l in project.levers.levers):
@@ -275,6 +284,7 @@ def wait_for_person(tick: Tick) -> TickResult:
         write_record(tick, Reflection())
         intent.clear(tick.root)
         notice.write_text(levers_print)
+        announce(tick)
     tick.printer.say(tick.record.reason)
     schedule(tick)
     return finish(tick)
@@ -303,26 +313,65 @@ def budget_limits(git: Git, config: Config, now: datetime) -> Limits:
 # ---------------------------------------------------------------------------------------- act
 
 def act(tick: Tick) -> None:
-    """The model works on the one lever through the sandboxed tools."""
+    """The model (or the person's own agent CLI) works on the one lever."""
     tick.printer.phase("act", f"{tick.lever.id} {tick.lever.title}")
-    model = tick.model_or_connect()
     tick.skills = SkillSet.discover(tick.root, warn=tick.printer.warn)
+    # the tree is still clean here, so these are exactly the tools committed at HEAD
+    tick.project_tools = discover_project_tools(tick.root, reserved=BUILTIN_TOOLS, warn=tick.printer.warn)
     lever = tick.lever
     checks = "".join(f"\n  check: {c}" for c in lever.checks)
     tick.messages = [user_message(
-        f"Work on lever {lever.id}: {lever.title}{checks}\n\n"
+        notes_text(tick) + f"Work on lever {lever.id}: {lever.title}{checks}\n\n"
         "Make the smallest change that does it, and run the gates and checks yourself before you finish. "
         "End with a short account of what you changed and how you verified it: it becomes the commit message.")]
-    converse_once(tick, model)
+    work_once(tick)
 
 
-def converse_once(tick: Tick, model: Model) -> None:
-    tick.act_end = converse(
-        model, model_name=tick.config.model, max_tokens=tick.config.max_tokens, system=system_prompt(tick),
-        toolbox=toolbox(tick), messages=tick.messages, limits=tick.limits, meter=tick.meter,
-        progress=IntentTracker(tick))
+def notes_text(tick: Tick) -> str:
+    """The person's notes come first and say whose they are: they outrank the loop's own plans."""
+    if not tick.notes:
+        return ""
+    notes = "\n".join(f"- ({note.time}) {note.text}" for note in tick.notes)
+    return f"A note from the person who runs this project (read it first, and follow it):\n{notes}\n\n"
+
+
+def work_once(tick: Tick) -> None:
+    """One stretch of work on ``tick.messages``: the built-in session, or the executor command."""
+    if tick.config.executor:
+        run_executor(tick)
+    else:
+        tick.act_end = converse(
+            tick.model_or_connect(), model_name=tick.config.model, max_tokens=tick.config.max_tokens,
+            system=system_prompt(tick), toolbox=toolbox(tick), messages=tick.messages, limits=tick.limits,
+            meter=tick.meter, progress=IntentTracker(tick))
     if tick.act_end.reason != "done":
         tick.printer.say(f"act ended: {tick.act_end.note}")
+
+
+def run_executor(tick: Tick) -> None:
+    """An agent CLI keeps no memory between runs, so each run gets the whole conversation as text."""
+    executor = executor_of(tick)
+    if tick.limits.usd is not None and tick.meter.cost >= tick.limits.usd:
+        raise BudgetSpent(f"the {tick.limits.usd_budget} budget is spent")
+    track(tick, "act")
+    task = "\n\n".join(block["text"] for message in tick.messages if message["role"] == "user"
+                        for block in message["content"] if block.get("type") == "text")
+    tick.printer.say(f"executor: {tick.config.executor}")
+    tick.act_end = executor.act(system_prompt(tick) + "\n" + task, tick.lever.id, tick.limits.deadline)
+    report_executor_run(tick, executor)
+    track(tick)
+
+
+def executor_of(tick: Tick) -> CommandExecutor:
+    if tick.executor is None:
+        tick.executor = CommandExecutor(tick.config.executor, tick.root, warn=tick.printer.warn)
+    return tick.executor
+
+
+def report_executor_run(tick: Tick, executor: CommandExecutor) -> None:
+    run = executor.last_run
+    if run is not None:
+        tick.meter.add(run.usage, cost=run.cost_usd or None)
 
 
 class IntentTracker(Progress):
@@ -354,7 +403,7 @@ def track(tick: Tick, phase: str | None = None, *, expected: dict[str, str] | No
 def toolbox(tick: Tick) -> ToolBox:
     skills = tick.skills
     return ToolBox(tick.root, protected=tick.config.protected, command_timeout_max=tick.config.command_timeout,
-                   load_skill=skills.load if skills else None)
+                   load_skill=skills.load if skills else None, project_tools=tick.project_tools)
 
 
 def system_prompt(tick: Tick) -> str:
@@ -395,7 +444,7 @@ def gate_and_repair(tick: Tick) -> None:
         tick.messages.append(user_message(
             f"The runner checked your change and it is not ready: {tick.verdict.reason}.\n\n{tick.verdict.feedback}\n\n"
             "Fix the cause. Do not weaken any test, check or gate. When you finish, the runner gates again."))
-        converse_once(tick, tick.model_or_connect())
+        work_once(tick)
 
 
 def gate(tick: Tick) -> Verdict:
@@ -417,7 +466,20 @@ def gate(tick: Tick) -> Verdict:
         return Verdict(False, f"gate {red[0].name} failed", results,
                        feedback=f"Gate `{red[0].name}` (`{red[0].command}`) exited {red[0].exit_code}. "
                                 f"The end of its output:\n```\n{red[0].output_tail}\n```")
+    secrets = secrets_in_change(tick)
+    if secrets:
+        return Verdict(False, secrets, results, repairable=False)
     return Verdict(True, results=results)
+
+
+def secrets_in_change(tick: Tick) -> str:
+    """The change as it would be committed, scanned line by line where it adds lines. Says where,
+    never what: the secret itself must not reach the log, the journal or the output."""
+    changed = tick.git.changed_paths()
+    added = tick.git.added_lines(changed)
+    found = [f for f in scan_paths(tick.root, changed, tick.config.secrets_allow)
+             if added.get(f.path) is None or f.line in added[f.path] or f.kind == ".env file"]
+    return "; ".join(f.describe() for f in found[:3])
 
 
 def diff_check(tick: Tick) -> Verdict | None:
@@ -475,14 +537,32 @@ def improve(tick: Tick) -> None:
     tick.printer.phase("improve")
     reflection = Reflection()
     try:
-        reflection = reflect(
-            tick.model_or_connect(), model_name=tick.config.model, max_tokens=tick.config.max_tokens,
-            system=system_prompt(tick), prompt=reflection_prompt(tick), limits=tick.limits, meter=tick.meter)
+        if tick.config.executor:
+            reflection = reflect_with_executor(tick)
+        else:
+            reflection = reflect(
+                tick.model_or_connect(), model_name=tick.config.model, max_tokens=tick.config.max_tokens,
+                system=system_prompt(tick), prompt=reflection_prompt(tick), limits=tick.limits, meter=tick.meter)
     except (BudgetSpent, ModelUnavailable) as stop:
         tick.printer.say(f"no reflection: {stop.message}")
     if tick.lever is None:
         reflection.lesson = None     # an idle tick did no work to learn from
     write_record(tick, reflection)
+
+
+def reflect_with_executor(tick: Tick) -> Reflection:
+    """The executor answers in text; any file it touches meanwhile is put back (execution and
+    self-modification stay apart)."""
+    if tick.limits.usd is not None and tick.meter.cost >= tick.limits.usd:
+        raise BudgetSpent(f"the {tick.limits.usd_budget} budget is spent")
+    executor = executor_of(tick)
+    reflection = executor.reflect(system_prompt(tick) + "\n" + reflection_prompt(tick), tick.record.lever,
+                                  max(tick.limits.deadline, time.monotonic() + 300))
+    report_executor_run(tick, executor)
+    stray = tick.git.restore(tick.start)
+    if stray:
+        tick.printer.warn(f"the executor changed {', '.join(stray[:5])} during the reflection; put back")
+    return reflection
 
 
 def reflection_prompt(tick: Tick) -> str:
@@ -498,6 +578,8 @@ def reflection_prompt(tick: Tick) -> str:
         if tick.verdict and not tick.verdict.green and tick.verdict.feedback:
             happened += f"\n\n{_clip(tick.verdict.feedback, 3000)}"
     open_levers = "\n".join(f"- {l.id} {l.title}" for l in tick.project.levers.levers if l.status == "open")
+    if tick.lever is None:
+        happened = notes_text(tick) + happened
     return (f"The tick has ended.\n\n{happened}\n\nOpen levers now:\n{open_levers or '- (none)'}\n\n"
             "Call `reflect` once: a lesson only if it is general and new, genome sections only where their "
             "truth changed, new levers only if they are worth a tick and not already listed. "
@@ -533,6 +615,7 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     record.cache_read = tick.meter.usage.cache_read_input_tokens
     record.cache_write = tick.meter.usage.cache_creation_input_tokens
     record.cost_usd = round(tick.meter.cost + tick.recorded_cost, 4)
+    record.feedback = [note.text for note in tick.notes]
     files = {GENOME: genome.render(), LOOP_PROMPT: loop.render(), LEVERS: levers.render()}
     journal = journal_path(record.time)
     existing = tick.git.head_file(journal)
@@ -551,6 +634,7 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         "Lever": record.lever, "Outcome": record.outcome, "Tick-Version": record.version, "Genome-Version": version,
         "Genome-Rollback": rollback, "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd:.4f}"})
     tick.git.commit(changed, message, tick.git.identity(tick.config.author))
+    feedback.mark_read(tick.root, tick.notes)
 
 
 def roll_back_genome_if_worse(tick: Tick, genome: GenomeDoc, loop: LoopPromptDoc
@@ -648,6 +732,16 @@ def publish(tick: Tick, start: Snapshot) -> None:
 def schedule(tick: Tick) -> None:
     due_at = due.record_outcome(tick.root, tick.now, tick.config.cadence_seconds, tick.record.outcome)
     tick.printer.say(f"next tick due {due_at.strftime('%Y-%m-%d %H:%M')}Z")
+
+
+def announce(tick: Tick) -> None:
+    """The config's ``notify`` command hears about every tick; its failure never fails the tick."""
+    record = tick.record
+    needs_person = (record.outcome in ("budget", "unavailable", "blocked") or "secret" in record.reason
+                    or (tick.lever is not None and record.outcome == "failed" and
+                        tick.project.levers.get(record.lever).status == "blocked"))
+    notify.notify(tick.config.notify, notify.summary_from(record, finish(tick).message, needs_person),
+                  tick.root, tick.printer.warn)
 
 
 def finish(tick: Tick) -> TickResult:

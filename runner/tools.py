@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from genome.errors import GenomeFileError
+from runner.agent_tools import AgentTool
+from runner.agent_tools import call as call_project_tool
 from runner.paths import PathRefused, match_glob, protected_by, resolve_in_project
 from runner.proc import run_shell, scrubbed_env
 
@@ -49,10 +51,17 @@ class _Tool:
     run: Callable[[dict[str, Any]], ToolResult]
 
 
+BUILTIN_TOOLS = ("read_file", "write_file", "edit_file", "run_command", "search_files", "search_content",
+                 "load_skill")
+
+
 class ToolBox:
     def __init__(self, root: Path, protected: Sequence[str] = (), *, command_timeout_max: int = 600,
-                 load_skill: Callable[[str], str] | None = None, output_limit: int = 16_000):
+                 load_skill: Callable[[str], str] | None = None, output_limit: int = 16_000,
+                 project_tools: Sequence[AgentTool] = ()):
         self.root = Path(os.path.realpath(root))
+        # tools the project wrote for itself (tools/), committed and described at the start of the tick
+        self.project_tools = {tool.name: tool for tool in project_tools}
         self.protected = tuple(protected)
         self.command_timeout_max = command_timeout_max
         self.output_limit = output_limit
@@ -106,13 +115,18 @@ class ToolBox:
                 "required": [key for key, (_, required, _) in tool.params.items() if required],
                 "additionalProperties": False,
             },
-        } for name, tool in self._tools.items()]
+        } for name, tool in self._tools.items()] + [tool.spec() for tool in self.project_tools.values()]
 
     def call(self, name: str, tool_input: object) -> ToolResult:
         """Run one tool call; refusals, bad input and failures all come back as ``is_error`` results."""
+        if isinstance(name, str) and name in self.project_tools:
+            content, is_error = call_project_tool(self.root, self.project_tools[name], tool_input,
+                                                  timeout=self.command_timeout_max, output_limit=self.output_limit)
+            return ToolResult(content, is_error)
         tool = self._tools.get(name) if isinstance(name, str) else None
         if tool is None:
-            return ToolResult(f"unknown tool {name!r}; the tools are: {', '.join(self._tools)}", True)
+            names = [*self._tools, *self.project_tools]
+            return ToolResult(f"unknown tool {name!r}; the tools are: {', '.join(names)}", True)
         try:
             return tool.run(_checked_input(name, tool.params, tool_input))
         except (_BadInput, PathRefused) as refusal:

@@ -1,0 +1,277 @@
+"""Command executors: the person's own agent CLI (Claude Code, Codex, aider, a script) does the act
+phase and the reflection in place of the built-in model session.
+
+The runner keeps everything else: it picks the lever, gates the diff, commits or rolls back,
+versions the genome and writes the lessons. The command's only job is to edit files, as the model
+would through its tools, and to say what it did.
+
+The protocol, as a command sees it:
+
+- it runs with ``bash -c`` in the project root, in a session of its own; when the tick's wall clock
+  runs out its whole process group is stopped (SIGTERM, then SIGKILL), and whatever it left running
+  in the background is stopped when it exits;
+- stdin holds the prompt, and ``GENOME_PROMPT_FILE`` names a file outside the project with the same
+  text (removed afterwards); ``GENOME_PHASE`` is ``act`` or ``reflect``; ``GENOME_LEVER`` is the
+  lever's id, empty on an idle tick;
+- its final words are the last ~2000 characters of stdout, or the ``result`` of a Claude Code result
+  object (``--output-format json`` or ``stream-json``);
+- in the reflection, the last fenced ```json block of its final words is read as the input of the
+  ``reflect`` tool (lesson, genome, levers);
+- tokens count when it reports them: every line ``genome-usage: {"input_tokens": N, ...}`` on stdout
+  or stderr adds to the tick (``cost_usd`` too, when given), and so does the ``usage`` and
+  ``total_cost_usd`` of a Claude Code result object.
+
+The environment differs from the shells the model gets (``run_command``, gates), which never see the
+API key: the executor is the agent the person chose, not the model's shell, and it needs its own
+credentials, so it gets the runner's whole environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from runner.model import Usage
+from runner.proc import _kill_group
+from runner.session import REFLECT_TOOL, ActEnd, Reflection, parse_reflection
+
+USAGE_PREFIX = "genome-usage:"
+FINAL_WORDS_CHARS = 2000
+OUTPUT_LIMIT = 200_000          # bytes of stdout and of stderr kept (head and tail) per run
+_USAGE_LINE_BYTES = 65_536      # longer lines are not usage reports
+_USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+_JSON_BLOCK = re.compile(r"^[ \t]*```json[ \t]*\r?\n(.*?)^[ \t]*```[ \t]*\r?$",
+                         re.DOTALL | re.MULTILINE | re.IGNORECASE)
+
+REFLECT_ANSWER = (
+    "# How to answer\n\n"
+    "There is no `reflect` tool here: give its input as text instead, and change no file in this phase "
+    "(the runner discards any change made now). " + REFLECT_TOOL["description"] + "\n\n"
+    "End your reply with one fenced json block holding an object with those three keys (each lever an object "
+    "with a `title` string and a `check` list of commands). Only the last such block is read. With nothing "
+    "to say, it is:\n\n"
+    "```json\n"
+    '{"lesson": null, "genome": null, "levers": []}\n'
+    "```\n")
+
+
+@dataclass
+class CommandRun:
+    """One run of the executor command: what it printed (bounded), how it ended, what it reported."""
+    phase: str
+    exit_code: int            # -N when signal N ended it; meaningless when timed_out
+    timed_out: bool
+    seconds: float
+    stdout: str               # head and tail around a "[... N bytes cut ...]" line when long
+    stderr: str
+    final_words: str          # Claude Code's ``result`` when it gave one, else stdout without usage lines
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+    reported_error: str = ""  # a result object's ``subtype`` when it said ``is_error``
+
+    @property
+    def ended(self) -> str:
+        """How it ended, for the journal and warnings; empty when it exited 0."""
+        if self.timed_out:
+            return f"the executor command was stopped after {self.seconds:.0f} s: the tick's time budget ran out"
+        if self.exit_code < 0:
+            return f"the executor command was killed by signal {-self.exit_code}"
+        if self.exit_code:
+            return f"the executor command exited {self.exit_code}"
+        return ""
+
+
+class CommandExecutor:
+    """Runs the configured command for the act phase (and its repairs) and for the reflection."""
+
+    def __init__(self, command: str, root: Path, *, warn: Callable[[str], None] = lambda m: None):
+        self.command = command
+        self.root = Path(root)
+        self.warn = warn
+        self.usage = Usage()
+        self.cost_usd = 0.0
+        self.last_run: CommandRun | None = None
+
+    def act(self, prompt: str, lever_id: str, deadline: float) -> ActEnd:
+        """Work on the lever. A failed command still ends "done": the gates judge its diff."""
+        run = self._run("act", prompt, lever_id, deadline)
+        if run is None:
+            return ActEnd("time", "(not started: the tick's time budget was already spent)")
+        notes = [note for note in (run.ended, _reported(run)) if note]
+        text = run.final_words.strip()
+        if run.exit_code and not run.timed_out and not text:
+            text = run.stderr.strip()     # no final words: what it said on the way out explains more
+        head = f"({'; '.join(notes)})" if notes else ""
+        words = _last_chars(text, FINAL_WORDS_CHARS - len(head))
+        return ActEnd("time" if run.timed_out else "done", "\n\n".join(part for part in (head, words) if part))
+
+    def reflect(self, prompt: str, lever_id: str, deadline: float) -> Reflection:
+        """The reflection, read from the last ```json block; anything unreadable means "no change"."""
+        run = self._run("reflect", f"{prompt.rstrip()}\n\n{REFLECT_ANSWER}", lever_id, deadline)
+        if run is None:
+            self.warn("no reflection: the tick's time budget was already spent")
+            return Reflection()
+        blocks = _JSON_BLOCK.findall(run.final_words)
+        if not blocks:
+            self.warn("no reflection: the executor's reply has no ```json block")
+            return Reflection()
+        try:
+            data = json.loads(blocks[-1])
+        except ValueError as error:
+            self.warn(f"no reflection: the executor's last ```json block is not valid JSON ({error})")
+            return Reflection()
+        if not isinstance(data, dict):
+            self.warn("no reflection: the executor's last ```json block is not an object")
+            return Reflection()
+        return parse_reflection(data)
+
+    # ------------------------------------------------------------------------------------ running
+
+    def _run(self, phase: str, prompt: str, lever_id: str, deadline: float) -> CommandRun | None:
+        timeout = deadline - time.monotonic()
+        if timeout <= 0:
+            return None
+        # The prompt file and the captured output live outside the project, so they never show in its diff.
+        with tempfile.TemporaryDirectory(prefix="genome-executor-", ignore_cleanup_errors=True) as scratch:
+            prompt_file, out_file, err_file = (Path(scratch) / name for name in ("prompt.md", "stdout", "stderr"))
+            prompt_file.write_text(prompt, encoding="utf-8")
+            env = {**os.environ, "GENOME_PHASE": phase, "GENOME_LEVER": lever_id,
+                   "GENOME_PROMPT_FILE": str(prompt_file)}
+            exit_code, timed_out, seconds = self._execute(env, prompt_file, out_file, err_file, timeout)
+            run = _read_run(phase, exit_code, timed_out, seconds, out_file, err_file, self.warn)
+        self.usage.add(run.usage)
+        self.cost_usd += run.cost_usd
+        self.last_run = run
+        if run.ended:
+            detail = _last_line(run.stderr)
+            self.warn(f"{phase}: {run.ended}" + (f" ({detail})" if detail else ""))
+        return run
+
+    def _execute(self, env: dict[str, str], prompt_file: Path, out_file: Path, err_file: Path,
+                 timeout: float) -> tuple[int, bool, float]:
+        """Output goes to files, not pipes: a background job holding them cannot keep the tick waiting."""
+        started = time.monotonic()
+        with prompt_file.open("rb") as stdin, out_file.open("wb") as stdout, err_file.open("wb") as stderr:
+            process = subprocess.Popen(["bash", "-c", self.command], cwd=self.root, env=env, stdin=stdin,
+                                       stdout=stdout, stderr=stderr, start_new_session=True)
+            timed_out = False
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                _kill_group(process.pid)     # on timeout, and any background job it left behind
+                process.wait()
+        return process.returncode, timed_out, time.monotonic() - started
+
+
+def _read_run(phase: str, exit_code: int, timed_out: bool, seconds: float, out_file: Path, err_file: Path,
+              warn: Callable[[str], None]) -> CommandRun:
+    stdout, stderr = _bounded_text(out_file), _bounded_text(err_file)
+    run = CommandRun(phase, exit_code, timed_out, seconds, stdout, stderr, final_words=_without_usage_lines(stdout))
+    for line in [*_usage_lines(out_file), *_usage_lines(err_file)]:
+        _add_usage_line(run, line, warn)
+    result = _claude_result(run.final_words)
+    if result is not None:
+        _add_reported(run, result.get("usage"), result.get("total_cost_usd"), warn, "result object")
+        if isinstance(result.get("result"), str):
+            run.final_words = result["result"]
+        if result.get("is_error"):
+            run.reported_error = str(result.get("subtype") or "an error")
+    return run
+
+
+def _add_usage_line(run: CommandRun, line: str, warn: Callable[[str], None]) -> None:
+    try:
+        data = json.loads(line[len(USAGE_PREFIX):])
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        warn(f"ignored a {USAGE_PREFIX} line that is not a JSON object: {line[:120]}")
+        return
+    _add_reported(run, data, data.get("cost_usd"), warn, f"{USAGE_PREFIX} line")
+
+
+def _add_reported(run: CommandRun, usage: object, cost: object, warn: Callable[[str], None], source: str) -> None:
+    """Count reported tokens and dollars; a report with a non-count in it is ignored whole."""
+    usage = usage if isinstance(usage, dict) else {}
+    counts = {name: usage.get(name) or 0 for name in _USAGE_FIELDS}
+    cost = cost or 0
+    if not all(_is_count(v) for v in counts.values()) or not _is_amount(cost):
+        warn(f"ignored a {source} whose token counts or cost are not non-negative numbers")
+        return
+    run.usage.add(Usage(**{name: int(value) for name, value in counts.items()}))
+    run.cost_usd += float(cost)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_amount(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
+def _claude_result(text: str) -> dict | None:
+    """Claude Code's result object: all of stdout (``json``) or its last line (``stream-json``)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for candidate in (text.strip(), lines[-1] if lines else ""):
+        if not candidate.startswith("{"):
+            continue
+        try:
+            data = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get("type") == "result":
+            return data
+    return None
+
+
+def _reported(run: CommandRun) -> str:
+    return f"it reported {run.reported_error}" if run.reported_error else ""
+
+
+def _usage_lines(path: Path) -> list[str]:
+    """Every usage line of the whole output, not only of the part kept: reports may come at any time."""
+    lines = []
+    prefix = USAGE_PREFIX.encode()
+    with path.open("rb") as output:
+        while line := output.readline(_USAGE_LINE_BYTES):
+            if line.startswith(prefix):
+                lines.append(line.decode("utf-8", errors="replace").rstrip("\r\n"))
+    return lines
+
+
+def _without_usage_lines(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith(USAGE_PREFIX))
+
+
+def _bounded_text(path: Path, limit: int = OUTPUT_LIMIT) -> str:
+    """The file's text if it fits in ``limit`` bytes, else its head and tail around a line saying what was cut."""
+    size = path.stat().st_size
+    with path.open("rb") as output:
+        if size <= limit:
+            return output.read().decode("utf-8", errors="replace")
+        head = output.read(limit // 2)
+        output.seek(size - limit // 2)
+        tail = output.read()
+    cut = size - len(head) - len(tail)
+    return (head.decode("utf-8", errors="replace").rstrip("\n") + f"\n[... {cut:,} bytes cut ...]\n"
+            + tail.decode("utf-8", errors="replace"))
+
+
+def _last_chars(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "…" + text[len(text) - limit + 1:]
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""

@@ -1,0 +1,313 @@
+"""`genome status`: where the loop stands, at a glance.
+
+Read from the committed HEAD (one `git cat-file` process for the three files, one `git log` for the
+week's record commits, which also holds the last tick) and from `.genome/` (next due time, pending
+notes), so it answers at once however long the history. The small git plumbing and the terminal
+``Style`` here are shared with ``runner.review``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from genome.errors import GenomeFileError
+from genome.genome_file import GenomeDoc
+from genome.levers import STATUSES, Lever, LeverDoc
+from genome.loop_prompt import Budget, LoopPromptDoc
+from runner import feedback
+from runner.errors import UsageError
+from runner.schedule import Host, InstalledTimer, ScheduleError, format_every, run_external, schedule_status
+
+# Settings that would change what git prints (signatures, colour, prefixes, quoted names) are pinned.
+GIT = ("git", "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "color.ui=never",
+       "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false")
+
+
+# ------------------------------------------------------------------------------------------- git
+
+def git_text(root: Path, *args: str) -> str:
+    """Run git in ``root`` and return its output; a failure is a ``UsageError`` saying what is wrong."""
+    done = subprocess.run([*GIT, "-C", str(root), *args], capture_output=True)
+    if done.returncode != 0:
+        head_sha(root)       # names the usual causes: not a repository, no commit yet
+        said = done.stderr.decode("utf-8", errors="replace").strip()
+        raise UsageError(f"`git {args[0]}` failed in {root}: {said}")
+    return done.stdout.decode("utf-8", errors="replace")
+
+
+def head_sha(root: Path) -> str:
+    """The commit HEAD names; a ``UsageError`` outside a repository or before its first commit."""
+    done = subprocess.run([*GIT, "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+                          capture_output=True, text=True)
+    if done.returncode == 0:
+        return done.stdout.strip()
+    inside = subprocess.run([*GIT, "-C", str(root), "rev-parse", "--git-dir"], capture_output=True)
+    if inside.returncode != 0:
+        raise UsageError(f"{root} is not a git repository. Run `git init && genome init` there first")
+    raise UsageError(f"{root} has no commit yet; run `genome init` (it makes the first commit)")
+
+
+def read_blobs(root: Path, specs: list[str]) -> dict[str, str | None]:
+    """``REV:PATH`` → the file's text (None when it does not exist there), all in one git process."""
+    done = subprocess.run([*GIT, "-C", str(root), "cat-file", "--batch"], capture_output=True,
+                          input="".join(f"{spec}\n" for spec in specs).encode("utf-8"))
+    out, at, found = done.stdout, 0, {}
+    for spec in specs:
+        end = out.find(b"\n", at)
+        if end < 0:
+            found[spec] = None
+            continue
+        header = out[at:end].decode("utf-8", errors="replace").split()
+        at = end + 1
+        if len(header) == 3 and header[2].isdigit():
+            size = int(header[2])
+            found[spec] = out[at:at + size].decode("utf-8", errors="replace") if header[1] == "blob" else None
+            at += size + 1
+        else:
+            found[spec] = None      # "<spec> missing"
+    return found
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%MZ")
+
+
+class Style:
+    """ANSI colour when on, plain text when off (a pipe, a file, NO_COLOR)."""
+
+    CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34",
+             "magenta": "35", "cyan": "36"}
+    OUTCOME = {"shipped": "green", "failed": "red", "blocked": "magenta", "idle": "dim", "budget": "yellow",
+               "unavailable": "yellow", "interrupted": "yellow"}
+
+    def __init__(self, colour: bool):
+        self.colour = colour
+
+    def __call__(self, text: str, *names: str) -> str:
+        if not self.colour or not names:
+            return text
+        return "\033[" + ";".join(self.CODES[n] for n in names) + "m" + text + "\033[0m"
+
+    def outcome(self, text: str, outcome: str) -> str:
+        return self(text, self.OUTCOME.get(outcome, "bold"))
+
+    def diff_line(self, line: str) -> str:
+        """A line of a diff's hunks (the ---/+++ header is the caller's)."""
+        if line.startswith("@@"):
+            return self(line, "cyan")
+        if line.startswith("+"):
+            return self(line, "green")
+        if line.startswith("-"):
+            return self(line, "red")
+        return line
+
+
+# ------------------------------------------------------------------------------------------- status
+
+_TICK_FORMAT = "%ct%x1f%(trailers:key=Outcome,valueonly)%x1f%(trailers:key=Lever,valueonly)%x1f" \
+               "%(trailers:key=Cost-USD,valueonly)%x1e"
+
+
+@dataclass(frozen=True)
+class LastTick:
+    time: datetime          # when its record was committed
+    outcome: str
+    lever: str
+
+
+@dataclass
+class Status:
+    root: Path
+    version: str = "?"
+    next_lever: Lever | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    last_tick: LastTick | None = None
+    spend_today: float = 0.0
+    spend_week: float = 0.0
+    budget: Budget = field(default_factory=Budget)
+    next_due: datetime | None = None
+    timers: list[InstalledTimer] = field(default_factory=list)
+    pending_notes: int = 0
+    problems: list[str] = field(default_factory=list)   # what could not be read, and how to fix it
+
+
+def gather(root: Path, now: datetime | None = None, host: Host | None = None) -> Status:
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    status = Status(root=root)
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week_start = day_start - timedelta(days=day_start.weekday())
+    ticks = record_commits(root, f"--since={week_start.strftime('%Y-%m-%d %H:%M:%S +0000')}")
+    status.spend_today = sum(cost for when, _, _, cost in ticks if when >= day_start)
+    status.spend_week = sum(cost for when, _, _, cost in ticks if when >= week_start)
+    # Only when no tick ran this week does the last one need a walk further back.
+    newest = ticks[:1] or record_commits(root, "--max-count=1", "--extended-regexp", "--grep=^Outcome: [a-z]+$")
+    status.last_tick = LastTick(*newest[0][:3]) if newest else None
+    files = read_blobs(root, ["HEAD:genome.md", "HEAD:levers.md", "HEAD:loop-prompt.md"])
+    _read_genome(status, files["HEAD:genome.md"])
+    _read_levers(status, files["HEAD:levers.md"])
+    _read_config(status, files["HEAD:loop-prompt.md"])
+    _read_schedule(status, host or Host.from_environ(run=_missing_crontab_is_empty))
+    status.pending_notes = len(feedback.pending(root))
+    return status
+
+
+def record_commits(root: Path, *selection: str) -> list[tuple[datetime, str, str, float]]:
+    """(commit time, outcome, lever, cost) of the tick records ``git log`` selects, newest first.
+
+    Git is the ledger (the tick budgets from the same trailers), so a fresh clone knows the spend too.
+    """
+    out = git_text(root, "log", *selection, f"--format={_TICK_FORMAT}", "HEAD", "--")
+    found = []
+    for entry in out.split("\x1e"):
+        parts = [part.strip() for part in entry.split("\x1f")]
+        if len(parts) != 4 or not parts[1]:
+            continue
+        try:
+            cost = float(parts[3].splitlines()[0]) if parts[3] else 0.0
+        except ValueError:
+            cost = 0.0
+        found.append((datetime.fromtimestamp(int(parts[0]), timezone.utc), parts[1], parts[2], cost))
+    return found
+
+
+def _read_genome(status: Status, text: str | None) -> None:
+    if text is None:
+        status.problems.append("genome.md is not committed: run `genome init`, or commit it")
+        return
+    try:
+        status.version = GenomeDoc.parse(text).label
+    except GenomeFileError as error:
+        status.problems.append(str(error))
+
+
+def _read_levers(status: Status, text: str | None) -> None:
+    if text is None:
+        status.problems.append("levers.md is not committed: run `genome init`, or commit it")
+        return
+    try:
+        levers = LeverDoc.parse(text).levers
+    except GenomeFileError as error:
+        status.problems.append(str(error))
+        return
+    status.next_lever = next((lever for lever in levers if lever.status == "open"), None)
+    status.counts = {name: sum(lever.status == name for lever in levers) for name in STATUSES.values()}
+    status.titles = {lever.id: lever.title for lever in levers if lever.id}
+
+
+def _read_config(status: Status, text: str | None) -> None:
+    if text is None:
+        status.problems.append("loop-prompt.md is not committed: run `genome init`, or commit it")
+        return
+    try:
+        status.budget = LoopPromptDoc.parse(text).config.budget
+    except GenomeFileError as error:
+        status.problems.append(str(error))
+
+
+def _read_schedule(status: Status, host: Host) -> None:
+    try:
+        found = schedule_status(status.root, host)
+    except ScheduleError as error:
+        status.problems.append(f"the schedule could not be read: {error}")
+        return
+    status.timers = found.timers
+    status.next_due = found.next_due
+    if found.next_due_problem:
+        status.problems.append(found.next_due_problem)
+
+
+def _missing_crontab_is_empty(argv, stdin=None) -> subprocess.CompletedProcess:
+    """Where cron is not installed no crontab line can exist: that is an answer, not an error."""
+    answer = run_external(argv, stdin)
+    if answer.returncode == 127 and list(argv[1:]) == ["-l"]:
+        return subprocess.CompletedProcess(list(argv), 1, "", "no crontab (cron is not installed)")
+    return answer
+
+
+# ------------------------------------------------------------------------------------------- render
+
+def render(status: Status, now: datetime | None = None, colour: bool = False) -> str:
+    now = now or datetime.now(timezone.utc)
+    s = Style(colour)
+    rows = [("genome", s(status.version, "bold")), ("next lever", _next_lever(status, s)),
+            ("levers", _counts(status, s)), ("last tick", _last(status, now, s)),
+            ("spend", _spend(status, s)), ("next due", _due(status, now)), ("schedule", _schedule(status, s))]
+    if status.pending_notes:
+        plural = "s" if status.pending_notes != 1 else ""
+        rows.append(("feedback", f"{status.pending_notes} note{plural} waiting for the next tick"))
+    width = max(len(label) for label, _ in rows)
+    lines = [s(f"genome status · {status.root}", "bold")]
+    lines += [f"{s(label.ljust(width), 'dim')}  {value}" for label, value in rows]
+    lines += [s("problem: ", "red", "bold") + problem for problem in status.problems]
+    return "\n".join(lines) + "\n"
+
+
+def _next_lever(status: Status, s: Style) -> str:
+    lever = status.next_lever
+    if lever is None:
+        return "none open: ticks only propose levers until you add one to levers.md"
+    return f"{s(lever.id or '(new)', 'cyan')} {lever.title}"
+
+
+def _counts(status: Status, s: Style) -> str:
+    counts = status.counts
+    if not counts:
+        return "unknown"
+    blocked = f"{counts['blocked']} blocked"
+    parts = [f"{counts['open']} open", s(blocked, "yellow") if counts["blocked"] else blocked, f"{counts['done']} done"]
+    if counts["dropped"]:
+        parts.append(f"{counts['dropped']} dropped")
+    return " · ".join(parts)
+
+
+def _last(status: Status, now: datetime, s: Style) -> str:
+    tick = status.last_tick
+    if tick is None:
+        return "none yet: run `genome tick --now`"
+    lever = f"{tick.lever} {status.titles.get(tick.lever, '')}".strip() if tick.lever else "no open lever"
+    return f"{s.outcome(tick.outcome, tick.outcome)} {lever} · {stamp(tick.time)} ({_span(now - tick.time)} ago)"
+
+
+def _spend(status: Status, s: Style) -> str:
+    budget = status.budget
+    return (f"today {_against(status.spend_today, budget.day_usd, s)} · "
+            f"this week {_against(status.spend_week, budget.week_usd, s)}")
+
+
+def _against(spent: float, limit: float | None, s: Style) -> str:
+    if limit is None:
+        return f"${spent:.2f} (no limit)"
+    text = f"${spent:.2f} of ${limit:.2f}"
+    if spent >= limit:
+        return s(text + " (spent: ticks wait for the next period)", "red", "bold")
+    return s(text, "yellow") if spent >= 0.8 * limit else text
+
+
+def _due(status: Status, now: datetime) -> str:
+    if status.next_due is None:
+        return "now (no tick has set a time yet)"
+    if status.next_due <= now:
+        return f"now (was due {stamp(status.next_due)})"
+    return f"{stamp(status.next_due)} (in {_span(status.next_due - now)})"
+
+
+def _schedule(status: Status, s: Style) -> str:
+    if not status.timers:
+        return s("none installed", "yellow") + ": `genome schedule install --every 30m`, or `genome run`"
+    return "; ".join(f"{timer.backend} every {format_every(timer.every)}" if timer.every
+                     else f"{timer.backend} ({timer.expression})" for timer in status.timers)
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // 1440} days"
