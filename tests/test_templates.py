@@ -198,3 +198,18 @@ def test_loop_prompt_body_names_the_act_tools():
     for tool in ("read_file", "write_file", "edit_file", "run_command",
                  "search_files", "search_content", "load_skill"):
         assert f"`{tool}`" in body
+
+
+def test_every_commented_setting_in_the_loop_prompt_template_is_valid_when_uncommented():
+    from genome.loop_prompt import LoopPromptDoc
+
+    text = (TEMPLATES / "loop-prompt.md").read_text()
+    head, body = text.split("\n---\n", 1)
+    optional = [line for line in head.splitlines() if re.match(r"^# [a-z_]+: ", line)]
+    assert {line.split(":")[0][2:] for line in optional} == {"prices", "push", "secrets_allow", "regression",
+                                                              "executor"}
+    for line in optional:
+        config = LoopPromptDoc.parse(text.replace(line, line[2:], 1)).config
+        key = line.split(":")[0][2:]
+        if key != "regression":      # that example spells out the defaults
+            assert getattr(config, key) != getattr(LoopPromptDoc.parse(text).config, key), key
