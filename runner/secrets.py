@@ -91,6 +91,14 @@ def _text_to_scan(path: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+def scan_new_text(rel: str, text: str, old: str = "", allow: Sequence[str] = ()) -> list[Finding]:
+    """Secrets on the lines of ``text`` that ``old`` did not already have (a commit message, a file
+    the runner is about to write)."""
+    known = set(old.splitlines())
+    lines = text.splitlines()
+    return [f for f in _scan_text(rel, text, allow) if f.line > len(lines) or lines[f.line - 1] not in known]
+
+
 def _scan_text(rel: str, text: str, allow: Sequence[str]) -> Iterator[Finding]:
     lines = _Lines(text)
     exact = [*_token_hits(text), *_private_key_hits(text, lines)]

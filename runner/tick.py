@@ -35,7 +35,7 @@ from runner.progress import Printer
 from runner.session import STOP, ActEnd, Limits, Meter, Progress, Reflection, converse, reflect, user_message
 from runner.skills import SkillSet
 from runner.agent_tools import discover as discover_project_tools
-from runner.secrets import scan_paths
+from runner.secrets import scan_new_text, scan_paths
 from runner.tools import BUILTIN_TOOLS, ToolBox
 
 GENOME, LEVERS, LOOP_PROMPT = "genome.md", "levers.md", "loop-prompt.md"
@@ -504,6 +504,9 @@ def commit(tick: Tick) -> None:
     lever, record = tick.lever, tick.record
     record.gates = gates_trailer(tick.verdict.results)
     account = (tick.act_end.text if tick.act_end else "").strip()
+    if scan_new_text("the commit message", account, allow=tick.config.secrets_allow):
+        tick.printer.warn("the model's account looks like it holds a secret; the commit message leaves it out")
+        account = ""
     message = f"{lever.id} {lever.title}\n\n" + (f"{_clip(account, 2000)}\n\n" if account else "") + trailers({
         "Lever": lever.id, "Genome-Version": tick.project.genome.label, "Gates": record.gates,
         "Tokens": tick.meter.usage.total, "Cost-USD": f"{tick.meter.cost:.4f}"})
@@ -602,7 +605,7 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     if genome.body != project.genome.body:
         genome = genome.with_version(project.genome.version + 1)
         record.new_version = genome.label
-    levers = project.levers
+    levers = LeverDoc.parse(project.levers.render())      # a copy: a second pass must start afresh
     if tick.lever is not None:
         log_outcome(tick, levers, stamp)
     known = {_normal(l.title) for l in levers.levers}
@@ -620,6 +623,13 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     journal = journal_path(record.time)
     existing = tick.git.head_file(journal)
     files[journal] = append_entry(existing.decode("utf-8") if existing else None, record)
+    leaks = [f for name, text in files.items() for f in scan_new_text(
+        name, text, (tick.git.head_file(name) or b"").decode("utf-8", "replace"), tick.config.secrets_allow)]
+    if leaks and (reflection != Reflection() or record.summary):
+        # the model's words carried something secret-shaped: record the tick without them
+        record.reason = "; ".join(filter(None, [record.reason, leaks[0].describe() + " (the model's words dropped)"]))
+        record.summary = ""
+        return write_record(tick, Reflection())
     if tick.intent is not None:      # what these files will hold, written down before they are written
         track(tick, "improve", expected={name: intent.text_print(text) for name, text in files.items()})
     for name, text in files.items():

@@ -117,3 +117,15 @@ def test_a_tool_written_in_one_tick_is_offered_and_called_in_the_next(project):
     [answer] = [b for b in second.requests[1]["messages"][-1]["content"] if b["type"] == "tool_result"]
     assert not answer["is_error"] and answer["content"] == f"exit code 0\n{lines}\n"
     assert result.outcome == "shipped"
+
+
+def test_a_secret_in_the_models_own_words_never_reaches_the_commit_message_or_journal(project):
+    secret = fake_secret("github")
+    result = run_tick(project, now=NOW, make_model=lambda config: ScriptedModel([
+        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+        text_reply(f"Done. By the way the deploy token is {secret}"),
+        tool_reply("reflect", {"lesson": f"Remember the token {secret}",
+                               "genome": {"What's proven": f"token {secret} works"}})]))
+    assert result.outcome == "shipped"
+    assert secret not in everything_in_git(project)
+    assert "the model's words dropped" in (project / "journal/2026/11/23.md").read_text()
