@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 from runner.model import Usage
-from runner.proc import _kill_group
+from runner.proc import kill_group
 from runner.session import REFLECT_TOOL, ActEnd, Reflection, parse_reflection
 
 USAGE_PREFIX = "genome-usage:"
@@ -167,7 +167,7 @@ class CommandExecutor:
             except subprocess.TimeoutExpired:
                 timed_out = True
             finally:
-                _kill_group(process.pid)     # on timeout, and any background job it left behind
+                kill_group(process.pid)     # on timeout, and any background job it left behind
                 process.wait()
         return process.returncode, timed_out, time.monotonic() - started
 

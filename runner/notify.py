@@ -9,8 +9,6 @@ the API credentials in its environment. A notification that fails is logged to
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import tempfile
 from datetime import datetime, timezone
@@ -19,7 +17,7 @@ from typing import Callable
 
 from genome.journal import TickRecord
 from runner.due import state_dir
-from runner.proc import scrubbed_env
+from runner.proc import kill_group, scrubbed_env
 
 TIMEOUT_SECONDS = 30
 LOG_FILE = "notify.log"
@@ -69,19 +67,12 @@ def _run(command: str, payload: bytes, root: Path) -> tuple[str, str] | None:
         except subprocess.TimeoutExpired:
             problem = f"timed out after {TIMEOUT_SECONDS} s and was stopped"
         finally:
-            _kill_group(process.pid)     # on timeout, and any background job it left behind
+            kill_group(process.pid)     # on timeout, and any background job it left behind
             process.wait()
         if not problem:
             return None
         output.seek(0)
         return problem, _tail(output.read())
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _tail(output: bytes) -> str:

@@ -68,7 +68,7 @@ def run_shell(command: str, cwd: Path, timeout: float, *, pipefail: bool = False
         timed_out = True
     finally:
         # Kill before reaping on timeout; after a normal exit this ends leftover background jobs.
-        _kill_group(process.pid)
+        kill_group(process.pid)
         process.wait()
         capture.finish(grace=KILL_GRACE_SECONDS)
     return ShellResult(
@@ -102,7 +102,7 @@ def _join_cut(head: str, tail: str, cut: int, unit: str) -> str:
     return f"{head}[... {cut:,} {unit} cut ...]\n{tail}"
 
 
-def _kill_group(pgid: int) -> None:
+def kill_group(pgid: int) -> None:
     """SIGTERM the process group, then SIGKILL whatever is still there after a short grace."""
     if not _signal_group(pgid, signal.SIGTERM):
         return

@@ -32,7 +32,7 @@ from runner.model import Model
 from runner.paths import is_protected
 from runner.prices import price_for
 from runner.progress import Printer
-from runner.session import STOP, ActEnd, Limits, Meter, Progress, Reflection, converse, reflect, user_message
+from runner.session import ActEnd, Limits, Meter, Progress, Reflection, converse, reflect, user_message
 from runner.skills import SkillSet
 from runner.agent_tools import discover as discover_project_tools
 from runner.secrets import scan_new_text, scan_paths

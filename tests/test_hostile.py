@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from genome.errors import GenomeFileError
 from runner.scripted import ScriptedModel, text_reply, tool_reply
 from runner.tick import run_tick
-from tests.conftest import commit_all, git, tree_state
+from tests.conftest import commit_all, git
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 

@@ -31,7 +31,7 @@ def age_a_year(root) -> None:
     for day in range(365):
         path = root / "journal" / "2026" / f"{day // 31 + 1:02d}" / f"{day % 31 + 1:02d}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"# Journal\n\n## 2026-01-01T00:00:00Z shipped: L-0001 something\n\n- cost_usd: 0.1\n" * 20)
+        path.write_text("# Journal\n\n## 2026-01-01T00:00:00Z shipped: L-0001 something\n\n- cost_usd: 0.1\n" * 20)
     commit_all(root, "a year of history")
 
 

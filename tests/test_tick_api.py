@@ -10,8 +10,6 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-
 from runner.anthropic_model import AnthropicModel
 from runner.fake_api import FakeMessagesServer
 from runner.lock import TickLock
