@@ -37,16 +37,6 @@ REQUEST = {
 }
 
 
-@pytest.fixture(autouse=True)
-def isolated_sdk(tmp_path, monkeypatch):
-    """No profile, key or base URL from the machine running the tests."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", str(tmp_path / "anthropic-config"))
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_PROFILE",
-                 "ANTHROPIC_CUSTOM_HEADERS"):
-        monkeypatch.delenv(name, raising=False)
-
-
 class Sleeps(list):
     """The injected sleep: records the back-off instead of waiting."""
 

@@ -21,16 +21,6 @@ KEY = "sk-ant-test-fake-api-0123456789"
 REQUEST = {"model": "claude-test", "max_tokens": 100, "messages": [{"role": "user", "content": "hello"}]}
 
 
-@pytest.fixture(autouse=True)
-def isolated_sdk(tmp_path, monkeypatch):
-    """No profile, key or base URL from the machine running the tests."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", str(tmp_path / "anthropic-config"))
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_PROFILE",
-                 "ANTHROPIC_CUSTOM_HEADERS"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def post(url: str, body: dict, path: str = "/v1/messages") -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
                                      headers={"content-type": "application/json", "x-test": "yes"})
