@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from genome.errors import GenomeFileError
 
@@ -100,15 +100,14 @@ class LeverDoc:
         """Give every lever without an id the next free ``L-NNN``, in file order."""
         given = []
         number = self._next_number()
-        for placed in self._placed:
+        for k, placed in enumerate(self._placed):
             if placed.lever.id is None:
                 lever_id = _format_id(number)
                 number += 1
                 line = self._lines[placed.index]
                 self._lines[placed.index] = f"{line[:placed.title_at]}{lever_id} {line[placed.title_at:]}"
                 given.append(lever_id)
-        if given:
-            self._rescan()
+                self._placed[k] = replace(placed, lever=replace(placed.lever, id=lever_id))
         return given
 
     def set_status(self, lever_id: str, status: str) -> None:
@@ -187,7 +186,11 @@ def _scan(file: str, lines: list[str]) -> list[_Placed]:
                 fence = None
             i += 1
             continue
-        opener = _fence_opener(text)
+        first = text[:1]
+        if first != "-" and first != "`" and first != "~":
+            i += 1
+            continue
+        opener = _fence_opener(text) if first != "-" else None
         if opener:
             fence = (*opener, i + 1)
             i += 1
@@ -246,9 +249,9 @@ def _block_end(lines: list[str], start: int) -> int:
     """
     end = j = start
     while j < len(lines):
-        text = _content(lines[j])
-        if text.strip():
-            if text[0] not in " \t":
+        line = lines[j]
+        if line.strip():
+            if line[0] not in " \t":
                 break
             end = j + 1
         j += 1
@@ -259,7 +262,7 @@ def _read_block(file: str, lines: list[str], start: int, end: int) -> tuple[list
     checks: list[str] = []
     log: list[str] = []
     for j in range(start, end):
-        stripped = _content(lines[j]).strip()
+        stripped = lines[j].strip()
         if stripped.startswith("check:"):
             command = stripped[len("check:"):].strip()
             if not command:

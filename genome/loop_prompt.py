@@ -13,7 +13,7 @@ from genome.text import key_line, load_yaml_mapping, parse_duration, split_front
 
 FILE = "loop-prompt.md"
 LESSONS_HEADING = "## Lessons"
-_LESSON = re.compile(r"^- \[(v\d{3,}) (\d{4}-\d{2}-\d{2})\] (.+?)\s*$")
+_LESSON = re.compile(r"^- \[(v\d{3,}) (\d{4}-\d{2}-\d{2})\] (.*\S)\s*$")
 _LESSONS_HEADING = re.compile(r"^## +Lessons[ \t]*\r?$", re.MULTILINE)
 
 

@@ -37,6 +37,7 @@ class Git:
         if self.repo.bare:
             raise UsageError(f"{root} is a bare repository; run the tick in a clone with a work tree")
         self.root = Path(self.repo.working_tree_dir).resolve()
+        self._identities: dict[str, Actor] = {}
 
     def close(self) -> None:
         self.repo.close()
@@ -131,7 +132,12 @@ class Git:
         return total
 
     def identity(self, configured: str) -> Actor:
-        """config ``author`` → the repo's user.name/email → the runner's own name."""
+        """config ``author`` → the repo's user.name/email → the runner's own name (asked once)."""
+        if configured not in self._identities:
+            self._identities[configured] = self._identity(configured)
+        return self._identities[configured]
+
+    def _identity(self, configured: str) -> Actor:
         text = configured.strip()
         if not text:
             name, email = self._config("user.name"), self._config("user.email")

@@ -64,6 +64,7 @@ class Verdict:
     results: list[GateResult] = field(default_factory=list)
     repairable: bool = True
     feedback: str = ""               # what the model is shown in a repair round
+    changed: list[str] = field(default_factory=list)    # when green: exactly what the commit takes
 
 
 @dataclass
@@ -383,18 +384,27 @@ class IntentTracker(Progress):
 
     def turn(self, meter: Meter) -> None:
         self.tick.printer.turn(meter)
-        track(self.tick)
+        track(self.tick, changed=None)          # spend only: nothing on disk changed by a reply
 
     def tool(self, name, tool_input, content, is_error) -> None:
         self.tick.printer.tool(name, tool_input, content, is_error)
-        track(self.tick)
+        if name not in READ_ONLY_TOOLS:
+            track(self.tick)
 
 
-def track(tick: Tick, phase: str | None = None, *, expected: dict[str, str] | None = None) -> None:
+READ_ONLY_TOOLS = ("read_file", "search_files", "search_content", "load_skill")
+
+
+def track(tick: Tick, phase: str | None = None, *, changed: list[str] | None | bool = True,
+          expected: dict[str, str] | None = None) -> None:
+    """Write the intent record: phase and spend, and (unless ``changed`` is None) a fingerprint of
+    every changed path, from ``changed`` when the caller already has the list."""
     record = tick.intent
     record.phase = phase or record.phase
     record.cost_usd, record.tokens = round(tick.meter.cost, 6), tick.meter.usage.total
-    record.touched = intent.fingerprint(tick.root, tick.git.changed_paths())
+    if changed is not None:
+        paths = tick.git.changed_paths() if changed is True else changed
+        record.touched = intent.fingerprint(tick.root, paths)
     record.touched.update(expected or {})
     record.new_files_are_ours = record.phase == "gate"
     intent.save(tick.root, record)
@@ -450,10 +460,11 @@ def gate_and_repair(tick: Tick) -> None:
 def gate(tick: Tick) -> Verdict:
     """The diff check, then every config gate and the lever's checks, in fresh shells."""
     tick.printer.phase("gate")
-    track(tick, "gate")
+    changed = tick.git.changed_paths()
+    track(tick, "gate", changed=changed)
     if tick.act_end and tick.act_end.reason in ("stuck", "refusal"):
         return Verdict(False, tick.act_end.note, repairable=False)
-    diff = diff_check(tick)
+    diff = diff_check(tick, changed)
     if diff:
         return diff
     specs = [GateSpec(g.name, g.run, g.timeout) for g in tick.config.gates]
@@ -466,28 +477,27 @@ def gate(tick: Tick) -> Verdict:
         return Verdict(False, f"gate {red[0].name} failed", results,
                        feedback=f"Gate `{red[0].name}` (`{red[0].command}`) exited {red[0].exit_code}. "
                                 f"The end of its output:\n```\n{red[0].output_tail}\n```")
-    secrets = secrets_in_change(tick)
+    changed = tick.git.changed_paths()         # the gates may have written artifacts
+    secrets = secrets_in_change(tick, changed)
     if secrets:
         return Verdict(False, secrets, results, repairable=False)
-    return Verdict(True, results=results)
+    return Verdict(True, results=results, changed=changed)
 
 
-def secrets_in_change(tick: Tick) -> str:
+def secrets_in_change(tick: Tick, changed: list[str]) -> str:
     """The change as it would be committed, scanned line by line where it adds lines. Says where,
     never what: the secret itself must not reach the log, the journal or the output."""
-    changed = tick.git.changed_paths()
     added = tick.git.added_lines(changed)
     found = [f for f in scan_paths(tick.root, changed, tick.config.secrets_allow)
              if added.get(f.path) is None or f.line in added[f.path] or f.kind == ".env file"]
     return "; ".join(f.describe() for f in found[:3])
 
 
-def diff_check(tick: Tick) -> Verdict | None:
+def diff_check(tick: Tick, changed: list[str]) -> Verdict | None:
     """Whatever tool made a change, protected paths and the runner's own git state stay untouched."""
     git = tick.git
     if git.head_sha() != tick.start.head or git.current_branch() != tick.start.branch:
         return Verdict(False, "the model moved HEAD (commits are the runner's job)", repairable=False)
-    changed = git.changed_paths()
     hits = [p for p in changed if is_protected(p, tick.config.protected)]
     if hits:
         return Verdict(False, f"changed protected path {', '.join(hits[:3])}", repairable=False)
@@ -510,11 +520,11 @@ def commit(tick: Tick) -> None:
     message = f"{lever.id} {lever.title}\n\n" + (f"{_clip(account, 2000)}\n\n" if account else "") + trailers({
         "Lever": lever.id, "Genome-Version": tick.project.genome.label, "Gates": record.gates,
         "Tokens": tick.meter.usage.total, "Cost-USD": f"{tick.meter.cost:.4f}"})
-    track(tick, "commit")
-    changed = tick.git.changed_paths()
+    changed = tick.verdict.changed
+    track(tick, "commit", changed=changed)
     sha = tick.git.commit(changed, message, tick.git.identity(tick.config.author))
     tick.intent.commit = sha
-    track(tick, "improve")
+    track(tick, "improve", changed=[])
     record.outcome, record.commit, record.summary = "shipped", sha[:12], account
     tick.start = Snapshot(head=sha, branch=tick.start.branch)     # from here on, a failure keeps the commit
     tick.printer.say(f"committed {sha[:12]} ({len(changed)} file{'s' if len(changed) != 1 else ''})")

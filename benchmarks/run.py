@@ -1,0 +1,450 @@
+"""The benchmarks: six figures, each against its target, in one run.
+
+    python benchmarks/run.py            # full sizes and more runs: about a minute and a half on two cores
+    python benchmarks/run.py --quick    # fewer runs and a 2,000-tick review history: about half a minute
+
+Prints a table and writes benchmarks/results.json (or --out). Where a figure is a ratio, both sides
+are measured in the same run, taking turns, and every time quoted is a median of repeated runs.
+BENCHMARKS.md says what each figure means and what it is compared with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from common import (BIN, CHARS_PER_TOKEN, PYTHON, canonical_bytes, common_prefix_length, git, interleaved,
+                    isolate, journal_files, lever_lines, loop_prompt_with_lessons, median_ms, new_project,
+                    now_utc, request_size, run_quietly, seconds_of, with_frontmatter)
+from genome.levers import LeverDoc
+from genome.loop_prompt import LoopPromptDoc, select_lessons
+from runner.fake_api import FakeMessagesServer
+from runner.progress import Printer
+from runner.resources import package_path
+from runner.scripted import ScriptedModel, text_reply, tool_reply
+from runner.tick import run_tick
+
+HERE = Path(__file__).resolve().parent
+GENOME_TICK = str(BIN / "genome-tick")
+TEMPLATES = package_path("templates")
+NO_CHANGE = tool_reply("reflect", {"lesson": None, "genome": None, "levers": []})
+
+
+@dataclass
+class Figure:
+    number: int
+    title: str
+    measured: str            # as the table shows it
+    value: float             # the number the target is about
+    unit: str
+    target: str
+    met: bool
+    ratio: float | None = None
+    compared_with: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Sizes:
+    startup_runs: int
+    tick_runs: int
+    parse_runs: int
+    largest_parse_runs: int
+    review_ticks: int
+    review_runs: int
+
+
+FULL = Sizes(startup_runs=60, tick_runs=9, parse_runs=9, largest_parse_runs=3, review_ticks=10_000, review_runs=7)
+QUICK = Sizes(startup_runs=15, tick_runs=3, parse_runs=3, largest_parse_runs=1, review_ticks=2_000, review_runs=3)
+
+
+def quiet() -> Printer:
+    """A tick run in this process keeps its progress lines to itself."""
+    return Printer(io.StringIO(), live=False)
+
+
+# ---------------------------------------------------------------------------------------- 1
+
+def not_due_tick(scratch: Path, sizes: Sizes) -> Figure:
+    """The installed `genome-tick` in a project whose next tick is a day away, against `python -c pass`."""
+    root = new_project(scratch / "not-due")
+    state = root / ".genome"
+    state.mkdir(exist_ok=True)
+    (state / "next-due").write_text((now_utc() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ\n"))
+    before = sorted(p.name for p in state.iterdir())
+    silent = run_quietly([GENOME_TICK], root)
+    if silent.stdout or silent.stderr or sorted(p.name for p in state.iterdir()) != before:
+        raise RuntimeError(f"genome-tick did not take the not-due path:\n{silent.stdout}{silent.stderr}")
+    times = interleaved({"python": lambda: run_quietly([PYTHON, "-c", "pass"], root),
+                         "tick": lambda: run_quietly([GENOME_TICK], root)}, sizes.startup_runs, warmup=3)
+    python_ms, tick_ms = median_ms(times["python"]), median_ms(times["tick"])
+    ratio = tick_ms / python_ms
+    return Figure(1, "not-due genome-tick", f"{tick_ms:.1f} ms", tick_ms, "ms", "≤ 2× and < 100 ms",
+                  ratio <= 2 and tick_ms < 100, ratio=ratio, compared_with=f"python -c pass {python_ms:.1f} ms",
+                  details={"runs": sizes.startup_runs, "python_ms": python_ms, "tick_ms": tick_ms,
+                           "python_min_ms": min(times["python"]) * 1000, "tick_min_ms": min(times["tick"]) * 1000})
+
+
+# ---------------------------------------------------------------------------------------- 2
+
+GREEN_CONFIG = """\
+model: claude-sonnet-4-5
+gates:
+  - name: ok
+    run: "true"
+cadence: 30m
+repair_rounds: 0
+"""
+
+
+def green_tick(scratch: Path, sizes: Sizes) -> Figure:
+    """A tick that ships a one-file change, the model answering at once over loopback, against the
+    floor of starting Python and committing the same change with `git add` and `git commit`."""
+    runs = sizes.tick_runs
+    count = 2 * (runs + 1) + 1      # subprocess ticks with a warm-up, one clocked, in-process ticks with a warm-up
+    levers = "# Levers\n\n" + "".join(f"- [ ] L-{n:03d} Add note {n}\n" for n in range(1, count + 1))
+    loop = with_frontmatter((TEMPLATES / "loop-prompt.md").read_text(), GREEN_CONFIG)
+    project = new_project(scratch / "green", {"levers.md": levers, "loop-prompt.md": loop})
+    floor_repo = new_project(scratch / "floor")
+    numbers = iter(range(1, count + 1))
+
+    def tick() -> None:
+        number = next(numbers)
+        with FakeMessagesServer(green_script(number)) as server:
+            ship(project, server, [GENOME_TICK, "--now"], timed=tick_times)
+
+    def floor() -> None:
+        number = len(floor_times) + 1
+        (floor_repo / f"note-{number}.txt").write_text(f"note {number}\n")
+        floor_times.append(seconds_of(lambda: (
+            run_quietly([PYTHON, "-c", "pass"], floor_repo),
+            run_quietly(["git", "add", f"note-{number}.txt"], floor_repo),
+            run_quietly(["git", "commit", "-q", "-m", f"Add note {number}"], floor_repo))))
+
+    tick_times: list[float] = []
+    floor_times: list[float] = []
+    for _ in range(runs + 1):
+        tick()
+        floor()
+    tick_ms, floor_ms = median_ms(tick_times[1:]), median_ms(floor_times[1:])
+    phases = phase_breakdown(project, next(numbers))
+    in_process_ms = median_ms(in_process_ticks(project, [next(numbers) for _ in range(runs + 1)])[1:])
+    ratio = tick_ms / floor_ms
+    return Figure(2, "green tick, instant model", f"{tick_ms:,.0f} ms", tick_ms, "ms", "≤ 5×", ratio <= 5,
+                  ratio=ratio, compared_with=f"python + git add + git commit {floor_ms:.0f} ms",
+                  details={"runs": runs, "tick_ms": tick_ms, "floor_ms": floor_ms,
+                           "in_process_tick_ms": in_process_ms, "in_process_ratio": in_process_ms / floor_ms,
+                           "phases_method": "one more tick in a real subprocess, clocked from inside by "
+                                            "benchmarks/phase_clock.py (the stderr lines only carry whole seconds)",
+                           "phases": phases})
+
+
+def green_script(number: int) -> list[dict]:
+    return [tool_reply("write_file", {"path": f"notes/note-{number}.txt", "content": f"note {number}\n"}),
+            text_reply(f"Wrote notes/note-{number}.txt."), NO_CHANGE]
+
+
+def ship(root: Path, server: FakeMessagesServer, argv: list[str], timed: list[float] | None = None) -> None:
+    env = {**os.environ, "ANTHROPIC_BASE_URL": server.url, "ANTHROPIC_API_KEY": "bench-key-0000"}
+    started = time.perf_counter()
+    done = run_quietly(argv, root, env)
+    if timed is not None:
+        timed.append(time.perf_counter() - started)
+    if "shipped:" not in done.stderr or server.remaining:
+        raise RuntimeError(f"the tick did not ship as scripted:\n{done.stderr}")
+
+
+def in_process_ticks(root: Path, numbers: list[int]) -> list[float]:
+    """Ticks in this process with the SDK already imported, as `genome run` ticks after its first."""
+    from runner.anthropic_model import AnthropicModel
+
+    times = []
+    for number in numbers:
+        with FakeMessagesServer(green_script(number)) as server:
+            model = AnthropicModel(api_key="bench-key-0000", base_url=server.url)
+            started = time.perf_counter()
+            result = run_tick(root, make_model=lambda config: model, printer=quiet())
+            times.append(time.perf_counter() - started)
+        if result.outcome != "shipped":
+            raise RuntimeError(f"the in-process tick did not ship: {result.message}")
+    return times
+
+
+SEGMENTS = [
+    ("python up", "start the interpreter"),
+    ("imported cli", "import runner.cli (click, …)"),
+    ("imported tick", "import runner.tick (GitPython, …)"),
+    ("phase guard", "lock, open the repo, recover"),
+    ("phase pick", "guard + read HEAD's files"),
+    ("phase act", "pick (budgets from git log)"),
+    ("phase gate", "act"),
+    ("phase commit", "gate"),
+    ("phase improve", "commit"),
+    ("exit", "improve + schedule"),
+    ("reaped", "interpreter exit"),
+]
+
+
+def phase_breakdown(root: Path, number: int) -> list[dict[str, Any]]:
+    """Milliseconds of each stretch of one green tick, and within it the model's share."""
+    marks_file = root.parent / "marks.json"
+    with FakeMessagesServer(green_script(number)) as server:
+        spawned = time.monotonic()
+        ship(root, server, [PYTHON, str(HERE / "phase_clock.py"), str(marks_file), "--now"])
+        reaped = time.monotonic()
+    marks = [("spawn", spawned), *json.loads(marks_file.read_text()), ("reaped", reaped)]
+    at = {name: t for name, t in marks}
+    calls = [(t, next(e for n, e in marks if n == "call end" and e >= t)) for n, t in marks if n == "call start"]
+    rows, previous = [], at["spawn"]
+    for name, label in SEGMENTS:
+        end = at[name]
+        within = [(a, b) for a, b in calls if previous <= a < end]
+        row = {"segment": label, "ms": (end - previous) * 1000,
+               "model_calls": len(within), "model_ms": sum(b - a for a, b in within) * 1000}
+        if previous <= at.get("connect start", -1) < end:
+            row["sdk_import_and_client_ms"] = (at["connect end"] - at["connect start"]) * 1000
+        rows.append(row)
+        previous = end
+    return rows
+
+
+# ---------------------------------------------------------------------------------------- 3
+
+PARSE_SIZES = (1_000, 10_000, 100_000)
+
+
+def levers_file(count: int) -> str:
+    """The worst order for pick: every finished lever above the open ones, and the last lever new,
+    without an id, so ids are assigned as in a real tick."""
+    finished = count * 9 // 10
+    lines = ["# Levers", ""]
+    for status, share in (("x", 6), ("!", 2), ("-", 1)):
+        start = sum(line.startswith("- [") for line in lines) + 1
+        lines += lever_lines(finished * share // 9, first_id=start, status=status)
+    opened = sum(line.startswith("- [") for line in lines)
+    lines += lever_lines(count - opened - 1, first_id=opened + 1, status=" ")
+    lines.append("- [ ] Improve the cache handling, new")
+    return "\n".join(lines) + "\n"
+
+
+def pick_lever(levers_text: str) -> str:
+    """What read and pick do with levers.md: parse, give ids, take the top open lever."""
+    levers = LeverDoc.parse(levers_text)
+    levers.assign_ids()
+    return levers.top_open().title
+
+
+def pick_lessons(loop_text: str, title: str) -> int:
+    """What the prompt needs of loop-prompt.md: parse it and choose the lessons for the lever."""
+    loop = LoopPromptDoc.parse(loop_text)
+    return len(select_lessons(loop.lessons, title, loop.config.lessons_tokens))
+
+
+def parse_growth(sizes: Sizes) -> Figure:
+    template = (TEMPLATES / "loop-prompt.md").read_text()
+    rows = []
+    for count in PARSE_SIZES:
+        levers_text = levers_file(count)
+        loop_text = loop_prompt_with_lessons(template, count // 2, now_utc() - timedelta(days=400))
+        title = pick_lever(levers_text)
+        runs = sizes.parse_runs if count < PARSE_SIZES[-1] else sizes.largest_parse_runs
+        levers_ms = median_ms([seconds_of(lambda: pick_lever(levers_text)) for _ in range(runs)])
+        lessons_ms = median_ms([seconds_of(lambda: pick_lessons(loop_text, title)) for _ in range(runs)])
+        total = levers_ms + lessons_ms
+        rows.append({"levers": count, "lessons": count // 2, "levers_bytes": len(levers_text),
+                     "loop_prompt_bytes": len(loop_text), "runs": runs, "ms": total, "levers_ms": levers_ms,
+                     "lessons_ms": lessons_ms, "us_per_lever": total * 1000 / count})
+    at_10k = next(r for r in rows if r["levers"] == 10_000)
+    growth = rows[-1]["us_per_lever"] / rows[0]["us_per_lever"]
+    per_lever = " / ".join(f"{r['us_per_lever']:.0f}" for r in rows)
+    return Figure(3, "parse + pick, 10k levers + 5k lessons", f"{at_10k['ms']:.0f} ms; {per_lever} µs/lever",
+                  at_10k["ms"], "ms", "≤ 100 ms; µs/lever at 100k ≤ 1.5× at 1k",
+                  at_10k["ms"] <= 100 and growth <= 1.5, compared_with="sizes 1k / 10k / 100k",
+                  details={"sizes": rows, "per_lever_growth_1k_to_100k": growth})
+
+
+# ---------------------------------------------------------------------------------------- 4
+
+YEAR_LESSONS, YEAR_DONE_LEVERS, YEAR_DAYS, TICKS_PER_DAY = 2_000, 3_000, 365, 20
+
+
+def first_request(scratch: Path) -> Figure:
+    """The first request of a tick in a fresh project and in one with a year of history behind it."""
+    fresh = new_project(scratch / "fresh")
+    levers = (TEMPLATES / "levers.md").read_text().rstrip("\n") + "\n" + "\n".join(
+        lever_lines(YEAR_DONE_LEVERS, first_id=3)) + "\n"
+    genome = (TEMPLATES / "genome.md").read_text().replace("version: 1\n", "version: 120\n", 1)
+    loop = loop_prompt_with_lessons((TEMPLATES / "loop-prompt.md").read_text(), YEAR_LESSONS,
+                                    now_utc() - timedelta(days=YEAR_DAYS))
+    year = new_project(scratch / "year", {"levers.md": levers, "genome.md": genome, "loop-prompt.md": loop,
+                                          **journal_files(YEAR_DAYS, TICKS_PER_DAY, now_utc())})
+    sizes = {name: first_request_of(root) for name, root in (("fresh", fresh), ("year", year))}
+    ratio = sizes["year"]["bytes"] / sizes["fresh"]["bytes"]
+    shown = "{bytes:,} B ≈ {tokens_estimate:,} tokens"
+    return Figure(4, "first request after a year", shown.format(**sizes["year"]), sizes["year"]["bytes"],
+                  "bytes", "≤ 1.2×", ratio <= 1.2, ratio=ratio,
+                  compared_with="fresh " + shown.format(**sizes["fresh"]),
+                  details={**sizes, "history": {"lessons": YEAR_LESSONS, "done_levers": YEAR_DONE_LEVERS,
+                                                "journal_days": YEAR_DAYS, "ticks_per_day": TICKS_PER_DAY}})
+
+
+def first_request_of(root: Path) -> dict[str, Any]:
+    model = ScriptedModel([tool_reply("write_file", {"path": "README.md", "content": "# Project\n\n## Usage\n"}),
+                           text_reply("Wrote README.md."), NO_CHANGE])
+    result = run_tick(root, make_model=lambda config: model, printer=quiet())
+    if result.outcome != "shipped":
+        raise RuntimeError(f"the first-request tick did not ship: {result.message}")
+    request = model.requests[0]
+    size = request_size(request)
+    system = "".join(block["text"] for block in request["system"])
+    return {"bytes": size, "tokens_estimate": size // CHARS_PER_TOKEN, "system_bytes": len(system.encode()),
+            "tools_bytes": len(json.dumps(request["tools"]).encode()), "lessons_in_prompt": system.count("\n- [v")}
+
+
+# ---------------------------------------------------------------------------------------- 5
+
+CACHE_LEVERS = "# Levers\n\n- [ ] L-001 Make step 12 add two\n  check: grep -q 'value \\* 12 + 2' src/pipeline.py\n"
+SOURCE = "".join(f"def step_{n}(value):\n    \"\"\"Step {n} of the pipeline.\"\"\"\n    return value * {n} + 1\n\n\n"
+                 for n in range(1, 25))
+
+
+def cache_prefix(scratch: Path) -> Figure:
+    """How much of each act turn's request repeats the turn before it, byte for byte."""
+    root = new_project(scratch / "cache", {"src/pipeline.py": SOURCE, "levers.md": CACHE_LEVERS})
+    model = ScriptedModel([
+        tool_reply("search_files", {"pattern": "src/*.py"}, text="Looking for the pipeline."),
+        tool_reply("read_file", {"path": "src/pipeline.py"}),
+        tool_reply("search_content", {"pattern": "def step_1[0-9]", "path": "src"}),
+        tool_reply("edit_file", {"path": "src/pipeline.py", "old_text": "return value * 12 + 1",
+                                 "new_text": "return value * 12 + 2"}),
+        tool_reply("run_command", {"command": "grep -n 'value \\* 12' src/pipeline.py"}),
+        tool_reply("read_file", {"path": "src/pipeline.py", "offset": 50, "limit": 20}),
+        text_reply("Changed step_12 to add 2; grep shows the new line."),
+        NO_CHANGE])
+    result = run_tick(root, make_model=lambda config: model, printer=quiet())
+    if result.outcome != "shipped":
+        raise RuntimeError(f"the cache tick did not ship: {result.message}")
+    act = [canonical_bytes(r) for r in model.requests[:-1]]
+    turns = []
+    for n, body in enumerate(act):
+        row = {"turn": n + 1, "bytes": len(body)}
+        if n:
+            common = common_prefix_length(act[n - 1], body)
+            row.update(shared=common / len(body), of_previous=common / len(act[n - 1]), new_bytes=len(body) - common,
+                       common_bytes=common)
+        turns.append(row)
+    reflection = canonical_bytes(model.requests[-1])
+    later = turns[2:]
+    share = sum(t["common_bytes"] for t in later) / sum(t["bytes"] for t in later)
+    worst = min(later, key=lambda t: t["shared"])
+    return Figure(5, "cacheable prefix, act turns 3+", f"{share:.1%} of their input "
+                  f"(lowest turn: {worst['shared']:.1%}, turn {worst['turn']})",
+                  share * 100, "%", "≥ 90% of the input of turns 3 on", share >= 0.9,
+                  compared_with=f"{len(act)} act turns", details={
+                      "turns": turns, "reflection_bytes": len(reflection),
+                      "reflection_shared_with_last_turn": common_prefix_length(act[-1], reflection) / len(reflection)})
+
+
+# ---------------------------------------------------------------------------------------- 6
+
+def review_and_status(scratch: Path, sizes: Sizes) -> Figure:
+    """`genome review` and `genome status` as fresh processes over a long generated history
+    (built and launched the way benchmarks/bench_review.py does)."""
+    import bench_review
+
+    root = scratch / "review"
+    started = time.perf_counter()
+    bench_review.build_repository(root, sizes.review_ticks, now_utc() - timedelta(minutes=5))
+    built = time.perf_counter() - started
+    commits = int(git(root, "rev-list", "--count", "HEAD"))
+
+    def command(name: str) -> list[str]:
+        return [PYTHON, "-c", bench_review.LAUNCH, name]
+
+    review_ms = bench_review.median_seconds(command("review"), root, sizes.review_runs) * 1000
+    status_ms = bench_review.median_seconds(command("status"), root, sizes.review_runs) * 1000
+    return Figure(6, f"review / status, {sizes.review_ticks:,} ticks",
+                  f"review {review_ms:.0f} ms, status {status_ms:.0f} ms", review_ms, "ms",
+                  "review ≤ 1000 ms, status ≤ 200 ms", review_ms <= 1000 and status_ms <= 200,
+                  compared_with=f"{commits:,} commits", details={
+                      "ticks": sizes.review_ticks, "commits": commits, "history_built_s": built,
+                      "review_ms": review_ms, "status_ms": status_ms, "runs": sizes.review_runs,
+                      "history_from": "benchmarks/bench_review.py"})
+
+
+# ---------------------------------------------------------------------------------------- report
+
+def table(figures: list[Figure]) -> str:
+    rows = [("#", "figure", "measured", "compared with", "ratio", "target", "met")]
+    rows += [(str(f.number), f.title, f.measured, f.compared_with or "-", f"{f.ratio:.2f}×" if f.ratio else "-",
+              f.target, "yes" if f.met else "NO") for f in figures]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def breakdown(figure: Figure) -> str:
+    details = figure.details
+    lines = ["figure 2, one green tick by phase (ms):"]
+    for row in details["phases"]:
+        extra = f"   model {row['model_ms']:.0f} ms in {row['model_calls']}" if row["model_calls"] else ""
+        if "sdk_import_and_client_ms" in row:
+            extra += f", SDK import + client {row['sdk_import_and_client_ms']:.0f} ms"
+        lines.append(f"  {row['segment']:<34} {row['ms']:7.1f}{extra}")
+    lines.append(f"  the same tick in process, SDK already imported: {details['in_process_tick_ms']:.0f} ms "
+                 f"({details['in_process_ratio']:.1f}× the floor)")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "git": git_version, "load_average": os.getloadavg()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer runs and a 2,000-tick review history (under a minute)")
+    parser.add_argument("--ticks", type=int, help="ticks in the review history of figure 6")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where the JSON goes")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    if args.ticks:
+        sizes = replace(sizes, review_ticks=args.ticks)
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="genome-bench-") as tmp:
+        scratch = Path(tmp)
+        isolate(scratch)
+        figures = []
+        # Figure 2 goes last: its in-process ticks import the SDK, whose many objects would then slow
+        # every garbage collection in the in-process figures after it.
+        for measure in (lambda: not_due_tick(scratch, sizes), lambda: parse_growth(sizes),
+                        lambda: first_request(scratch), lambda: cache_prefix(scratch),
+                        lambda: review_and_status(scratch, sizes), lambda: green_tick(scratch, sizes)):
+            figures.append(measure())
+            print(f"figure {figures[-1].number} measured ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        figures.sort(key=lambda f: f.number)
+    print(table(figures))
+    print()
+    print(breakdown(figures[1]))
+    results = {"quick": args.quick, "seconds": round(time.perf_counter() - started, 1),
+               "machine": {**machine(), "load_average_before": load_before},
+               "figures": {str(f.number): asdict(f) for f in figures}}
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
