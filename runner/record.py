@@ -1,0 +1,136 @@
+"""The record of a tick: the lever's status log, the genome (and its rollback when a change did worse),
+the lesson and the journal entry, written and committed as one commit."""
+
+from __future__ import annotations
+
+from genome.errors import GenomeFileError
+from genome.genome_file import GenomeDoc, version_label
+from genome.journal import append_entry, journal_path, trailers
+from genome.levers import LeverDoc
+from genome.loop_prompt import Lesson, LoopPromptDoc
+from genome.regression import Outcome, regression
+from runner import feedback, intent
+from runner.errors import BudgetSpent, TickStop
+from runner.secrets import scan_new_text
+from runner.session import Reflection
+from runner.state import GENOME, LEVERS, LOOP_PROMPT, Tick, normalized, track
+
+MAX_PROPOSALS = 3
+
+
+def write_record(tick: Tick, reflection: Reflection) -> None:
+    """levers.md status log, genome body (+1 version iff it changed), lesson, journal: one commit."""
+    project, record, today = tick.project, tick.record, tick.now.strftime("%Y-%m-%d")
+    stamp = tick.now.strftime("%Y-%m-%dT%H:%MZ")
+    genome = project.genome
+    for heading, text in reflection.genome.items():
+        genome = genome.with_section(heading, text)
+    loop = project.loop
+    if reflection.lesson:
+        loop = loop.with_lesson(Lesson(project.genome.label, today, reflection.lesson))
+    rollback = ""
+    if genome.body == project.genome.body:
+        genome, loop, rollback = roll_back_genome_if_worse(tick, genome, loop)
+    if genome.body != project.genome.body:
+        genome = genome.with_version(project.genome.version + 1)
+        record.new_version = genome.label
+    levers = LeverDoc.parse(project.levers.render())      # a copy: a second pass must start afresh
+    if tick.lever is not None:
+        log_outcome(tick, levers, stamp)
+    known = {normalized(l.title) for l in levers.levers}
+    for title, checks in reflection.levers[:MAX_PROPOSALS]:
+        if normalized(title) not in known:
+            levers.add(title, checks)
+            known.add(normalized(title))
+    record.tokens_in = tick.meter.usage.input_tokens + tick.recorded_tokens
+    record.tokens_out = tick.meter.usage.output_tokens
+    record.cache_read = tick.meter.usage.cache_read_input_tokens
+    record.cache_write = tick.meter.usage.cache_creation_input_tokens
+    record.cost_usd = round(tick.meter.cost + tick.recorded_cost, 4)
+    record.feedback = [note.text for note in tick.notes]
+    files = {GENOME: genome.render(), LOOP_PROMPT: loop.render(), LEVERS: levers.render()}
+    journal = journal_path(record.time)
+    existing = tick.git.head_file(journal)
+    files[journal] = append_entry(existing.decode("utf-8") if existing else None, record)
+    leaks = [f for name, text in files.items() for f in scan_new_text(
+        name, text, (tick.git.head_file(name) or b"").decode("utf-8", "replace"), tick.config.secrets_allow)]
+    if leaks and (reflection != Reflection() or record.summary):
+        # the model's words carried something secret-shaped: record the tick without them
+        record.reason = "; ".join(filter(None, [record.reason, leaks[0].describe() + " (the model's words dropped)"]))
+        record.summary = ""
+        return write_record(tick, Reflection())
+    if tick.intent is not None:      # what these files will hold, written down before they are written
+        track(tick, "improve", expected={name: intent.text_print(text) for name, text in files.items()})
+    for name, text in files.items():
+        path = tick.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="")
+    changed = tick.git.changed_paths()
+    version = record.new_version or record.version
+    subject = f"genome: {record.lever or 'idle'} {record.outcome}" + (
+        f", {record.version} → {record.new_version}" if record.new_version else "")
+    message = subject + "\n\n" + trailers({
+        "Lever": record.lever, "Outcome": record.outcome, "Tick-Version": record.version, "Genome-Version": version,
+        "Genome-Rollback": rollback, "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd:.4f}"})
+    tick.git.commit(changed, message, tick.git.identity(tick.config.author))
+    feedback.mark_read(tick.root, tick.notes)
+
+
+def roll_back_genome_if_worse(tick: Tick, genome: GenomeDoc, loop: LoopPromptDoc
+                              ) -> tuple[GenomeDoc, LoopPromptDoc, str]:
+    """The strategy's own rollback: if the current version did worse than the one before it, its
+    predecessor's body comes back as a new version, and a lesson says what happened and why."""
+    current = tick.project.genome.version
+    rows = tick.git.tick_history()
+    if any(r["Genome-Version"] == version_label(current) and r["Genome-Rollback"] for r in rows):
+        return genome, loop, ""      # a restored version is the known-good one: never rolled back itself
+    history = [Outcome(_version_number(r["Tick-Version"]), r["Outcome"]) for r in rows]
+    history.append(Outcome(current, tick.record.outcome))
+    why = regression(history, current, tick.config.regression)
+    if why is None:
+        return genome, loop, ""
+    for text in tick.git.file_versions(GENOME):
+        try:
+            earlier = GenomeDoc.parse(text)
+        except GenomeFileError:
+            continue
+        if earlier.version == current - 1:
+            label, previous = version_label(current), version_label(current - 1)
+            tick.printer.say(f"genome {label} did worse than {previous} ({why}); restoring {previous}'s body")
+            lesson = Lesson(label, tick.now.strftime("%Y-%m-%d"),
+                            f"Genome {label} was rolled back to the body of {previous}: {why}.")
+            return genome.with_body(earlier.body), loop.with_lesson(lesson), f"{label} -> {previous}: {why}"
+    return genome, loop, ""
+
+
+def _version_number(label: str) -> int:
+    return int(label.lstrip("v")) if label.lstrip("v").isdigit() else 0
+
+
+def log_outcome(tick: Tick, levers: LeverDoc, stamp: str) -> None:
+    """The lever's status log line; blocked once it has failed ``max_attempts`` times."""
+    record, label = tick.record, tick.project.genome.label
+    lever = levers.get(record.lever)
+    if record.outcome == "shipped":
+        levers.set_status(lever.id, "done")
+        levers.append_log(lever.id, f"{stamp} {label} shipped {record.commit[:7]}")
+        return
+    if record.outcome in ("budget", "unavailable", "interrupted"):
+        levers.append_log(lever.id, f"{stamp} {label} stopped: {record.reason} (not counted)")
+        return
+    attempt = sum("(attempt " in line for line in lever.log) + 1
+    limit = tick.config.max_attempts
+    line = f"{stamp} {label} {record.reason} (attempt {attempt}/{limit})"
+    if attempt >= limit:
+        levers.set_status(lever.id, "blocked")
+        line += ": blocked"
+    levers.append_log(lever.id, line)
+
+
+def record_stop(tick: Tick, stop: TickStop) -> None:
+    """A budget or API stop is not the lever's failure, but money spent is recorded all the same."""
+    tick.record.outcome = "budget" if isinstance(stop, BudgetSpent) else "unavailable"
+    tick.record.reason = stop.message
+    if tick.meter.turns == 0 and tick.meter.usage.total == 0:
+        return     # nothing was sent: nothing to record, the tree stays exactly as it was
+    write_record(tick, Reflection())

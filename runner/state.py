@@ -1,0 +1,167 @@
+"""What one tick carries from phase to phase, and the intent record it keeps current as it goes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from genome.errors import GenomeFileError
+from genome.genome_file import GenomeDoc
+from genome.journal import TickRecord
+from genome.levers import Lever, LeverDoc
+from genome.loop_prompt import Config, LoopPromptDoc
+from genome.text import decode
+from runner import intent
+from runner.executor import CommandExecutor
+from runner.gates import GateResult
+from runner.gitops import Git, Snapshot
+from runner.model import Model
+from runner.progress import Printer
+from runner.session import ActEnd, Limits, Meter, Progress
+from runner.skills import SkillSet
+
+GENOME, LEVERS, LOOP_PROMPT = "genome.md", "levers.md", "loop-prompt.md"
+
+
+EXIT_CODES = {"shipped": 0, "idle": 0, "blocked": 0, "failed": 1, "budget": 4, "unavailable": 5, "interrupted": 1}
+
+
+ModelFactory = Callable[[Config], Model]
+
+
+@dataclass
+class Project:
+    """The three files as they are committed at HEAD."""
+    genome: GenomeDoc
+    levers: LeverDoc
+    loop: LoopPromptDoc
+
+    @property
+    def config(self) -> Config:
+        return self.loop.config
+
+
+@dataclass
+class Verdict:
+    green: bool
+    reason: str = ""                 # for the status log: "gate tests failed", "no change", ...
+    results: list[GateResult] = field(default_factory=list)
+    repairable: bool = True
+    feedback: str = ""               # what the model is shown in a repair round
+    changed: list[str] = field(default_factory=list)    # when green: exactly what the commit takes
+
+
+@dataclass
+class Tick:
+    """The state one tick carries from phase to phase."""
+    root: Path
+    git: Git
+    start: Snapshot
+    now: datetime
+    project: Project
+    printer: Printer
+    make_model: ModelFactory
+    meter: Meter
+    limits: Limits
+    record: TickRecord
+    lever: Lever | None = None
+    model: Model | None = None
+    skills: SkillSet | None = None
+    project_tools: list = field(default_factory=list)
+    executor: CommandExecutor | None = None
+    notes: list = field(default_factory=list)      # the person's feedback, shown to this tick
+    messages: list[dict] = field(default_factory=list)
+    verdict: Verdict | None = None
+    act_end: ActEnd | None = None
+    intent: intent.Intent | None = None
+    recorded_cost: float = 0.0       # spend a killed tick recorded, carried into the recovery record
+    recorded_tokens: int = 0
+
+    @property
+    def config(self) -> Config:
+        return self.project.config
+
+    def model_or_connect(self) -> Model:
+        if self.model is None:
+            self.model = self.make_model(self.config)
+        return self.model
+
+
+@dataclass
+class TickResult:
+    outcome: str
+    record: TickRecord
+    message: str
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome]
+
+
+def read_project(git: Git) -> Project:
+    """The three files from HEAD, never the working tree: the model cannot edit its own gates."""
+    def committed(name: str) -> str:
+        data = git.head_file(name)
+        if data is None:
+            raise GenomeFileError(name, None, "the file is not committed in this repository",
+                                  "Run `genome init` to add the templates, or commit the file")
+        return decode(name, data)
+
+    return Project(genome=GenomeDoc.parse(committed(GENOME)),
+                   levers=LeverDoc.parse(committed(LEVERS)),
+                   loop=LoopPromptDoc.parse(committed(LOOP_PROMPT)))
+
+
+class IntentTracker(Progress):
+    """Shows progress, and after every turn and tool call writes down what the tick has changed
+    and spent, so that a kill at any moment can be undone and accounted for."""
+
+    def __init__(self, tick: Tick):
+        self.tick = tick
+
+    def turn(self, meter: Meter) -> None:
+        self.tick.printer.turn(meter)
+        track(self.tick, changed=None)          # spend only: nothing on disk changed by a reply
+
+    def tool(self, name, tool_input, content, is_error) -> None:
+        self.tick.printer.tool(name, tool_input, content, is_error)
+        if name not in READ_ONLY_TOOLS:
+            track(self.tick)
+
+
+READ_ONLY_TOOLS = ("read_file", "search_files", "search_content", "load_skill")
+
+
+def track(tick: Tick, phase: str | None = None, *, changed: list[str] | None | bool = True,
+          expected: dict[str, str] | None = None) -> None:
+    """Write the intent record: phase and spend, and (unless ``changed`` is None) a fingerprint of
+    every changed path, from ``changed`` when the caller already has the list."""
+    record = tick.intent
+    record.phase = phase or record.phase
+    record.cost_usd, record.tokens = round(tick.meter.cost, 6), tick.meter.usage.total
+    if changed is not None:
+        paths = tick.git.changed_paths() if changed is True else changed
+        record.touched = intent.fingerprint(tick.root, paths)
+    record.touched.update(expected or {})
+    record.new_files_are_ours = record.phase == "gate"
+    intent.save(tick.root, record)
+
+
+def finish(tick: Tick) -> TickResult:
+    record = tick.record
+    version = f"{record.version}→{record.new_version}" if record.new_version else record.version
+    what = f"{record.lever} {record.title}" if record.lever else "no open lever"
+    message = (f"{record.outcome}: {what} · {version} · ${record.cost_usd:.4f} · {record.tokens:,} tokens"
+               + (f" · {record.reason}" if record.reason else ""))
+    return TickResult(outcome=record.outcome, record=record, message=message)
+
+
+def clip(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def normalized(text: str) -> str:
+    return " ".join(text.lower().split())
