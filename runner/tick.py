@@ -5,6 +5,10 @@
 
 Every rule here is enforced in code: one lever per tick, gates before commit, the person's work never
 touched, config and gates read from HEAD, the tree clean after every tick, green or red.
+
+Beside it: ``state`` (what a tick carries, and the intent record it keeps current), ``recovery`` (a
+killed tick undone before anything else), ``record`` (the record commit: status log, genome,
+lessons, journal) and ``remote`` (fast-forward first, push with a lease last).
 """
 
 from __future__ import annotations
