@@ -360,3 +360,19 @@ def test_commits_use_the_configured_author_else_the_repo_identity_else_the_runne
     tick(project, [tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
                    text_reply("done"), reflect()])
     assert git(project, "log", "-1", "--format=%an <%ae>").strip() == "genome runner <genome@localhost>"
+
+
+def test_skills_are_listed_by_name_and_description_and_loaded_on_request(project):
+    skill = project / ".claude" / "skills" / "house-style"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: house-style\ndescription: How this project names things.\n---\n"
+                                    "Name every file in kebab-case; the secret word is PELICAN.\n")
+    commit_all(project, "a skill")
+    _, model = tick(project, [tool_reply("load_skill", {"name": "house-style"}),
+                              tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+                              text_reply("done"), reflect()])
+    system = model.requests[0]["system"][0]["text"]
+    assert "- house-style: How this project names things." in system
+    assert "- verify-artifact: " in system and "PELICAN" not in system
+    loaded = model.requests[1]["messages"][-1]["content"][0]
+    assert not loaded["is_error"] and "the secret word is PELICAN" in loaded["content"]
