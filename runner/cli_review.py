@@ -13,7 +13,7 @@ import click
 from runner.errors import INVALID, TickStop
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-EXIT_CODES = """\
+EXIT_CODES = """\b
 Exit codes:
   0  done
   2  not a genome project, a bad option, or a project file that cannot be read (named, with its line)
