@@ -3,6 +3,8 @@ API credentials from the machine it runs on."""
 
 from __future__ import annotations
 
+import difflib
+import re
 import subprocess
 from pathlib import Path
 
@@ -73,3 +75,15 @@ def set_config(root: Path, old: str, new: str) -> None:
     assert old in text, old
     path.write_text(text.replace(old, new, 1))
     commit_all(root, "config")
+
+
+def lines_of(text: str) -> list[str]:
+    """Lines split at line feeds only, endings kept, so a diff sees every stray byte."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+
+
+def changes(before: str, after: str) -> list[tuple[str, list[str], list[str]]]:
+    """Every differing run of lines between two texts, so a test sees any stray byte."""
+    old, new = lines_of(before), lines_of(after)
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    return [(tag, old[i1:i2], new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]

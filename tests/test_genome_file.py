@@ -3,7 +3,6 @@ plus the shared text layer (decode, frontmatter split, YAML errors, durations)."
 
 from __future__ import annotations
 
-import difflib
 import re
 
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 from genome.errors import GenomeFileError
 from genome.genome_file import GenomeDoc, version_label
 from genome.text import MAX_FILE_BYTES, decode, parse_duration, split_frontmatter
+from tests.conftest import changes, lines_of
 
 EXAMPLE = """\
 ---
@@ -42,17 +42,6 @@ Tests pass on 3.11.
 ## What's next
 Ship 1.0.
 """
-
-
-def lines_of(text: str) -> list[str]:
-    """Lines split at line feeds only, endings kept, so a diff sees every stray byte."""
-    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
-
-
-def changes(before: str, after: str) -> list[tuple[str, list[str], list[str]]]:
-    old, new = lines_of(before), lines_of(after)
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    return [(tag, old[i1:i2], new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
 def parse_error(text: str) -> GenomeFileError:

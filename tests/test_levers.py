@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 
 import pytest
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 
 from genome.errors import GenomeFileError
 from genome.levers import STATUSES, Lever, LeverDoc
+from tests.conftest import changes, lines_of
 
 EXAMPLE = """\
 # Levers
@@ -31,18 +31,6 @@ Free prose the person wrote.
 ## Later
 - [-] L-002 Drop the XML output
 """
-
-
-def lines_of(text: str) -> list[str]:
-    """Lines split on newline only, endings kept: the same lines the document keeps."""
-    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
-
-
-def changes(before: str, after: str) -> list[tuple[str, list[str], list[str]]]:
-    """Every differing run of lines between two texts, so a test sees any stray byte."""
-    old, new = lines_of(before), lines_of(after)
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    return [(tag, old[i1:i2], new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
 def shape(lever: Lever) -> tuple:
