@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from genome.errors import GenomeFileError
-from runner.errors import EXIT_CODES_HELP, INVALID, TickStop
+from runner.errors import EXIT_CODES_HELP, INVALID, LEVER_FAILED, TickStop
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -130,6 +130,8 @@ def tick(now: bool, verbose: bool, push: bool | None) -> None:
 
 def run_one_tick(root: Path, printer, make_model=None, push: bool | None = None) -> int:
     """One tick with every documented failure turned into its exit code and a plain message."""
+    from git.exc import GitCommandError
+
     from runner.tick import run_tick
 
     try:
@@ -140,6 +142,12 @@ def run_one_tick(root: Path, printer, make_model=None, push: bool | None = None)
     except TickStop as stop:
         printer.say(f"{type(stop).__name__.lower()}: {stop.message}")
         return stop.exit_code
+    except (GitCommandError, OSError) as error:
+        # the tick has put the tree back; its intent record lets the next tick account for the attempt
+        detail = (getattr(error, "stderr", "") or str(error)).strip()
+        printer.say(f"error: the tick stopped on {type(error).__name__}: {detail}. The tree was restored; "
+                    "the next tick records the attempt")
+        return LEVER_FAILED
     printer.say(result.message)
     return result.exit_code
 

@@ -3,7 +3,7 @@ want (``add -A`` honours .gitattributes and deletions; ``commit`` with an explic
 
 from __future__ import annotations
 
-import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -13,12 +13,19 @@ from git import Actor, Repo
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from runner.errors import Refused, UsageError
+from runner.proc import scrubbed_env
 
 DEFAULT_AUTHOR = "genome runner <genome@localhost>"
 _IN_PROGRESS = {
     "MERGE_HEAD": "a merge", "rebase-merge": "a rebase", "rebase-apply": "a rebase or `git am`",
     "CHERRY_PICK_HEAD": "a cherry-pick", "REVERT_HEAD": "a revert", "BISECT_LOG": "a bisect",
 }
+
+
+@dataclass(frozen=True)
+class GitInternals:
+    files: dict[str, bytes]
+    flagged: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -79,29 +86,38 @@ class Git:
 
     def changed_paths(self) -> list[str]:
         """Every path that differs from HEAD: modified, deleted, staged, and untracked (not ignored)."""
-        out = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", strip_newline_in_stdout=False)
-        paths, entries, i = [], out.split("\0"), 0
+        return sorted(self.status())
+
+    def status(self) -> dict[str, str]:
+        """Changed path → its two-letter porcelain code (``??`` for untracked; a folder ends in ``/``)."""
+        out = self.run_git("status", "--porcelain=v1", "-z", "--untracked-files=all")
+        codes, entries, i = {}, out.split("\0"), 0
         while i < len(entries):
             entry = entries[i]
             if len(entry) > 3:
-                paths.append(entry[3:])
+                codes[entry[3:]] = entry[:2]
                 if entry[0] in "RC":   # a rename's source path follows as its own entry
                     i += 1
-                    paths.append(entries[i])
+                    codes[entries[i]] = entry[:2]
             i += 1
-        return sorted(set(paths))
+        return codes
 
     def added_lines(self, paths: list[str]) -> dict[str, set[int] | None]:
         """Per changed path, the line numbers the change adds; None for a new file (every line)."""
-        added: dict[str, set[int] | None] = {p: None for p in paths if self.head_file(p) is None}
-        tracked = [p for p in paths if p not in added]
+        codes = self.status()
+        added: dict[str, set[int] | None] = {p: None for p in paths if codes.get(p, "??") in ("??", "A ", "AM")}
+        tracked = {p for p in paths if p not in added}
         if not tracked:
             return added
         current = ""
-        for line in self.repo.git.diff("-U0", "--no-color", "--no-ext-diff", "HEAD", "--", *tracked).splitlines():
+        # the whole tree's diff (a pathspec list could be longer than a command line); every path in it
+        # is a changed one
+        diff = self.run_git("diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "HEAD")
+        for line in diff.splitlines():
             if line.startswith("+++ "):
-                current = line[6:] if line.startswith("+++ b/") else ""
-                added.setdefault(current, set())
+                current = line[6:] if line.startswith("+++ b/") and line[6:] in tracked else ""
+                if current:
+                    added.setdefault(current, set())
             elif line.startswith("@@") and current:
                 start, _, count = line.split("+", 1)[1].split(" ", 1)[0].partition(",")
                 first, length = int(start), int(count) if count else 1
@@ -110,6 +126,40 @@ class Git:
 
     def head_sha(self) -> str:
         return self.repo.head.commit.hexsha
+
+    def is_ignored(self, rel: str) -> bool:
+        try:
+            # check-ignore takes no pathspec magic, literal included
+            self.run_git("check-ignore", "-q", "--", rel, env={"GIT_LITERAL_PATHSPECS": "0"})
+            return True
+        except GitCommandError:
+            return False
+
+    # ---------------------------------------------------------------- git's own settings
+    def internals(self) -> GitInternals:
+        """What in ``.git/`` could change how git behaves for the runner or hide a change from it:
+        config, info/ (exclude, attributes), hooks, and index entries flagged assume-unchanged or
+        skip-worktree."""
+        git_dir = Path(self.repo.git_dir)
+        files = {}
+        for path in [git_dir / "config", *sorted((git_dir / "info").glob("*")), *sorted((git_dir / "hooks").glob("*"))]:
+            if path.is_file():
+                files[str(path.relative_to(git_dir))] = path.read_bytes()
+        flagged = tuple(line[2:] for line in self.run_git("ls-files", "-v", "-z").split("\0")
+                        if len(line) > 2 and (line[0].islower() or line[0] == "S"))
+        return GitInternals(files=files, flagged=flagged)
+
+    def put_back_internals(self, saved: GitInternals) -> None:
+        git_dir = Path(self.repo.git_dir)
+        now = self.internals()
+        for name in set(now.files) - set(saved.files):
+            (git_dir / name).unlink(missing_ok=True)
+        for name, data in saved.files.items():
+            if now.files.get(name) != data:
+                (git_dir / name).write_bytes(data)
+        extra = [p for p in now.flagged if p not in saved.flagged]
+        if extra:
+            self.run_git("update-index", "--no-assume-unchanged", "--no-skip-worktree", "--", *extra)
 
     def current_branch(self) -> str:
         return "" if self.repo.head.is_detached else self.repo.active_branch.name
@@ -231,39 +281,54 @@ class Git:
 
     # ---------------------------------------------------------------- writes
     def commit(self, paths: list[str], message: str, author: Actor) -> str:
-        """Stage exactly ``paths`` (never ``add .``) and commit them with an explicit identity."""
-        self.repo.git.add("-A", "--", *paths)
-        env = {
-            "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-            "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email,
-        }
-        # hooks and signing are the person's interactive tools; the gates are the tick's checks
-        done = subprocess.run(
-            ["git", "-c", "commit.gpgsign=false", "commit", "--no-verify", "--quiet", "-F", "-", "--", *paths],
-            input=message.encode("utf-8"), cwd=self.root, env={**os.environ, **env}, capture_output=True)
-        if done.returncode != 0:
-            raise GitCommandError(["git", "commit"], done.returncode, done.stderr)
+        """Stage exactly ``paths`` (never ``add .``) and commit them with an explicit identity.
+
+        The index is reset first, so nothing anyone else staged rides along."""
+        self.run_git("reset", "-q")
+        self.run_git("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", paths=paths)
+        identity = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+                    "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
+        # signing and hooks are the person's interactive tools; the gates are the tick's checks
+        self.run_git("-c", "commit.gpgsign=false", "commit", "--no-verify", "--quiet", "-F", "-",
+                     stdin=message.encode("utf-8"), env=identity)
         return self.head_sha()
 
+    def run_git(self, *args: str, paths: list[str] | None = None, stdin: bytes | None = None,
+                env: dict[str, str] | None = None) -> str:
+        """The git CLI as the runner uses it: no hooks, no fsmonitor, literal paths (given on stdin, so
+        any number fits), and an environment without the API key."""
+        if paths is not None:
+            stdin = b"".join(p.encode("utf-8") + b"\0" for p in paths)
+        done = subprocess.run(
+            ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", *args],
+            input=stdin, cwd=self.root, capture_output=True,
+            env={**scrubbed_env(), "GIT_LITERAL_PATHSPECS": "1", **(env or {})})
+        if done.returncode != 0:
+            raise GitCommandError(["git", *args], done.returncode, done.stderr)
+        return done.stdout.decode("utf-8", "replace")
+
     def restore(self, start: Snapshot) -> list[str]:
-        """Put back exactly what changed since ``start``: tracked files to HEAD, new files removed.
+        """Put back exactly what changed since ``start``: tracked files to HEAD, new files and folders
+        (a nested repository shows as one) removed.
 
         Ignored files are left alone: they may be the person's (.env, caches) and git cannot restore them.
         """
-        if self.repo.head.is_detached or self.repo.active_branch.name != start.branch:
-            self.repo.git.checkout("-f", "-q", start.branch)
-        if self.head_sha() != start.head:
-            self.repo.git.reset("-q", "--mixed", start.head)
-        self.repo.git.reset("-q")
-        changed = self.changed_paths()
-        tracked = [p for p in changed if self.head_file(p) is not None]
+        if self.current_branch() != start.branch or self.head_sha() != start.head:
+            # -B also brings back a branch the model deleted
+            self.run_git("checkout", "-q", "-f", "-B", start.branch, start.head)
+        self.run_git("reset", "-q")
+        codes = self.status()          # with the index reset, anything but ?? is a file HEAD has
+        changed = sorted(codes)
+        tracked = [p for p in changed if codes[p] != "??"]
         if tracked:
-            self.repo.git.checkout("HEAD", "--", *tracked)
+            self.run_git("checkout", "HEAD", "--pathspec-from-file=-", "--pathspec-file-nul", paths=tracked)
         for rel in changed:
-            if rel in tracked:
+            if codes[rel] != "??":
                 continue
             path = self.root / rel
-            if path.is_file() or path.is_symlink():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.exists() or path.is_symlink():
                 path.unlink()
             _remove_empty_parents(path.parent, self.root)
         return changed

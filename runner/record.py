@@ -3,13 +3,15 @@ the lesson and the journal entry, written and committed as one commit."""
 
 from __future__ import annotations
 
+import os
+
 from genome.errors import GenomeFileError
 from genome.genome_file import GenomeDoc, version_label
 from genome.journal import append_entry, journal_path, trailers
 from genome.levers import LeverDoc
 from genome.loop_prompt import Lesson, LoopPromptDoc
 from genome.regression import Outcome, regression
-from runner import feedback, intent
+from runner import due, feedback, intent
 from runner.errors import BudgetSpent, TickStop
 from runner.secrets import scan_new_text
 from runner.session import Reflection
@@ -61,18 +63,23 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         return write_record(tick, Reflection())
     if tick.intent is not None:      # what these files will hold, written down before they are written
         track(tick, "improve", expected={name: intent.text_print(text) for name, text in files.items()})
+    stray = tick.git.changed_paths()
+    if stray:     # something still running wrote after the gates: it is not part of any gated change
+        tick.git.restore(tick.start)
+        tick.printer.warn(f"put back {', '.join(stray[:5])}: changed after the gates, by nothing the runner ran")
     for name, text in files.items():
         path = tick.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="")
-    changed = tick.git.changed_paths()
+        tmp = due.state_dir(tick.root) / "record.tmp"     # ignored by git, on the same filesystem
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, path)        # whole or not at all, even if the tick is killed right here
     version = record.new_version or record.version
     subject = f"genome: {record.lever or 'idle'} {record.outcome}" + (
         f", {record.version} → {record.new_version}" if record.new_version else "")
     message = subject + "\n\n" + trailers({
         "Lever": record.lever, "Outcome": record.outcome, "Tick-Version": record.version, "Genome-Version": version,
         "Genome-Rollback": rollback, "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd:.4f}"})
-    tick.git.commit(changed, message, tick.git.identity(tick.config.author))
+    tick.git.commit(list(files), message, tick.git.identity(tick.config.author))
     feedback.mark_read(tick.root, tick.notes)
 
 

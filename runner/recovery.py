@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 from datetime import datetime
 from pathlib import Path
 
 from genome.journal import TickRecord
 from genome.loop_prompt import Config
-from runner import intent
+from runner import due, intent
 from runner.errors import Refused
 from runner.gitops import Git, Snapshot
 from runner.model import Model
@@ -47,6 +49,16 @@ def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
     if foreign:
         raise Refused(f"a tick was interrupted, and {', '.join(foreign[:5])} changed since (not by the tick). "
                       "Nothing was touched. Commit or discard those changes, then tick again")
+    # New files the dead tick's gates may have made, or a person may have made since: not deleted,
+    # kept aside where the person can look
+    unknown = [p for p in changed if p not in left.touched]
+    if unknown:
+        kept = due.state_dir(root) / "recovered" / now.strftime("%Y%m%dT%H%M%SZ")
+        for rel in unknown:
+            (kept / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(root / rel), str(kept / rel))
+        printer.warn(f"moved {len(unknown)} new file{'s' if len(unknown) != 1 else ''} the interrupted tick "
+                     f"did not record to {kept.relative_to(root)}/ ({', '.join(unknown[:3])})")
     start = Snapshot(head=head, branch=left.branch or git.current_branch())
     git.restore(start)
     project = read_project(git)

@@ -16,7 +16,7 @@ from genome.text import decode
 from runner import intent
 from runner.executor import CommandExecutor
 from runner.gates import GateResult
-from runner.gitops import Git, Snapshot
+from runner.gitops import Git, GitInternals, Snapshot
 from runner.model import Model
 from runner.progress import Printer
 from runner.session import ActEnd, Limits, Meter, Progress
@@ -76,6 +76,7 @@ class Tick:
     verdict: Verdict | None = None
     act_end: ActEnd | None = None
     intent: intent.Intent | None = None
+    internals: GitInternals | None = None   # git's own settings at the start, to compare and put back
     recorded_cost: float = 0.0       # spend a killed tick recorded, carried into the recovery record
     recorded_tokens: int = 0
 

@@ -57,7 +57,7 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
     ``GenomeFileError`` for invalid project files (2); the tree is as it was in every case."""
     now = now or datetime.now(timezone.utc)
     printer = printer or Printer()
-    with TickLock(root), Git(root) as git:
+    with Git(root) as git, TickLock(root):
         recover(root, git, now, printer)
         start = guard(git, printer)
         project = read(git)
@@ -92,13 +92,15 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
             announce(tick)
             raise
         except BaseException:
-            git.restore(tick.start)      # whatever went wrong, the person's repo goes back as it was
-            intent.clear(root)
+            # whatever went wrong, the person's repo goes back as it was; the intent record stays, so
+            # the next tick records the attempt and what it spent (and a shipped commit as shipped)
+            git.put_back_internals(tick.internals)
+            git.restore(tick.start)
             raise
         intent.clear(root)
+        schedule(tick)
         if push:
             publish(tick, start)
-        schedule(tick)
     announce(tick)
     return finish(tick)
 
@@ -138,7 +140,8 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
                         version=project.genome.label)
     tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
                 make_model=make_model, meter=Meter(price=price), limits=limits, record=record, lever=lever,
-                intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time))
+                intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time),
+                internals=git.internals())
     tick.notes = feedback.pending(root)
     if lever is not None:
         printer.phase("pick", f"{lever.id} {lever.title}")
@@ -156,6 +159,7 @@ def wait_for_person(tick: Tick) -> TickResult:
     notice = due.state_dir(tick.root) / "all-blocked"
     levers_print = intent.text_print(tick.project.levers.render())
     if not notice.exists() or notice.read_text() != levers_print:
+        tick.notes = []          # no model reads them on this path: they wait for the next working tick
         write_record(tick, Reflection())
         intent.clear(tick.root)
         notice.write_text(levers_print)
@@ -253,7 +257,8 @@ def report_executor_run(tick: Tick, executor: CommandExecutor) -> None:
 def toolbox(tick: Tick) -> ToolBox:
     skills = tick.skills
     return ToolBox(tick.root, protected=tick.config.protected, command_timeout_max=tick.config.command_timeout,
-                   load_skill=skills.load if skills else None, project_tools=tick.project_tools)
+                   load_skill=skills.load if skills else None, project_tools=tick.project_tools,
+                   is_ignored=tick.git.is_ignored)
 
 
 def system_prompt(tick: Tick) -> str:
@@ -289,7 +294,8 @@ def gate_and_repair(tick: Tick) -> None:
     """Gate the change; on red, show the model why and let it repair, at most ``repair_rounds`` times."""
     for round_number in range(tick.config.repair_rounds + 1):
         tick.verdict = gate(tick)
-        if tick.verdict.green or not tick.verdict.repairable or round_number == tick.config.repair_rounds:
+        if (tick.verdict.green or not tick.verdict.repairable or round_number == tick.config.repair_rounds
+                or tick.act_end.reason == "stopped"):
             return
         tick.printer.phase("repair", f"round {round_number + 1}/{tick.config.repair_rounds}: {tick.verdict.reason}")
         tick.messages.append(user_message(
@@ -318,7 +324,10 @@ def gate(tick: Tick) -> Verdict:
         return Verdict(False, f"gate {red[0].name} failed", results,
                        feedback=f"Gate `{red[0].name}` (`{red[0].command}`) exited {red[0].exit_code}. "
                                 f"The end of its output:\n```\n{red[0].output_tail}\n```")
-    changed = tick.git.changed_paths()         # the gates may have written artifacts
+    changed = tick.git.changed_paths()         # the gates may have written artifacts, or worse
+    again = diff_check(tick, changed)
+    if again:
+        return again
     secrets = secrets_in_change(tick, changed)
     if secrets:
         return Verdict(False, secrets, results, repairable=False)
@@ -339,6 +348,12 @@ def diff_check(tick: Tick, changed: list[str]) -> Verdict | None:
     git = tick.git
     if git.head_sha() != tick.start.head or git.current_branch() != tick.start.branch:
         return Verdict(False, "the model moved HEAD (commits are the runner's job)", repairable=False)
+    if git.internals() != tick.internals:
+        return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/ or index flags)",
+                       repairable=False)
+    nested = [p for p in changed if p.endswith("/") and (tick.root / p / ".git").exists()]
+    if nested:
+        return Verdict(False, f"made a nested git repository at {nested[0]}", repairable=False)
     hits = [p for p in changed if is_protected(p, tick.config.protected)]
     if hits:
         return Verdict(False, f"changed protected path {', '.join(hits[:3])}", repairable=False)
@@ -375,8 +390,12 @@ def commit(tick: Tick) -> None:
 def roll_back(tick: Tick, reason: str) -> None:
     """Red: restore exactly what the tick changed, nothing else."""
     tick.printer.phase("roll back", reason)
+    tick.git.put_back_internals(tick.internals)      # first: index flags may be hiding changed files
     restored = tick.git.restore(tick.start)
-    tick.record.outcome, tick.record.reason = "failed", reason
+    stopped = tick.act_end is not None and tick.act_end.reason == "stopped"
+    # a signal is nobody's failure: the attempt is recorded, not counted
+    tick.record.outcome, tick.record.reason = ("interrupted", f"stopped by a signal ({reason})") if stopped \
+        else ("failed", reason)
     if tick.verdict and tick.verdict.results:
         tick.record.gates = gates_trailer(tick.verdict.results)
     if tick.act_end:
@@ -446,7 +465,10 @@ def reflection_prompt(tick: Tick) -> str:
 
 
 def schedule(tick: Tick) -> None:
-    due_at = due.record_outcome(tick.root, tick.now, tick.config.cadence_seconds, tick.record.outcome)
+    outcome = tick.record.outcome
+    if outcome == "budget" and tick.limits.usd_budget == "tick":
+        outcome = "failed"     # one expensive tick: back off as after a red one, not until tomorrow
+    due_at = due.record_outcome(tick.root, tick.now, tick.config.cadence_seconds, outcome)
     tick.printer.say(f"next tick due {due_at.strftime('%Y-%m-%d %H:%M')}Z")
 
 

@@ -58,8 +58,9 @@ BUILTIN_TOOLS = ("read_file", "write_file", "edit_file", "run_command", "search_
 class ToolBox:
     def __init__(self, root: Path, protected: Sequence[str] = (), *, command_timeout_max: int = 600,
                  load_skill: Callable[[str], str] | None = None, output_limit: int = 16_000,
-                 project_tools: Sequence[AgentTool] = ()):
+                 project_tools: Sequence[AgentTool] = (), is_ignored: Callable[[str], bool] | None = None):
         self.root = Path(os.path.realpath(root))
+        self._is_ignored = is_ignored
         # tools the project wrote for itself (tools/), committed and described at the start of the tick
         self.project_tools = {tool.name: tool for tool in project_tools}
         self.protected = tuple(protected)
@@ -312,6 +313,9 @@ class ToolBox:
             if pattern is not None:
                 raise PathRefused(f"{candidate} is protected (matches {pattern!r}); the runner refuses "
                                   "changes to it. Leave it as it is and change other files.")
+        if self._is_ignored is not None and path.exists() and self._is_ignored(real_rel):
+            raise PathRefused(f"{real_rel} is ignored by git, so a rollback could not bring it back; the "
+                              "tools do not change existing ignored files (they may be the person's, like .env)")
         return path, real_rel
 
     def _walk(self, start: Path) -> Iterator[tuple[Path, str]]:

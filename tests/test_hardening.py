@@ -1,0 +1,130 @@
+"""Ways a model (or the world) could get past the runner's rules, each closed and checked in a real tick."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from genome.levers import LeverDoc
+from runner import due, feedback
+from runner.errors import BudgetSpent, Refused
+from runner.scripted import ScriptedModel, text_reply, tool_reply
+from runner.session import STOP
+from runner.tick import run_tick
+from tests.conftest import commit_all, git, set_config, tree_state
+
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+
+
+def tick(root, *steps, **kwargs):
+    model = ScriptedModel([*steps, text_reply("done"), tool_reply("reflect", {})])
+    return run_tick(root, make_model=lambda config: model, now=NOW, **kwargs), model
+
+
+def write(path, content="hello\n"):
+    return tool_reply("write_file", {"path": path, "content": content})
+
+
+def shell(command):
+    return tool_reply("run_command", {"command": command})
+
+
+def test_a_gate_script_that_rewrites_a_protected_file_is_caught_after_the_gates(project):
+    (project / "check.sh").write_text("grep -qx hello greeting.txt\n")
+    set_config(project, "run: git diff --check HEAD", "run: bash check.sh")
+    before = tree_state(project)
+    result, _ = tick(project, write("greeting.txt"),
+                     write("check.sh", "echo true > tests/test_core.sh\ngrep -qx hello greeting.txt\n"))
+    assert result.outcome == "failed" and "tests/test_core.sh" in result.record.reason
+    assert (project / "tests/test_core.sh").read_text() == before["tests/test_core.sh"].decode()
+    assert "test_core.sh" not in git(project, "diff", "--name-only", "HEAD~1", "HEAD")
+
+
+def test_hiding_a_change_behind_an_index_flag_fails_the_tick_and_is_undone(project):
+    result, _ = tick(project, write("greeting.txt"),
+                     shell("git update-index --assume-unchanged tests/test_core.sh && echo true > tests/test_core.sh"))
+    assert result.outcome == "failed" and ".git/" in result.record.reason
+    assert (project / "tests/test_core.sh").read_text() == "test 1 -eq 1\n"
+    assert git(project, "ls-files", "-v", "tests/test_core.sh").startswith("H ")
+
+
+def test_a_planted_git_hook_fails_the_tick_and_is_removed(project):
+    result, _ = tick(project, write("greeting.txt"),
+                     shell("printf '#!/bin/sh\\necho hooked > hooked.txt\\n' > .git/hooks/post-commit && "
+                           "chmod +x .git/hooks/post-commit"))
+    assert result.outcome == "failed"
+    assert not (project / ".git/hooks/post-commit").exists() and not (project / "hooked.txt").exists()
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_a_nested_repository_fails_the_tick_and_the_folder_is_removed(project):
+    result, _ = tick(project, write("greeting.txt"),
+                     shell("git init -q vendorlib && cd vendorlib && echo x > a && git add a && "
+                           "git -c user.name=x -c user.email=x@x commit -qm x"))
+    assert result.outcome == "failed" and "nested git repository at vendorlib/" in result.record.reason
+    assert not (project / "vendorlib").exists() and git(project, "status", "--porcelain") == ""
+
+
+def test_a_deleted_branch_comes_back_with_the_tree(project):
+    head = git(project, "rev-parse", "HEAD")
+    result, _ = tick(project, write("greeting.txt"), shell("git checkout -q --detach && git branch -D main"))
+    assert result.outcome == "failed" and "HEAD" in result.record.reason
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert git(project, "rev-parse", "HEAD~1") == head      # only the record commit on top
+
+
+def test_an_existing_ignored_file_is_not_changed_by_the_tools(project):
+    (project / ".gitignore").write_text((project / ".gitignore").read_text() + ".env\n")
+    (project / ".env").write_text("PASSWORD=the person's\n")
+    commit_all(project, "ignore .env")
+    result, model = tick(project, write(".env", "PASSWORD=overwritten\n"), write("greeting.txt"))
+    [refusal] = model.requests[1]["messages"][-1]["content"]
+    assert refusal["is_error"] and "ignored by git" in refusal["content"]
+    assert (project / ".env").read_text() == "PASSWORD=the person's\n" and result.outcome == "shipped"
+
+
+def test_many_thousands_of_new_files_do_not_overflow_a_command_line(project):
+    command = ("mkdir -p node_modules/pkg && cd node_modules/pkg && seq 1 25000 | "
+               "sed 's/.*/file-with-a-rather-long-name-so-the-paths-add-up-past-the-limit-&.js/' | xargs touch")
+    result, _ = tick(project, shell(command))     # red: the lever's check fails, so all of it goes back
+    assert result.outcome == "failed"
+    assert not (project / "node_modules").exists() and git(project, "status", "--porcelain") == ""
+
+
+def test_a_signal_before_the_act_is_an_interruption_not_a_failed_attempt(project):
+    STOP.set()
+    try:
+        result, model = tick(project, write("greeting.txt"))
+    finally:
+        STOP.clear()
+    assert result.outcome == "interrupted" and len(model.requests) == 0
+    lever = LeverDoc.parse((project / "levers.md").read_text()).get("L-001")
+    assert lever.status == "open" and lever.log[-1].endswith("(not counted)")
+
+
+def test_notes_wait_for_a_working_tick_when_every_lever_is_blocked(project):
+    (project / "levers.md").write_text("- [!] L-001 Too hard\n")
+    commit_all(project, "blocked")
+    feedback.store(project, "Try L-001 again with smaller steps.")
+    result, _ = tick(project)
+    assert result.outcome == "blocked"
+    assert [note.text for note in feedback.pending(project)] == ["Try L-001 again with smaller steps."]
+
+
+def test_crossing_the_tick_budget_backs_off_like_a_red_tick_not_until_tomorrow(project):
+    set_config(project, "tick_usd: 1.0", "tick_usd: 0.1")
+    usage = {"input_tokens": 200_000, "output_tokens": 1000}
+    with pytest.raises(BudgetSpent, match="tick budget"):
+        run_tick(project, now=NOW, make_model=lambda config: ScriptedModel([
+            tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}, usage=usage)]))
+    assert due.read_next_due(project) == NOW + timedelta(minutes=60)
+
+
+def test_an_unreachable_remote_refuses_the_tick_with_gits_words(project, tmp_path):
+    git(project, "remote", "add", "origin", str(tmp_path / "gone.git"))
+    git(project, "config", "branch.main.remote", "origin")
+    git(project, "config", "branch.main.merge", "refs/heads/main")
+    with pytest.raises(Refused, match="could not fetch from origin"):
+        tick(project, write("greeting.txt"), push=True)
+    assert git(project, "status", "--porcelain") == ""
