@@ -9,7 +9,8 @@ from typing import NoReturn
 import click
 
 from genome.errors import GenomeFileError
-from genome.text import decode, key_line, load_yaml_mapping, parse_duration, split_frontmatter
+from genome.loop_prompt import LoopPromptDoc
+from genome.text import decode, parse_duration
 from runner import schedule as sched
 from runner.errors import INVALID
 
@@ -17,23 +18,12 @@ DEFAULT_CADENCE = "30m"
 
 
 def cadence_from_loop_prompt(project: Path) -> str:
-    """The ``cadence:`` in the project's loop-prompt.md frontmatter; ``30m`` when it sets none.
-
-    The one place ``genome schedule`` reads the project's config.
-    """
+    """The ``cadence:`` of the project's loop-prompt.md (validated like every tick validates it);
+    ``30m`` when the file or the setting is missing."""
     path = project / "loop-prompt.md"
     if not path.is_file():
         return DEFAULT_CADENCE
-    _, yaml_text, _ = split_frontmatter("loop-prompt.md", decode("loop-prompt.md", path.read_bytes()))
-    cadence = load_yaml_mapping("loop-prompt.md", yaml_text).get("cadence")
-    if cadence is None:
-        return DEFAULT_CADENCE
-    try:
-        parse_duration(str(cadence))
-    except ValueError as exc:
-        raise GenomeFileError("loop-prompt.md", key_line(yaml_text, "cadence"), str(exc),
-                              "Write the cadence as a number and a unit, e.g. `cadence: 30m`") from None
-    return str(cadence)
+    return LoopPromptDoc.parse(decode("loop-prompt.md", path.read_bytes())).config.cadence
 
 
 def _fail(message: str) -> NoReturn:

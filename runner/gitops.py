@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -281,16 +282,17 @@ class Git:
 
     # ---------------------------------------------------------------- writes
     def commit(self, paths: list[str], message: str, author: Actor) -> str:
-        """Stage exactly ``paths`` (never ``add .``) and commit them with an explicit identity.
-
-        The index is reset first, so nothing anyone else staged rides along."""
-        self.run_git("reset", "-q")
+        """Stage and commit exactly ``paths`` (never ``add .``) with an explicit identity; anything
+        else that happens to be staged stays staged and out of the commit."""
         self.run_git("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", paths=paths)
         identity = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
                     "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
-        # signing and hooks are the person's interactive tools; the gates are the tick's checks
-        self.run_git("-c", "commit.gpgsign=false", "commit", "--no-verify", "--quiet", "-F", "-",
-                     stdin=message.encode("utf-8"), env=identity)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt") as message_file:
+            message_file.write(message)
+            message_file.flush()
+            # signing and hooks are the person's interactive tools; the gates are the tick's checks
+            self.run_git("-c", "commit.gpgsign=false", "commit", "--no-verify", "--quiet", "-F", message_file.name,
+                         "--pathspec-from-file=-", "--pathspec-file-nul", paths=paths, env=identity)
         return self.head_sha()
 
     def run_git(self, *args: str, paths: list[str] | None = None, stdin: bytes | None = None,

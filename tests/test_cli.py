@@ -119,3 +119,12 @@ def test_demo_runs_a_whole_tick_with_a_scripted_model():
     assert result.exit_code == 0, result.output
     assert "SCRIPTED model" in result.output
     assert "L-001 Add a hello script" in result.output and "Outcome: shipped" in result.output
+
+
+def test_init_leaves_what_the_person_staged_staged_and_out_of_its_commit(tmp_path):
+    git(tmp_path, "init", "-q")
+    (tmp_path / "staged.txt").write_text("the person's staged work\n")
+    git(tmp_path, "add", "staged.txt")
+    invoke("init", str(tmp_path))
+    assert "staged.txt" not in git(tmp_path, "show", "--name-only", "--format=", "HEAD")
+    assert git(tmp_path, "status", "--porcelain") == "A  staged.txt\n"
