@@ -128,3 +128,24 @@ def test_an_unreachable_remote_refuses_the_tick_with_gits_words(project, tmp_pat
     with pytest.raises(Refused, match="could not fetch from origin"):
         tick(project, write("greeting.txt"), push=True)
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_an_unexpected_error_restores_the_tree_and_the_next_tick_records_the_spend(project, monkeypatch):
+    import runner.tick as phases
+
+    usage = {"input_tokens": 10_000, "output_tokens": 100}
+
+    def broken_gates(specs, cwd, env=None):
+        raise RuntimeError("a bug in the runner")
+
+    monkeypatch.setattr(phases, "run_gates", broken_gates)
+    with pytest.raises(RuntimeError):
+        tick(project, tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}, usage=usage))
+    assert git(project, "status", "--porcelain") == "" and (project / ".genome" / "intent.json").exists()
+    monkeypatch.undo()
+    result, _ = tick(project, write("greeting.txt"))
+    assert result.outcome == "shipped"
+    interrupted = git(project, "log", "--format=%B", "-n", "1", "HEAD~2")
+    assert "Outcome: interrupted" in interrupted
+    spent = float(interrupted.split("Cost-USD: ")[1].split()[0])
+    assert spent >= 0.021          # at least the first turn's $0.021 (10k in, 100 out at Sonnet 5.5 prices)
