@@ -232,7 +232,8 @@ def demo(keep: bool) -> None:
     from runner.demo import demo_model, make_demo_project
     from runner.progress import Printer
 
-    click.echo("genome demo: a SCRIPTED model is acting; no API is called and nothing costs money.\n")
+    click.echo("genome demo: a SCRIPTED model is acting; no API is called and nothing is charged (the costs\n"
+               "shown are what a real model would charge for the same tokens).\n")
     directory = Path(tempfile.mkdtemp(prefix="genome-demo-"))
     try:
         make_demo_project(directory)
