@@ -1,7 +1,8 @@
 """Tools a project writes for itself: executables in ``tools/`` that describe themselves.
 
-An executable file directly in the project's ``tools/`` folder that answers ``--describe`` by
-printing one JSON object ``{"name", "description", "input_schema"}`` on stdout (and exiting 0)
+An executable file directly in the project's ``tools/`` folder that says ``genome-tool`` near its
+top (a comment will do; other scripts there are never run) and answers ``--describe`` by printing
+one JSON object ``{"name", "description", "input_schema"}`` on stdout (and exiting 0)
 becomes a tool of the act phase. A call runs it with the tool input as JSON on stdin, under the
 rules of ``run_command``: from the project root, killed with its process group on timeout,
 output bounded, and no API key in its environment.
@@ -30,6 +31,8 @@ from runner.paths import PathRefused, resolve_in_project
 from runner.proc import run_shell, scrubbed_env
 
 TOOLS_DIR = "tools"
+MARKER = b"genome-tool"          # must appear in a tool's first MARKER_WITHIN bytes (a comment will do)
+MARKER_WITHIN = 1024
 DESCRIBE_OUTPUT_LIMIT = 64_000
 _NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _STDERR_SHOWN = 300     # characters of a failed --describe's stderr quoted in the warning
@@ -73,7 +76,7 @@ def discover(root: Path, *, reserved: Collection[str], warn: Callable[[str], Non
     for entry in sorted(folder.iterdir(), key=lambda path: path.name):
         rel = f"{TOOLS_DIR}/{entry.name}"
         try:
-            if not _is_executable_file(root, rel):
+            if not _is_executable_file(root, rel) or not _says_it_is_a_tool(entry):
                 continue
             tool = _describe(root, rel, timeout)
             if tool.name in reserved:
@@ -87,6 +90,16 @@ def discover(root: Path, *, reserved: Collection[str], warn: Callable[[str], Non
         owners[tool.name] = rel
         tools.append(tool)
     return tools
+
+
+def _says_it_is_a_tool(path: Path) -> bool:
+    """Only files that say so near their top are ever run with --describe: a project's tools/ may
+    hold deploy or reset scripts that must not run on every tick."""
+    try:
+        with open(path, "rb") as handle:
+            return MARKER in handle.read(MARKER_WITHIN)
+    except OSError:
+        return False
 
 
 def call(root: Path, tool: AgentTool, tool_input: object, *, timeout: float,

@@ -91,6 +91,8 @@ def init(directory: Path) -> None:
             click.echo(line)
     except TickStop as stop:
         fail(stop.message, stop.exit_code)
+    except (OSError, UnicodeError) as error:
+        fail(f"could not set up {directory}: {error}", INVALID)
 
 
 # ---------------------------------------------------------------------------------------- tick

@@ -52,8 +52,15 @@ def _chosen_backend(systemd: bool, cron: bool, github_actions: bool, kubernetes:
 
 
 _project_option = click.option(
-    "--project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
-    show_default="the current directory", help="The project folder the timer ticks in.")
+    "--project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+    callback=lambda ctx, param, value: value or _repository_top(),
+    show_default="the repository this folder is in", help="The project folder the timer ticks in.")
+
+
+def _repository_top() -> Path:
+    from runner.fast import project_root
+
+    return Path(project_root())
 _dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Print every file, crontab line and command it would write or run; change nothing.")
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from git import Actor
+
+from runner.gitops import Git
 from runner.init import init_project
 from runner.scripted import ScriptedModel, text_reply, tool_reply
 
@@ -20,9 +23,8 @@ def make_demo_project(directory: Path) -> None:
     subprocess.run(["git", "init", "-q", "-b", "main", str(directory)], check=True)
     init_project(directory)
     (directory / "levers.md").write_text(DEMO_LEVERS)
-    subprocess.run(["git", "add", "levers.md"], cwd=directory, check=True)
-    subprocess.run(["git", "-c", "user.name=genome demo", "-c", "user.email=demo@localhost", "commit", "-q",
-                    "-m", "demo: one lever"], cwd=directory, check=True)
+    with Git(directory) as git:
+        git.commit(["levers.md"], "demo: one lever", Actor("genome demo", "demo@localhost"))
 
 
 def demo_model() -> ScriptedModel:

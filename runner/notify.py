@@ -9,6 +9,7 @@ the API credentials in its environment. A notification that fails is logged to
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 from datetime import datetime, timezone
@@ -71,7 +72,8 @@ def _run(command: str, payload: bytes, root: Path) -> tuple[str, str] | None:
             process.wait()
         if not problem:
             return None
-        output.seek(0)
+        output.seek(0, os.SEEK_END)          # only the tail is kept, however much it printed
+        output.seek(max(0, output.tell() - 4 * _OUTPUT_TAIL))
         return problem, _tail(output.read())
 
 

@@ -49,17 +49,20 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     record.cache_read = tick.meter.usage.cache_read_input_tokens
     record.cache_write = tick.meter.usage.cache_creation_input_tokens
     record.cost_usd = round(tick.meter.cost + tick.recorded_cost, 4)
-    record.feedback = [note.text for note in tick.notes]
+    if tick.notes_recorded:
+        record.feedback = [note.text for note in tick.notes]
     files = {GENOME: genome.render(), LOOP_PROMPT: loop.render(), LEVERS: levers.render()}
     journal = journal_path(record.time)
     existing = tick.git.head_file(journal)
     files[journal] = append_entry(existing.decode("utf-8") if existing else None, record)
     leaks = [f for name, text in files.items() for f in scan_new_text(
         name, text, (tick.git.head_file(name) or b"").decode("utf-8", "replace"), tick.config.secrets_allow)]
-    if leaks and (reflection != Reflection() or record.summary):
-        # the model's words carried something secret-shaped: record the tick without them
-        record.reason = "; ".join(filter(None, [record.reason, leaks[0].describe() + " (the model's words dropped)"]))
+    if leaks and (reflection != Reflection() or record.summary or record.feedback):
+        # the model's words or the person's notes carried something secret-shaped: record without them
+        record.reason = "; ".join(filter(None, [record.reason, leaks[0].describe() + " (the tick's words dropped)"]))
         record.summary = ""
+        record.feedback = [] if not record.feedback else ["(a note was not recorded: it looked like it held a secret)"]
+        tick.notes_recorded = False
         return write_record(tick, Reflection())
     if tick.intent is not None:      # what these files will hold, written down before they are written
         track(tick, "improve", expected={name: intent.text_print(text) for name, text in files.items()})

@@ -58,7 +58,10 @@ def resolve_window(root: Path, since: str, now: datetime) -> Window:
     except ValueError:
         pass
     else:
-        start = now - timedelta(seconds=seconds)
+        try:
+            start = now - timedelta(seconds=seconds)
+        except OverflowError:
+            raise UsageError(f"--since {text} reaches back before the year 1; give a shorter span") from None
         return Window(f"last {text} (since {stamp(start)})", (f"--since={_git_date(start)}", "HEAD"), None)
     if _DATE.fullmatch(text):
         start = _parse_date(text)

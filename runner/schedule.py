@@ -145,8 +145,9 @@ Runner = Callable[[Sequence[str], str | None], subprocess.CompletedProcess]
 def run_external(argv: Sequence[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run a command and capture its output; a missing command is exit 127, not an exception."""
     try:
+        # surrogateescape: a crontab in another encoding goes back out byte for byte
         return subprocess.run(list(argv), input=stdin, capture_output=True, text=True, check=False,
-                              timeout=COMMAND_TIMEOUT_SECONDS)
+                              errors="surrogateescape", timeout=COMMAND_TIMEOUT_SECONDS)
     except FileNotFoundError:
         return subprocess.CompletedProcess(list(argv), 127, "", f"{argv[0]}: command not found")
     except subprocess.TimeoutExpired:
@@ -495,7 +496,8 @@ def _systemd_installed(project: Path, host: Host) -> InstalledTimer | None:
 
 def cron_line(project: Path, seconds: int, host: Host) -> str:
     """The one crontab line for this project, ending in its marker so remove finds exactly it."""
-    command = (f"cd {_single_quoted(str(project))} && flock -n {CRON_LOCK} "
+    # mkdir: the line logs into .genome/ before any tick could make it again
+    command = (f"cd {_single_quoted(str(project))} && mkdir -p .genome && flock -n {CRON_LOCK} "
                f"{shlex.quote(host.tick_executable())} >> {CRON_LOG} 2>&1")
     # cron turns an unescaped % into a line break.
     return f"{every_to_cron(seconds)} {command.replace('%', chr(92) + '%')} {cron_marker(project)}"
@@ -524,12 +526,19 @@ def _find_cron_line(project: Path, host: Host) -> str | None:
         current = read_crontab(host)
     except ScheduleError:
         return None
-    return next((line for line in current.splitlines() if _is_marked(line, cron_marker(project))), None)
+    return next((line for line in _crontab_lines(current) if _is_marked(line, cron_marker(project))), None)
+
+
+def _crontab_lines(text: str) -> list[str]:
+    """Lines split at newlines only: cron knows no other line break (str.splitlines would also split
+    at form feeds and U+2028 inside a line)."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def crontab_with_line(current: str, line: str, marker: str) -> str:
     """``current`` with the marked line replaced in place (or appended); every other line kept."""
-    lines = current.splitlines()
+    lines = _crontab_lines(current)
     kept: list[str] = []
     placed = False
     for existing in lines:
@@ -545,7 +554,7 @@ def crontab_with_line(current: str, line: str, marker: str) -> str:
 
 
 def crontab_without_line(current: str, marker: str) -> str:
-    kept = [line for line in current.splitlines() if not _is_marked(line, marker)]
+    kept = [line for line in _crontab_lines(current) if not _is_marked(line, marker)]
     return "\n".join(kept) + "\n" if kept else ""
 
 

@@ -72,6 +72,7 @@ class Tick:
     project_tools: list = field(default_factory=list)
     executor: CommandExecutor | None = None
     notes: list = field(default_factory=list)      # the person's feedback, shown to this tick
+    notes_recorded: bool = True                     # False once a note was kept out of the journal
     messages: list[dict] = field(default_factory=list)
     verdict: Verdict | None = None
     act_end: ActEnd | None = None

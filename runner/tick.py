@@ -240,6 +240,11 @@ def run_executor(tick: Tick) -> None:
     tick.act_end = executor.act(system_prompt(tick) + "\n" + task, tick.lever.id, tick.limits.deadline)
     report_executor_run(tick, executor)
     track(tick)
+    run = executor.last_run
+    if run is not None and not run.timed_out and run.exit_code in (126, 127) and not tick.git.changed_paths():
+        # the agent never started (not installed, a typo): not the lever's failure
+        last = (run.stderr.strip().splitlines() or [""])[-1]
+        raise ModelUnavailable(f"the executor command could not run (exit {run.exit_code}): {last}")
 
 
 def executor_of(tick: Tick) -> CommandExecutor:
@@ -258,7 +263,7 @@ def toolbox(tick: Tick) -> ToolBox:
     skills = tick.skills
     return ToolBox(tick.root, protected=tick.config.protected, command_timeout_max=tick.config.command_timeout,
                    load_skill=skills.load if skills else None, project_tools=tick.project_tools,
-                   is_ignored=tick.git.is_ignored)
+                   is_ignored=tick.git.is_ignored, deadline=tick.limits.deadline)
 
 
 def system_prompt(tick: Tick) -> str:

@@ -6,9 +6,13 @@ result the model can act on. ``ToolBox.call`` never raises for anything the mode
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +55,29 @@ class _Tool:
     run: Callable[[dict[str, Any]], ToolResult]
 
 
+SEARCH_SECONDS = 20
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Python's regex engine checks for signals, so an alarm stops a pattern that backtracks without
+    end. Only the main thread can take signals; elsewhere the search runs unbounded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 BUILTIN_TOOLS = ("read_file", "write_file", "edit_file", "run_command", "search_files", "search_content",
                  "load_skill")
 
@@ -58,8 +85,10 @@ BUILTIN_TOOLS = ("read_file", "write_file", "edit_file", "run_command", "search_
 class ToolBox:
     def __init__(self, root: Path, protected: Sequence[str] = (), *, command_timeout_max: int = 600,
                  load_skill: Callable[[str], str] | None = None, output_limit: int = 16_000,
-                 project_tools: Sequence[AgentTool] = (), is_ignored: Callable[[str], bool] | None = None):
+                 project_tools: Sequence[AgentTool] = (), is_ignored: Callable[[str], bool] | None = None,
+                 deadline: float | None = None):
         self.root = Path(os.path.realpath(root))
+        self.deadline = deadline        # time.monotonic() when the tick's wall clock runs out
         self._is_ignored = is_ignored
         # tools the project wrote for itself (tools/), committed and described at the start of the tick
         self.project_tools = {tool.name: tool for tool in project_tools}
@@ -244,6 +273,9 @@ class ToolBox:
         if timeout > self.command_timeout_max:
             note = f" (timeout capped at {self.command_timeout_max} s)"
             timeout = self.command_timeout_max
+        if self.deadline is not None and timeout > self.deadline - time.monotonic():
+            timeout = max(1, int(self.deadline - time.monotonic()))
+            note = f" (timeout cut to {timeout} s: the tick's time is nearly up)"
         result = run_shell(command, self.root, timeout, env=scrubbed_env(), limit=self.output_limit)
         if result.timed_out:
             status = (f"exit code {result.exit_code}: timed out after {timeout} s; the command and "
@@ -275,7 +307,13 @@ class ToolBox:
         else:
             return ToolResult(f"{start_rel} does not exist", True)
         hits = (hit for path, rel in files for hit in _grep(regex, path, rel))
-        return ToolResult(_bounded_list(hits, "matches") or f"no lines match {args['pattern']!r}")
+        try:
+            with _time_limit(SEARCH_SECONDS):
+                listing = _bounded_list(hits, "matches")
+        except TimeoutError:
+            return ToolResult(f"the search took over {SEARCH_SECONDS} s and was stopped: the pattern backtracks "
+                              "badly or the tree is huge; use a simpler pattern or a narrower path", True)
+        return ToolResult(listing or f"no lines match {args['pattern']!r}")
 
     def _load_skill_tool(self, args: dict[str, Any]) -> ToolResult:
         if self._load_skill is None:

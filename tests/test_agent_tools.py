@@ -16,7 +16,7 @@ BUILT_INS = {"read_file", "write_file", "edit_file", "run_command", "search_file
 
 COUNT_LINES = f'''\
 #!{sys.executable}
-"""Counts the lines of a file; a tool of this project."""
+"""Counts the lines of a file; a genome-tool of this project."""
 import json, sys
 if sys.argv[1:] == ["--describe"]:
     print(json.dumps({{
@@ -33,6 +33,7 @@ with open(request["path"]) as handle:
 
 ECHO_BASH = '''\
 #!/usr/bin/env bash
+# genome-tool
 if [ "$1" = "--describe" ]; then
   echo '{"name": "echo-input", "description": "Echo the input back.", "input_schema": {"type": "object"}}'
   exit 0
@@ -44,7 +45,7 @@ echo "got: $input"
 
 def bash_tool(describe: str, run: str = "cat") -> str:
     """A bash tool that answers --describe with ``describe`` (shell) and otherwise runs ``run``."""
-    return f'#!/usr/bin/env bash\nif [ "$1" = "--describe" ]; then\n{describe}\nexit $?\nfi\n{run}\n'
+    return f'#!/usr/bin/env bash\n# genome-tool\nif [ "$1" = "--describe" ]; then\n{describe}\nexit $?\nfi\n{run}\n'
 
 
 def describing(name: str, schema: object = None, **extra) -> str:
@@ -322,3 +323,11 @@ def test_names_come_sorted_by_file_name(project):
     tools, _ = found(project)
     assert [(tool.path, tool.name) for tool in tools] == [
         ("tools/alpha", "last_zeta"), ("tools/mid", "middle"), ("tools/zeta", "first_alpha")]
+
+
+def test_a_script_that_does_not_say_genome_tool_is_never_run(project, tmp_path):
+    ran = tmp_path / "deploy-ran"
+    add_tool(project, "deploy.sh", f"#!/usr/bin/env bash\necho \"$*\" >> {ran}\n")
+    commit_all(project)
+    tools, warnings = found(project)
+    assert tools == [] and warnings == [] and not ran.exists()

@@ -128,3 +128,30 @@ def test_init_leaves_what_the_person_staged_staged_and_out_of_its_commit(tmp_pat
     invoke("init", str(tmp_path))
     assert "staged.txt" not in git(tmp_path, "show", "--name-only", "--format=", "HEAD")
     assert git(tmp_path, "status", "--porcelain") == "A  staged.txt\n"
+
+
+def test_init_inside_a_repository_points_to_its_top_and_writes_nothing(tmp_path):
+    git(tmp_path, "init", "-q")
+    (tmp_path / "sub").mkdir()
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "sub")])
+    assert result.exit_code == 2 and f"genome init {tmp_path.resolve()}" in result.stderr
+    assert list((tmp_path / "sub").iterdir()) == []
+
+
+def test_init_refuses_a_bare_repository_before_writing(tmp_path):
+    git(tmp_path, "init", "-q", "--bare", "origin.git")
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "origin.git")])
+    assert result.exit_code == 2 and "bare repository" in result.stderr
+    assert not (tmp_path / "origin.git" / "genome.md").exists()
+
+
+def test_init_does_not_commit_the_persons_uncommitted_gitignore_edits(tmp_path):
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text("build/\n")
+    git(tmp_path, "add", ".gitignore")
+    git(tmp_path, "commit", "-qm", "ignore build")
+    (tmp_path / ".gitignore").write_text("build/\nsecret-local-stuff/\n")
+    result = invoke("init", str(tmp_path))
+    assert "not in the commit" in result.output
+    assert ".gitignore" not in git(tmp_path, "show", "--name-only", "--format=", "HEAD")
+    assert (tmp_path / ".gitignore").read_text() == "build/\nsecret-local-stuff/\n.genome/\n"

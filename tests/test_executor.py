@@ -351,3 +351,12 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_an_executor_that_cannot_start_is_unavailable_not_a_failed_lever(project):
+    from runner.errors import ModelUnavailable
+
+    with pytest.raises(ModelUnavailable, match="could not run \\(exit 127\\)"):
+        executor_tick(project, "no-such-agent-cli -p")
+    lever = LeverDoc.parse((project / "levers.md").read_text()).get("L-001")
+    assert lever.status == "open" and "(attempt" not in " ".join(lever.log)

@@ -346,7 +346,7 @@ def test_cron_install_adds_one_marked_line_and_keeps_the_rest(project: Path, fak
     marker = f"# genome-runner:{sched.unit_name(project)}"
     assert fakes.crontab() == (
         "MAILTO=alice@example.com\n0 5 * * * /usr/local/bin/backup\n"
-        f"0 */2 * * * cd '{project}' && flock -n .genome/cron.lock {host().genome_tick} "
+        f"0 */2 * * * cd '{project}' && mkdir -p .genome && flock -n .genome/cron.lock {host().genome_tick} "
         f">> .genome/tick.log 2>&1 {marker}\n")
     assert (project / ".genome" / ".gitignore").read_text() == "*\n"
 

@@ -417,3 +417,22 @@ def test_tools_work_from_any_working_directory(box, project, monkeypatch, tmp_pa
     monkeypatch.chdir(elsewhere)
     assert "def main" in box.call("read_file", {"path": "src/app.py"}).content
     assert os.path.samefile(box.root, project)
+
+
+def test_a_pattern_that_backtracks_without_end_is_stopped(tmp_path, monkeypatch):
+    import runner.tools as tools_module
+
+    monkeypatch.setattr(tools_module, "SEARCH_SECONDS", 0.5)
+    (tmp_path / "bad.txt").write_text("a" * 40 + "b\n")
+    result = ToolBox(tmp_path).call("search_content", {"pattern": "(a+)+$"})
+    assert result.is_error and "was stopped" in result.content
+
+
+def test_run_command_never_outlives_the_ticks_wall_clock(tmp_path):
+    import time as clock
+
+    box = ToolBox(tmp_path, deadline=clock.monotonic() + 2)
+    started = clock.monotonic()
+    result = box.call("run_command", {"command": "sleep 30", "timeout": 60})
+    assert clock.monotonic() - started < 10
+    assert result.is_error and "nearly up" in result.content

@@ -86,6 +86,7 @@ def test_a_secret_already_committed_by_the_person_does_not_block_every_later_tic
 
 
 COUNT_LINES = """#!/usr/bin/env python3
+# genome-tool: offered to the model from the next tick on
 import json, sys
 if sys.argv[1:] == ["--describe"]:
     print(json.dumps({"name": "count_lines", "description": "Count the lines of a file.",
@@ -128,4 +129,16 @@ def test_a_secret_in_the_models_own_words_never_reaches_the_commit_message_or_jo
                                "genome": {"What's proven": f"token {secret} works"}})]))
     assert result.outcome == "shipped"
     assert secret not in everything_in_git(project)
-    assert "the model's words dropped" in (project / "journal/2026/11/23.md").read_text()
+    assert "the tick's words dropped" in (project / "journal/2026/11/23.md").read_text()
+
+
+def test_a_secret_in_the_persons_note_is_shown_to_the_model_but_never_committed(project):
+    from runner import feedback
+
+    secret = fake_secret("anthropic")
+    feedback.store(project, f"the staging key is {secret}")
+    result = run_tick(project, now=NOW, make_model=lambda config: ScriptedModel([
+        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}), text_reply("done"),
+        tool_reply("reflect", {})]))
+    assert result.outcome == "shipped" and secret not in everything_in_git(project)
+    assert "a note was not recorded" in (project / "journal/2026/11/23.md").read_text()
