@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from git import Actor, Repo
@@ -164,23 +163,6 @@ class Git:
 
     def current_branch(self) -> str:
         return "" if self.repo.head.is_detached else self.repo.active_branch.name
-
-    def spend_since(self, since: datetime) -> float:
-        """Dollars recorded by ticks since ``since``: the ``Cost-USD`` trailers of record commits
-        (those with an ``Outcome`` trailer). Git is the ledger, so a fresh clone knows it too."""
-        out = self.repo.git.log(
-            f"--since={since.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}",
-            "--format=%(trailers:key=Outcome,valueonly,separator=%x2C)%x1f"
-            "%(trailers:key=Cost-USD,valueonly,separator=%x2C)%x1e")
-        total = 0.0
-        for entry in out.split("\x1e"):
-            outcome, _, cost = entry.strip().partition("\x1f")
-            if outcome.strip() and cost.strip():
-                try:
-                    total += float(cost.strip().split(",")[0])
-                except ValueError:
-                    continue
-        return total
 
     def identity(self, configured: str) -> Actor:
         """config ``author`` → the repo's user.name/email → the runner's own name (asked once)."""

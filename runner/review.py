@@ -30,7 +30,8 @@ from genome.levers import LeverDoc
 from genome.loop_prompt import Lesson
 from genome.text import parse_duration
 from runner.errors import UsageError
-from runner.status import GIT, Style, git_text, head_sha, read_blobs, stamp
+from runner.ledger import GIT, git_text, head_sha, read_blobs
+from runner.status import Style, stamp
 
 _LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f%s%x1f%(trailers:only,unfold)%x1f"
 OUTCOME_ORDER = ("shipped", "failed", "blocked", "idle", "budget", "unavailable", "interrupted")

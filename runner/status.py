@@ -2,8 +2,8 @@
 
 Read from the committed HEAD (one `git cat-file` process for the three files, one `git log` for the
 week's record commits, which also holds the last tick) and from `.genome/` (next due time, pending
-notes), so it answers at once however long the history. The small git plumbing and the terminal
-``Style`` here are shared with ``runner.review``.
+notes), so it answers at once however long the history. The terminal ``Style`` here is shared
+with ``runner.review``; the git plumbing and the spend ledger live in ``runner.ledger``.
 """
 
 from __future__ import annotations
@@ -18,58 +18,8 @@ from genome.genome_file import GenomeDoc
 from genome.levers import STATUSES, Lever, LeverDoc
 from genome.loop_prompt import Budget, LoopPromptDoc
 from runner import feedback
-from runner.errors import UsageError
+from runner.ledger import read_blobs, record_commits, spend
 from runner.schedule import Host, InstalledTimer, ScheduleError, format_every, run_external, schedule_status
-
-# Settings that would change what git prints (signatures, colour, prefixes, quoted names) are pinned.
-GIT = ("git", "-c", "core.quotepath=false", "-c", "log.showSignature=false", "-c", "color.ui=never",
-       "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false")
-
-
-# ------------------------------------------------------------------------------------------- git
-
-def git_text(root: Path, *args: str) -> str:
-    """Run git in ``root`` and return its output; a failure is a ``UsageError`` saying what is wrong."""
-    done = subprocess.run([*GIT, "-C", str(root), *args], capture_output=True)
-    if done.returncode != 0:
-        head_sha(root)       # names the usual causes: not a repository, no commit yet
-        said = done.stderr.decode("utf-8", errors="replace").strip()
-        raise UsageError(f"`git {args[0]}` failed in {root}: {said}")
-    return done.stdout.decode("utf-8", errors="replace")
-
-
-def head_sha(root: Path) -> str:
-    """The commit HEAD names; a ``UsageError`` outside a repository or before its first commit."""
-    done = subprocess.run([*GIT, "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
-                          capture_output=True, text=True)
-    if done.returncode == 0:
-        return done.stdout.strip()
-    inside = subprocess.run([*GIT, "-C", str(root), "rev-parse", "--git-dir"], capture_output=True)
-    if inside.returncode != 0:
-        raise UsageError(f"{root} is not a git repository. Run `git init && genome init` there first")
-    raise UsageError(f"{root} has no commit yet; run `genome init` (it makes the first commit)")
-
-
-def read_blobs(root: Path, specs: list[str]) -> dict[str, str | None]:
-    """``REV:PATH`` → the file's text (None when it does not exist there), all in one git process."""
-    done = subprocess.run([*GIT, "-C", str(root), "cat-file", "--batch"], capture_output=True,
-                          input="".join(f"{spec}\n" for spec in specs).encode("utf-8"))
-    out, at, found = done.stdout, 0, {}
-    for spec in specs:
-        end = out.find(b"\n", at)
-        if end < 0:
-            found[spec] = None
-            continue
-        header = out[at:end].decode("utf-8", errors="replace").split()
-        at = end + 1
-        if len(header) == 3 and header[2].isdigit():
-            size = int(header[2])
-            found[spec] = out[at:at + size].decode("utf-8", errors="replace") if header[1] == "blob" else None
-            at += size + 1
-        else:
-            found[spec] = None      # "<spec> missing"
-    return found
-
 
 def stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%MZ")
@@ -107,8 +57,6 @@ class Style:
 
 # ------------------------------------------------------------------------------------------- status
 
-_TICK_FORMAT = "%ct%x1f%(trailers:key=Outcome,valueonly)%x1f%(trailers:key=Lever,valueonly)%x1f" \
-               "%(trailers:key=Cost-USD,valueonly)%x1e"
 
 
 @dataclass(frozen=True)
@@ -138,13 +86,10 @@ class Status:
 def gather(root: Path, now: datetime | None = None, host: Host | None = None) -> Status:
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     status = Status(root=root)
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    week_start = day_start - timedelta(days=day_start.weekday())
-    ticks = record_commits(root, f"--since={week_start.strftime('%Y-%m-%d %H:%M:%S +0000')}")
-    status.spend_today = sum(cost for when, _, _, cost in ticks if when >= day_start)
-    status.spend_week = sum(cost for when, _, _, cost in ticks if when >= week_start)
+    spent = spend(root, now)
+    status.spend_today, status.spend_week = spent.today, spent.this_week
     # Only when no tick ran this week does the last one need a walk further back.
-    newest = ticks[:1] or record_commits(root, "--max-count=1", "--extended-regexp", "--grep=^Outcome: [a-z]+$")
+    newest = spent.ticks[:1] or record_commits(root, "--max-count=1", "--extended-regexp", "--grep=^Outcome: [a-z]+$")
     status.last_tick = LastTick(*newest[0][:3]) if newest else None
     files = read_blobs(root, ["HEAD:genome.md", "HEAD:levers.md", "HEAD:loop-prompt.md"])
     _read_genome(status, files["HEAD:genome.md"])
@@ -153,25 +98,6 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     _read_schedule(status, host or Host.from_environ(run=_missing_crontab_is_empty))
     status.pending_notes = len(feedback.pending(root))
     return status
-
-
-def record_commits(root: Path, *selection: str) -> list[tuple[datetime, str, str, float]]:
-    """(commit time, outcome, lever, cost) of the tick records ``git log`` selects, newest first.
-
-    Git is the ledger (the tick budgets from the same trailers), so a fresh clone knows the spend too.
-    """
-    out = git_text(root, "log", *selection, f"--format={_TICK_FORMAT}", "HEAD", "--")
-    found = []
-    for entry in out.split("\x1e"):
-        parts = [part.strip() for part in entry.split("\x1f")]
-        if len(parts) != 4 or not parts[1]:
-            continue
-        try:
-            cost = float(parts[3].splitlines()[0]) if parts[3] else 0.0
-        except ValueError:
-            cost = 0.0
-        found.append((datetime.fromtimestamp(int(parts[0]), timezone.utc), parts[1], parts[2], cost))
-    return found
 
 
 def _read_genome(status: Status, text: str | None) -> None:

@@ -14,12 +14,12 @@ lessons, journal) and ``remote`` (fast-forward first, push with a lease last).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from genome.journal import TickRecord, trailers
 from genome.loop_prompt import Config, select_lessons
-from runner import due, feedback, intent, notify
+from runner import due, feedback, intent, ledger, notify
 from runner.agent_tools import discover as discover_project_tools
 from runner.errors import BudgetSpent, ModelUnavailable
 from runner.executor import CommandExecutor
@@ -175,12 +175,12 @@ def budget_limits(git: Git, config: Config, now: datetime) -> Limits:
     candidates: list[tuple[float, str]] = []
     if budget.tick_usd is not None:
         candidates.append((budget.tick_usd, "tick"))
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if budget.day_usd is not None:
-        candidates.append((budget.day_usd - git.spend_since(day_start), "day"))
-    if budget.week_usd is not None:
-        week_start = day_start - timedelta(days=day_start.weekday())
-        candidates.append((budget.week_usd - git.spend_since(week_start), "week"))
+    if budget.day_usd is not None or budget.week_usd is not None:
+        spent = ledger.spend(git.root, now)         # the same ledger `genome status` shows
+        if budget.day_usd is not None:
+            candidates.append((budget.day_usd - spent.today, "day"))
+        if budget.week_usd is not None:
+            candidates.append((budget.week_usd - spent.this_week, "week"))
     usd, which = min(candidates) if candidates else (None, "tick")
     if usd is not None and usd <= 0:
         raise BudgetSpent(f"the {which} budget is spent; the next tick runs when it resets "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -281,18 +281,20 @@ def test_crossing_the_tick_budget_mid_tick_rolls_back_and_records_the_spend(proj
 def test_spend_recorded_in_git_counts_against_the_day_budget_in_a_fresh_clone(project, tmp_path):
     usage = {"input_tokens": 200_000, "output_tokens": 1000}     # $0.41: more than the whole day budget
     set_config(project, "day_usd: 10", "day_usd: 0.3")
+    now = datetime.now(timezone.utc)        # git dates the record commit now: the day must match
     with pytest.raises(BudgetSpent):
-        tick(project, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}, usage=usage)])
+        tick(project, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}, usage=usage)],
+             now=now)
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
     for root in (project, clone):
         model = ScriptedModel([text_reply("never")])
         with pytest.raises(BudgetSpent, match="day budget is spent"):
-            run_tick(root, make_model=lambda config: model, now=NOW)
+            run_tick(root, make_model=lambda config: model, now=now)
         assert model.requests == []
     # the next day has a fresh budget
     result, _ = tick(clone, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
-                             text_reply("done"), reflect()], now=NOW.replace(day=24))
+                             text_reply("done"), reflect()], now=now + timedelta(days=1))
     assert result.outcome == "shipped"
 
 

@@ -121,3 +121,14 @@ def test_progress_is_a_live_line_on_a_terminal_and_timestamped_lines_elsewhere()
     lines = plain.getvalue().splitlines()
     assert all(line[:20].endswith("Z") and line[4] == "-" for line in lines)
     assert [line[21:] for line in lines] == ["act: L-001 Add a greeting file", "✓ write_file greeting.txt", "shipped"]
+
+
+def test_status_shows_the_spend_the_budget_guard_counts(project):
+    from runner import ledger
+    from runner.status import gather
+
+    result, _ = ship(project)
+    spent = ledger.spend(project, datetime.now(timezone.utc))     # git dated the record commit now
+    assert result.record.cost_usd > 0
+    assert spent.today == spent.this_week == pytest.approx(result.record.cost_usd)
+    assert gather(project).spend_today == spent.today
