@@ -174,6 +174,21 @@ class LeverDoc:
         self._placed = _scan(self.file, self._lines)
 
 
+def lever_line(line: str) -> tuple[str, str | None, str] | None:
+    """(status, id, title) of one line shaped like a lever line, read as ``LeverDoc`` reads it; None
+    for any other line, or one ``LeverDoc`` would refuse (an unknown mark, no title). For lines seen
+    out of their file, such as the added lines of a diff."""
+    text = _content(line)
+    match = _LEVER_LINE.match(text)
+    if not match or match.group(1) not in _MARK_SPELLINGS:
+        return None
+    try:
+        lever_id, title = _id_and_title("", 0, text[match.end():].strip())
+    except GenomeFileError:
+        return None
+    return STATUSES[_MARK_SPELLINGS[match.group(1)]], lever_id, title
+
+
 def _scan(file: str, lines: list[str]) -> list[_Placed]:
     """Find the levers in ``lines``; raise GenomeFileError on the first malformed one."""
     found: list[_Placed] = []

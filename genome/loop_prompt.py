@@ -75,6 +75,12 @@ class Lesson:
     def render(self) -> str:
         return f"- [{self.version} {self.date}] {self.text}"
 
+    @classmethod
+    def from_line(cls, line: str) -> "Lesson | None":
+        """The lesson a ``- [v003 2026-11-23] text`` line holds; None for any other line."""
+        match = _LESSON.match(line)
+        return cls(*match.groups()) if match else None
+
 
 @dataclass(frozen=True)
 class LoopPromptDoc:
@@ -104,7 +110,7 @@ class LoopPromptDoc:
         start, end = _lessons_section(lines)
         if start is None:
             return []
-        return [Lesson(*m.groups()) for m in (_LESSON.match(line) for line in lines[start + 1:end]) if m]
+        return [lesson for lesson in map(Lesson.from_line, lines[start + 1:end]) if lesson]
 
     def with_lesson(self, lesson: Lesson) -> "LoopPromptDoc":
         """Append one lesson line at the end of the lessons list (the section is created if missing).

@@ -2,8 +2,8 @@
 
 Read from the committed HEAD (one `git cat-file` process for the three files, one `git log` for the
 week's record commits, which also holds the last tick) and from `.genome/` (next due time, pending
-notes), so it answers at once however long the history. The terminal ``Style`` here is shared
-with ``runner.review``; the git plumbing and the spend ledger live in ``runner.ledger``.
+notes), so it answers at once however long the history. The terminal styling lives in
+``runner.style``; the git plumbing and the spend ledger live in ``runner.ledger``.
 """
 
 from __future__ import annotations
@@ -20,43 +20,9 @@ from genome.loop_prompt import Budget, LoopPromptDoc
 from runner import feedback
 from runner.ledger import read_blobs, record_commits, spend
 from runner.schedule import Host, InstalledTimer, ScheduleError, format_every, run_external, schedule_status
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%MZ")
-
-
-class Style:
-    """ANSI colour when on, plain text when off (a pipe, a file, NO_COLOR)."""
-
-    CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34",
-             "magenta": "35", "cyan": "36"}
-    OUTCOME = {"shipped": "green", "failed": "red", "blocked": "magenta", "idle": "dim", "budget": "yellow",
-               "unavailable": "yellow", "interrupted": "yellow"}
-
-    def __init__(self, colour: bool):
-        self.colour = colour
-
-    def __call__(self, text: str, *names: str) -> str:
-        if not self.colour or not names:
-            return text
-        return "\033[" + ";".join(self.CODES[n] for n in names) + "m" + text + "\033[0m"
-
-    def outcome(self, text: str, outcome: str) -> str:
-        return self(text, self.OUTCOME.get(outcome, "bold"))
-
-    def diff_line(self, line: str) -> str:
-        """A line of a diff's hunks (the ---/+++ header is the caller's)."""
-        if line.startswith("@@"):
-            return self(line, "cyan")
-        if line.startswith("+"):
-            return self(line, "green")
-        if line.startswith("-"):
-            return self(line, "red")
-        return line
-
+from runner.style import Style, stamp
 
 # ------------------------------------------------------------------------------------------- status
-
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,145 @@
+"""The review page's charts: inline SVG, no script.
+
+Each chart is a fixed-height SVG as wide as its box. The bars live in an inner SVG stretched to fit
+(its viewBox is 1000 × 100, aspect not kept); text stays outside it in pixels, so labels keep their
+size from a phone to a wide screen.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import Counter
+from datetime import datetime, timezone
+
+from runner.review.data import OUTCOME_ORDER, Review, TickRow
+from runner.review.words import lever_text
+from runner.style import stamp
+
+MAX_COST_BARS = 200        # the cost chart shows at most the last this many ticks
+
+
+_CHART_H, _PLOT_TOP, _PLOT_H = 184, 18, 134
+
+
+def html_charts(review: Review) -> str:
+    figures = [("Cost per tick", _svg_cost(review.ticks)),
+               ("Outcomes over time", _svg_outcomes(review.ticks)),
+               ("Pass rate per genome version", _svg_pass_rate(review.ticks))]
+    legend = "".join(f"<span class=\"key o-{o}\"><i></i>{o}</span>" for o in OUTCOME_ORDER
+                     if review.outcomes[o] or o in ("shipped", "failed"))
+    return ("<section id=\"charts\"><h2>Charts</h2><div class=\"legend\">" + legend + "</div><div class=\"charts\">"
+            + "".join(f"<figure class=\"chart\"><figcaption>{title}</figcaption>{svg}</figure>"
+                      for title, svg in figures) + "</div></section>")
+
+
+def _svg(chart_id: str, label: str, plot: list[str], text: list[str]) -> str:
+    return (f"<svg id=\"{chart_id}\" width=\"100%\" height=\"{_CHART_H}\" role=\"img\" "
+            f"aria-label=\"{html.escape(label)}\"><svg class=\"plot\" x=\"0\" y=\"{_PLOT_TOP}\" width=\"100%\" "
+            f"height=\"{_PLOT_H}\" viewBox=\"0 0 1000 100\" preserveAspectRatio=\"none\">"
+            + "".join(plot) + "</svg>" + "".join(text) + "</svg>")
+
+
+def _empty_svg(chart_id: str, message: str) -> str:
+    return _svg(chart_id, message, [], [f"<text class=\"empty\" x=\"50%\" y=\"{_PLOT_TOP + _PLOT_H / 2}\" "
+                                        f"text-anchor=\"middle\">{html.escape(message)}</text>"])
+
+
+def _grid(label: str) -> tuple[list[str], list[str]]:
+    """Grid lines at the bottom, the middle and the top; the top one labelled above it, where no bar reaches."""
+    plot = [f"<line class=\"grid\" x1=\"0\" x2=\"1000\" y1=\"{y}\" y2=\"{y}\" vector-effect=\"non-scaling-stroke\"/>"
+            for y in (0.5, 50, 99.5)]
+    return plot, [f"<text class=\"axis\" x=\"0\" y=\"{_PLOT_TOP - 6}\">{html.escape(label)}</text>"]
+
+
+def _x_labels(first: str, last: str) -> list[str]:
+    y = _PLOT_TOP + _PLOT_H + 15
+    return [f"<text class=\"axis\" x=\"0\" y=\"{y}\">{html.escape(first)}</text>",
+            f"<text class=\"axis\" x=\"100%\" y=\"{y}\" text-anchor=\"end\">{html.escape(last)}</text>"]
+
+
+def _bar(kind: str, x: float, width: float, value: float, top: float, tip: str, bottom: float = 0.0) -> str:
+    """A rect in plot units: ``value`` (over ``top``) tall, standing on ``bottom`` (for stacking)."""
+    height = max(100 * value / top, 0.8)
+    y = 100 - 100 * bottom / top - height
+    return (f"<rect class=\"{kind}\" x=\"{x:.2f}\" y=\"{y:.2f}\" width=\"{width:.2f}\" height=\"{height:.2f}\">"
+            f"<title>{html.escape(tip)}</title></rect>")
+
+
+def _svg_cost(ticks: list[TickRow]) -> str:
+    shown = ticks[-MAX_COST_BARS:]
+    if not shown:
+        return _empty_svg("chart-cost", "no ticks in this window")
+    top = _nice_ceiling(max(t.record.cost_usd for t in shown))
+    plot, text = _grid(f"${top:.2f}" if top >= 0.1 else f"${top:.3f}")
+    band = 1000 / len(shown)
+    for i, tick in enumerate(shown):
+        r = tick.record
+        plot.append(_bar(f"bar o-{html.escape(r.outcome)}", i * band + band * 0.14, band * 0.72, r.cost_usd, top,
+                         f"{stamp(tick.at)} {lever_text(r)}: {r.outcome}, ${r.cost_usd:.4f}"))
+    text += _x_labels(shown[0].at.strftime("%m-%d %H:%M"), shown[-1].at.strftime("%m-%d %H:%M"))
+    label = f"cost per tick, last {len(shown)} of {len(ticks)} ticks" if len(shown) < len(ticks) else "cost per tick"
+    return _svg("chart-cost", label, plot, text)
+
+
+_BUCKETS = ((3600, "hour"), (3 * 3600, "3 h"), (6 * 3600, "6 h"), (12 * 3600, "12 h"), (86400, "day"),
+            (7 * 86400, "week"), (30 * 86400, "30 days"))
+
+
+def _svg_outcomes(ticks: list[TickRow]) -> str:
+    if not ticks:
+        return _empty_svg("chart-outcomes", "no ticks in this window")
+    first, last = ticks[0].at.timestamp(), ticks[-1].at.timestamp()
+    size, unit = next((b for b in _BUCKETS if (last - first) / b[0] < 36), _BUCKETS[-1])
+    start = first - first % size
+    buckets = [Counter() for _ in range(int((last - start) // size) + 1)]
+    for tick in ticks:
+        buckets[int((tick.at.timestamp() - start) // size)][tick.record.outcome] += 1
+    top = max(sum(b.values()) for b in buckets)
+    plot, text = _grid(f"{top} tick{'s' if top != 1 else ''}")
+    band = 1000 / len(buckets)
+    for i, bucket in enumerate(buckets):
+        when = stamp(datetime.fromtimestamp(start + i * size, timezone.utc))
+        below = 0
+        for outcome in OUTCOME_ORDER:
+            if bucket[outcome]:
+                plot.append(_bar(f"seg o-{outcome}", i * band + band * 0.1, band * 0.8, bucket[outcome], top,
+                                 f"{when}: {bucket[outcome]} {outcome}", bottom=below))
+                below += bucket[outcome]
+    end = datetime.fromtimestamp(start + (len(buckets) - 1) * size, timezone.utc)
+    text += _x_labels(datetime.fromtimestamp(start, timezone.utc).strftime("%m-%d %H:%M"),
+                      f"{end:%m-%d %H:%M} · per {unit}")
+    return _svg("chart-outcomes", f"ticks per {unit}, by outcome", plot, text)
+
+
+def _svg_pass_rate(ticks: list[TickRow]) -> str:
+    tally: dict[str, list[int]] = {}
+    for tick in ticks:
+        r = tick.record
+        if r.outcome in ("shipped", "failed"):
+            passed_total = tally.setdefault(r.version or "?", [0, 0])
+            passed_total[0] += r.outcome == "shipped"
+            passed_total[1] += 1
+    if not tally:
+        return _empty_svg("chart-pass", "no lever was attempted in this window")
+    versions = list(tally)[-12:]
+    plot, text = _grid("100%")
+    band = 1000 / len(versions)
+    for i, version in enumerate(versions):
+        passed, total = tally[version]
+        plot.append(_bar("bar rate", i * band + band * 0.22, band * 0.56, passed / total, 1.0,
+                         f"{version}: {passed} of {total} attempted levers shipped"))
+        centre = f"{(i + 0.5) * 100 / len(versions):.2f}%"
+        y = max(_PLOT_TOP + _PLOT_H * (1 - passed / total) - 5, 12)
+        text.append(f"<text class=\"value\" x=\"{centre}\" y=\"{y:.1f}\" text-anchor=\"middle\">{passed}/{total}</text>")
+        text.append(f"<text class=\"axis\" x=\"{centre}\" y=\"{_PLOT_TOP + _PLOT_H + 15}\" "
+                    f"text-anchor=\"middle\">{html.escape(version)}</text>")
+    return _svg("chart-pass", "share of attempted levers shipped, per genome version", plot, text)
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 or 10 × a power of ten at or above ``value``: round axis labels."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value * (1 - 1e-9))

@@ -1,0 +1,478 @@
+"""What happened in a window of time, read from git alone: the data every format of the review shows.
+
+One `git log` call reads every commit in the window with its trailers, numstat and patch. A tick's
+journal entry, the lessons it appended and the levers it proposed are the lines its record commit
+added, so a fresh clone reviews exactly like the machine that ticked. One `git cat-file --batch`
+reads the few whole files the review compares (genome.md where the window starts and at HEAD,
+levers.md at HEAD); `git rev-parse` resolves HEAD and a `--since` commit. No process per commit.
+
+A commit's trailers are read in one place, ``parse_trailers``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import re
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from genome.errors import GenomeFileError
+from genome.genome_file import GenomeDoc
+from genome.journal import TickRecord, parse_entries
+from genome.levers import LeverDoc, lever_line
+from genome.loop_prompt import Lesson
+from genome.text import parse_duration
+from runner.errors import UsageError
+from runner.ledger import GIT, git_text, head_sha, read_blobs
+from runner.style import stamp
+
+_LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f%s%x1f%(trailers:only,unfold)%x1f"
+OUTCOME_ORDER = ("shipped", "failed", "blocked", "idle", "budget", "unavailable", "interrupted")
+
+
+# ------------------------------------------------------------------------------------------- window
+
+@dataclass(frozen=True)
+class Window:
+    label: str                   # for people: "last 24h (since 2026-11-22 03:00Z)"
+    revisions: tuple[str, ...]   # what `git log` is given
+    base: str | None             # the commit the window starts after, when it was given as one
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?:Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE)
+
+
+def resolve_window(root: Path, since: str, now: datetime) -> Window:
+    """``24h``/``7d`` (back from now), a date or time (UTC unless it says otherwise), or any commit."""
+    text = since.strip()
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        pass
+    else:
+        try:
+            start = now - timedelta(seconds=seconds)
+        except OverflowError:
+            raise UsageError(f"--since {text} reaches back before the year 1; give a shorter span") from None
+        return Window(f"last {text} (since {stamp(start)})", (f"--since={_git_date(start)}", "HEAD"), None)
+    if _DATE.fullmatch(text):
+        start = _parse_date(text)
+        return Window(f"since {stamp(start)}", (f"--since={_git_date(start)}", "HEAD"), None)
+    if text and not text.startswith("-"):
+        done = subprocess.run([*GIT, "-C", str(root), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                               f"{text}^{{commit}}"], capture_output=True, text=True)
+        if done.returncode == 0:
+            sha = done.stdout.strip()
+            return Window(f"since {text}" + ("" if sha.startswith(text) else f" ({sha[:12]})"),
+                          (f"{sha}..HEAD",), sha)
+    raise UsageError(f"--since {since!r} is neither a duration (24h, 7d), a date (2026-11-23, "
+                     "2026-11-23T06:00) nor a commit of this repository (a SHA, tag or branch)")
+
+
+def _parse_date(text: str) -> datetime:
+    normal = text.upper().replace(" ", "T")
+    normal = normal[:-1] + "+00:00" if normal.endswith("Z") else normal
+    try:
+        moment = datetime.fromisoformat(normal)
+    except ValueError:
+        raise UsageError(f"--since {text!r} looks like a date but is not a real one; write it like "
+                         "2026-11-23 or 2026-11-23T06:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _git_date(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000")
+
+
+# ------------------------------------------------------------------------------------------- commits
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    added: int | None      # None for a binary file
+    deleted: int | None
+
+
+@dataclass
+class FilePatch:
+    path: str
+    lines: list[str]       # git's diff for this file, header lines included
+
+    def _hunk_lines(self) -> list[str]:
+        for i, line in enumerate(self.lines):
+            if line.startswith("@@"):
+                return self.lines[i:]
+        return []
+
+    def added(self) -> list[str]:
+        return [line[1:].rstrip("\r") for line in self._hunk_lines() if line.startswith("+")]
+
+    def removed(self) -> list[str]:
+        return [line[1:].rstrip("\r") for line in self._hunk_lines() if line.startswith("-")]
+
+
+@dataclass
+class Commit:
+    sha: str
+    time: datetime
+    parents: list[str]
+    subject: str
+    trailers: dict[str, str]
+    files: list[FileChange]
+    patches: list[FilePatch]
+
+    @property
+    def is_record(self) -> bool:
+        """The commit a tick ends with: journal entry, lever log, genome, lessons."""
+        return "Outcome" in self.trailers and self.subject.startswith("genome: ")
+
+    @property
+    def is_code(self) -> bool:
+        """A shipped lever's code, committed by the runner after its gates passed (``L-004 Title``)."""
+        lever = self.trailers.get("Lever")
+        return bool(lever) and "Outcome" not in self.trailers and self.subject.startswith(f"{lever} ")
+
+    def patch(self, path: str) -> FilePatch | None:
+        return next((p for p in self.patches if p.path == path), None)
+
+
+def read_commits(root: Path, window: Window) -> list[Commit]:
+    """Every commit in the window, newest first, from one `git log` process."""
+    out = git_text(root, "log", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/",
+                   "--dst-prefix=b/", f"--format={_LOG_FORMAT}", "--numstat", "-p", *window.revisions, "--")
+    # A record starts with \x1e at the start of a line: a diff line never does, it starts with +, - or space.
+    chunks = re.split(r"(?:^|\n)\x1e", out)
+    return [_parse_commit(chunk) for chunk in chunks if chunk.strip()]
+
+
+def _parse_commit(chunk: str) -> Commit:
+    sha, seconds, parents, subject, trailer_text, rest = chunk.split("\x1f", 5)
+    files, patches = _parse_changes(rest)
+    return Commit(sha=sha, time=datetime.fromtimestamp(int(seconds), timezone.utc), parents=parents.split(),
+                  subject=subject, trailers=parse_trailers(trailer_text), files=files, patches=patches)
+
+
+def parse_trailers(trailer_text: str) -> dict[str, str]:
+    """A commit's trailers as git printed them (``%(trailers:only,unfold)``): the first of each key."""
+    trailers: dict[str, str] = {}
+    for line in trailer_text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() not in trailers:
+            trailers[key.strip()] = value.strip()
+    return trailers
+
+
+_NUMSTAT = re.compile(r"^(\d+|-)\t(\d+|-)\t(.*)$")
+
+
+def _parse_changes(text: str) -> tuple[list[FileChange], list[FilePatch]]:
+    files: list[FileChange] = []
+    patches: list[FilePatch] = []
+    current: list[str] | None = None
+    for line in text.split("\n"):
+        if line.startswith("diff --git "):
+            current = [line]
+            patches.append(FilePatch("", current))
+        elif current is not None:
+            current.append(line)
+        else:
+            match = _NUMSTAT.match(line)
+            if match:
+                added, deleted, path = match.groups()
+                files.append(FileChange(path, None if added == "-" else int(added),
+                                        None if deleted == "-" else int(deleted)))
+    for patch in patches:
+        while patch.lines and not patch.lines[-1]:
+            patch.lines.pop()     # the blank line git puts between commits
+        patch.path = _patch_path(patch.lines)
+    return files, patches
+
+
+def _patch_path(lines: list[str]) -> str:
+    header = []
+    for line in lines:
+        if line.startswith("@@"):
+            break
+        header.append(line)
+    for prefix, side in (("+++ ", "b/"), ("--- ", "a/")):
+        for line in header:
+            if line.startswith(prefix) and line[4:].rstrip("\t") != "/dev/null":
+                return _unquote(line[4:].rstrip("\t")).removeprefix(side)
+    names = header[0][len("diff --git "):]
+    return _unquote(names.split(" b/", 1)[-1]) if " b/" in names else names
+
+
+def _unquote(name: str) -> str:
+    """A C-quoted path as git prints one (``"a/tab\\there"``) back to its text."""
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        return codecs.escape_decode(name[1:-1].encode("utf-8"))[0].decode("utf-8", errors="replace")
+    return name
+
+
+# ------------------------------------------------------------------------------------------- the review
+
+@dataclass
+class TickRow:
+    sha: str               # the record commit
+    at: datetime           # when the tick started (the journal), else when its record was committed
+    record: TickRecord
+
+
+@dataclass
+class ShippedLever:
+    lever: str
+    title: str
+    sha: str
+    at: datetime
+    gates: str
+    files: list[FileChange]
+    patches: list[FilePatch]
+
+    @property
+    def added(self) -> int:
+        return sum(f.added or 0 for f in self.files)
+
+    @property
+    def deleted(self) -> int:
+        return sum(f.deleted or 0 for f in self.files)
+
+
+@dataclass
+class BlockedLever:
+    lever: str
+    title: str
+    why: str
+    at: datetime
+
+
+@dataclass
+class ProposedLever:
+    lever: str
+    title: str
+    checks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GenomeChange:
+    before: str            # version labels, "v002"
+    after: str
+    diff: list[str]        # a unified diff of the body; empty when the body did not change
+
+
+@dataclass
+class Review:
+    window: Window
+    head: str
+    ticks: list[TickRow]               # oldest first
+    shipped: list[ShippedLever]
+    blocked: list[BlockedLever]        # newly blocked in the window
+    genome: GenomeChange | None
+    lessons: list[Lesson]
+    proposed: list[ProposedLever]
+    needs_person: list[str]
+    notes_read: list[str]
+
+    @property
+    def failed(self) -> list[TickRow]:
+        return [t for t in self.ticks if t.record.outcome == "failed"]
+
+    @property
+    def cost(self) -> float:
+        return sum(t.record.cost_usd for t in self.ticks)
+
+    @property
+    def tokens(self) -> int:
+        return sum(t.record.tokens for t in self.ticks)
+
+    @property
+    def outcomes(self) -> Counter:
+        return Counter(t.record.outcome for t in self.ticks)
+
+
+def build_review(root: Path, since: str = "24h", now: datetime | None = None) -> Review:
+    """Everything ``genome review`` shows, from the repository at ``root``."""
+    now = now or datetime.now(timezone.utc)
+    head = head_sha(root)
+    window = resolve_window(root, since, now)
+    commits = list(reversed(read_commits(root, window)))
+    base = _genome_base(commits, window)
+    specs = ["HEAD:genome.md", "HEAD:levers.md"] + ([f"{base}:genome.md"] if base else [])
+    blobs = read_blobs(root, specs)
+    levers, levers_problem = _head_levers(blobs["HEAD:levers.md"])
+    titles = {lever.id: lever.title for lever in levers.levers if lever.id} if levers else {}
+    records = [c for c in commits if c.is_record]
+    ticks = [_tick_row(c, titles) for c in records]
+    by_commit = {t.record.commit[:12]: t for t in ticks if t.record.commit}
+    shipped = [_shipped(c, by_commit.get(c.sha[:12]), titles) for c in commits if c.is_code]
+    proposed, blocked, lessons = [], [], []
+    for commit in records:
+        found_proposed, found_blocked = _lever_changes(commit)
+        proposed += found_proposed
+        blocked += found_blocked
+        lessons += _lessons_added(commit)
+    genome = None
+    if commits or window.base:
+        genome = genome_change(blobs.get(f"{base}:genome.md") if base else None, blobs["HEAD:genome.md"])
+    return Review(window=window, head=head, ticks=ticks, shipped=shipped, blocked=blocked, genome=genome,
+                  lessons=lessons, proposed=proposed,
+                  needs_person=needs_person(ticks, levers, levers_problem, proposed),
+                  notes_read=[note for t in ticks for note in t.record.feedback])
+
+
+def _genome_base(commits: list[Commit], window: Window) -> str | None:
+    """Where the genome diff starts: the version the window's first tick ran under (the parent of its
+    first commit), so a person's setup commits before it do not swamp the diff."""
+    ticking = [c for c in commits if c.is_record or c.is_code]
+    first = ticking[0] if ticking else (commits[0] if commits else None)
+    if first is None:
+        return window.base
+    return first.parents[0] if first.parents else None
+
+
+def _head_levers(text: str | None) -> tuple[LeverDoc | None, str]:
+    if text is None:
+        return None, "levers.md is not committed: run `genome init` or commit it"
+    try:
+        return LeverDoc.parse(text), ""
+    except GenomeFileError as error:
+        return None, str(error)
+
+
+def _tick_row(commit: Commit, titles: dict[str, str]) -> TickRow:
+    record = _journal_record(commit) or _trailer_record(commit)
+    if not record.title:
+        record.title = titles.get(record.lever, "")
+    try:
+        at = datetime.fromisoformat(record.time.replace("Z", "+00:00"))
+    except ValueError:
+        at = commit.time
+    return TickRow(commit.sha, at if at.tzinfo else at.replace(tzinfo=timezone.utc), record)
+
+
+def _journal_record(commit: Commit) -> TickRecord | None:
+    """The journal entry this record commit added, when it agrees with the commit's trailers."""
+    added = [line for p in commit.patches if p.path.startswith("journal/") for line in p.added()]
+    outcome, lever = commit.trailers.get("Outcome", ""), commit.trailers.get("Lever", "")
+    matching = [e for e in parse_entries("\n".join(added)) if e.outcome == outcome and (e.lever or lever) == lever]
+    return matching[-1] if matching else None
+
+
+def _trailer_record(commit: Commit) -> TickRecord:
+    """A tick known only from its trailers (its journal entry was edited away)."""
+    trailers = commit.trailers
+    record = TickRecord(time=commit.time.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome=trailers.get("Outcome", ""),
+                        lever=trailers.get("Lever", ""), version=trailers.get("Genome-Version", ""))
+    record.tokens_in = _number(trailers.get("Tokens", ""), int)      # the total, in the one field it fits
+    record.cost_usd = _number(trailers.get("Cost-USD", ""), float)
+    return record
+
+
+def _number(text: str, kind: type) -> int | float:
+    try:
+        return kind(text)
+    except ValueError:
+        return kind(0)
+
+
+def _shipped(commit: Commit, tick: TickRow | None, titles: dict[str, str]) -> ShippedLever:
+    lever = commit.trailers["Lever"]
+    first, _, rest = commit.subject.partition(" ")
+    title = rest if first == lever and rest else titles.get(lever, commit.subject)
+    gates = (tick.record.gates if tick else "") or commit.trailers.get("Gates", "")
+    return ShippedLever(lever, title, commit.sha, commit.time, gates, commit.files, commit.patches)
+
+
+def _lever_changes(commit: Commit) -> tuple[list[ProposedLever], list[BlockedLever]]:
+    """Levers the record commit added (proposals) and levers it marked ``[!]`` (newly blocked)."""
+    patch = commit.patch("levers.md")
+    if patch is None:
+        return [], []
+    before = [found for found in map(lever_line, patch.removed()) if found]
+    status_before = {lever: status for status, lever, _ in before if lever}
+    titles_before = {_normal(title) for _, _, title in before}
+    proposed: list[ProposedLever] = []
+    blocked: list[BlockedLever] = []
+    current: ProposedLever | None = None
+    for line in patch.added():
+        found = lever_line(line)
+        if found:
+            status, lever, title = found
+            current = None
+            if status == "open" and lever and lever not in status_before and _normal(title) not in titles_before:
+                current = ProposedLever(lever, title)
+                proposed.append(current)
+            elif status == "blocked" and lever and status_before.get(lever, "blocked") != "blocked":
+                blocked.append(BlockedLever(lever, title, "", commit.time))
+        elif current is not None and line.strip().startswith("check:"):
+            current.checks.append(line.strip()[len("check:"):].strip())
+        else:
+            current = None
+            entry = line.strip()
+            if blocked and not blocked[-1].why and entry.startswith("- ") and entry.endswith(": blocked"):
+                blocked[-1].why = entry[2:]
+    return proposed, blocked
+
+
+def _lessons_added(commit: Commit) -> list[Lesson]:
+    patch = commit.patch("loop-prompt.md")
+    if patch is None:
+        return []
+    return [lesson for lesson in map(Lesson.from_line, patch.added()) if lesson]
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def genome_change(before: str | None, after: str | None) -> GenomeChange:
+    """The body's unified diff between two versions of genome.md (frontmatter left out: only the
+    version number changes there, and the labels say it)."""
+    before_label, before_body = _genome_body(before)
+    after_label, after_body = _genome_body(after)
+    diff = list(difflib.unified_diff(before_body.splitlines(), after_body.splitlines(),
+                                     f"genome.md {before_label}", f"genome.md {after_label}", lineterm=""))
+    return GenomeChange(before_label, after_label, diff)
+
+
+def _genome_body(text: str | None) -> tuple[str, str]:
+    if text is None:
+        return "(none)", ""
+    try:
+        doc = GenomeDoc.parse(text)
+    except GenomeFileError:
+        return "(unreadable)", text
+    return doc.label, doc.body
+
+
+def needs_person(ticks: list[TickRow], levers: LeverDoc | None, levers_problem: str,
+                 proposed: list[ProposedLever]) -> list[str]:
+    """What only a person can fix: blocked levers, refused secrets, budget and model stops, silence."""
+    items = [levers_problem] if levers_problem else []
+    for lever in (levers.levers if levers else []):
+        if lever.status == "blocked":
+            why = lever.log[-1] if lever.log else "marked [!] in levers.md"
+            items.append(f"{lever.id or 'a lever'} {lever.title} is blocked ({why}): give it a hint and "
+                         "reopen it as `[ ]`, split it, or drop it as `[-]`")
+    stops: dict[tuple[str, str], list[TickRow]] = {}
+    for tick in ticks:
+        record = tick.record
+        if "secret" in record.reason.lower():
+            stops.setdefault(("secret", record.reason), []).append(tick)
+        elif record.outcome in ("budget", "unavailable"):
+            stops.setdefault((record.outcome, record.reason), []).append(tick)
+    for (kind, reason), stopped in stops.items():
+        what = {"secret": "a secret was refused", "budget": "budget stop",
+                "unavailable": "the model was unavailable"}[kind]
+        times = f"{len(stopped)}×, last" if len(stopped) > 1 else "at"
+        items.append(f"{what} ({times} {stamp(stopped[-1].at)}): {reason or 'no reason recorded'}")
+    if not ticks:
+        items.append("no tick ran in this window: check `genome status` and `genome schedule show`")
+    elif ticks[-1].record.outcome == "idle":
+        hint = f" (the loop proposed {len(proposed)})" if proposed else ""
+        items.append(f"the last tick found no open lever: add levers to levers.md{hint}")
+    return items
+

@@ -1,0 +1,50 @@
+"""The review as markdown, for a pipe, a pull request or a note."""
+
+from __future__ import annotations
+
+import re
+
+from runner.review.data import Review
+from runner.review.words import diffstat, failure_lines, file_stat, gates_short, headline, lever_text, version_text
+
+
+def render_markdown(review: Review) -> str:
+    out = [f"# genome review: {review.window.label}", "", headline(review), ""]
+    if review.needs_person:
+        out += ["## Needs you", "", *[f"- {item}" for item in review.needs_person], ""]
+    if review.ticks:
+        out += ["## Ticks", "", "| time (UTC) | outcome | lever | version | gates | tokens | cost |",
+                "| --- | --- | --- | --- | --- | ---: | ---: |"]
+        out += [f"| {t.at.strftime('%Y-%m-%d %H:%M')} | {t.record.outcome} | {_cell(lever_text(t.record))} | "
+                f"{version_text(t.record)} | {_cell(gates_short(t.record.gates))} | {t.record.tokens:,} | "
+                f"${t.record.cost_usd:.4f} |" for t in review.ticks]
+        out.append("")
+    if review.shipped:
+        out += ["## Shipped", ""]
+        for lever in review.shipped:
+            out.append(f"- **{lever.lever} {lever.title}** `{lever.sha[:8]}` · {diffstat(lever.files)}")
+            out += [f"  - `{f.path}` {file_stat(f)}" for f in lever.files]
+        out.append("")
+    failures = failure_lines(review)
+    if failures:
+        out += ["## Failed and blocked", "", *[f"- **{lever}** — {why}" for lever, why in failures], ""]
+    if review.genome:
+        change = review.genome
+        if change.diff:
+            fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", "\n".join(change.diff)))])
+            out += [f"## Genome {change.before} → {change.after}", "", f"{fence}diff", *change.diff, fence, ""]
+        else:
+            out += [f"## Genome {change.after}", "", "The body did not change.", ""]
+    if review.lessons:
+        out += ["## Lessons added", "", *[lesson.render() for lesson in review.lessons], ""]
+    if review.proposed:
+        out += ["## Levers proposed by the loop", ""]
+        out += [f"- {p.lever} {p.title}" + "".join(f" · check: `{c}`" for c in p.checks) for p in review.proposed]
+        out.append("")
+    if review.notes_read:
+        out += ["## Your notes, read by ticks", "", *[f"- {note}" for note in review.notes_read], ""]
+    return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
