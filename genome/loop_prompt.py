@@ -275,6 +275,11 @@ def _gates(value, fail) -> tuple[Gate, ...]:
             raise fail("gates", f"gate {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
                        "A gate takes only `name`, `run` and `timeout`")
         run = item.get("run")
+        if isinstance(run, (bool, int, float)):
+            # YAML reads `run: true` (or yes, on, 1) as a boolean or a number, never as a command
+            kind = "a boolean" if isinstance(run, bool) else "a number"
+            raise fail("gates", f"gate {i} `run` is {kind} ({run!r}) to YAML, not a command",
+                       'Quote the command so YAML keeps it as text, e.g. `run: "true"`')
         if not isinstance(run, str) or not run.strip():
             raise fail("gates", f"gate {i} has no `run` command", "Add `run: <shell command>` to it")
         name = item.get("name", f"gate-{i}")

@@ -13,6 +13,7 @@ from genome.loop_prompt import LoopPromptDoc
 from genome.text import decode, parse_duration
 from runner import schedule as sched
 from runner.errors import INVALID
+from runner.secrets import mask_secrets
 
 DEFAULT_CADENCE = "30m"
 
@@ -27,7 +28,7 @@ def cadence_from_loop_prompt(project: Path) -> str:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {mask_secrets(message)}", err=True)
     click.get_current_context().exit(INVALID)
 
 
@@ -66,16 +67,18 @@ _dry_run_option = click.option(
 
 
 def _report(plan: sched.Plan, host: sched.Host, dry_run: bool) -> None:
+    """Everything printed goes through ``mask_secrets``: a crontab holds the API key the README says
+    to put there, and a dry run or an error must not show it."""
     if dry_run:
-        click.echo(sched.describe(plan), nl=False)
+        click.echo(mask_secrets(sched.describe(plan)), nl=False)
     else:
         for line in sched.apply(plan, host):
-            click.echo(line)
-    click.echo(plan.output, nl=False)
+            click.echo(mask_secrets(line))
+    click.echo(mask_secrets(plan.output), nl=False)
     for note in plan.notes:
-        click.echo(note)
+        click.echo(mask_secrets(note))
     for warning in plan.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {mask_secrets(warning)}", err=True)
     if dry_run:
         click.echo("(dry run: nothing was changed)", err=True)
 

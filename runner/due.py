@@ -1,6 +1,8 @@
 """When the next tick is due. Stdlib only: ``genome-tick`` reads this before importing anything heavy.
 
-``.genome/next-due`` holds one ISO-8601 UTC time; ``.genome/failures`` how many red ticks ran in a row.
+``.genome/next-due`` holds one ISO-8601 UTC time, the earliest a firing ticks: the due time less a
+slack, so a timer firing at the cadence (a second early for the tick that wrote it, or moved by a
+randomized delay) still ticks. ``.genome/failures`` holds how many red ticks ran in a row.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ NEXT_DUE = "next-due"
 FAILURES = "failures"
 MAX_BACKOFF = 8
 IDLE_FACTOR = 4
+MIN_SLACK_SECONDS = 60
+SLACK_SHARE = 0.05
+
+
+def slack_seconds(cadence_seconds: int) -> int:
+    """How early a firing may come and still tick: max(60 s, 5% of the cadence)."""
+    return max(MIN_SLACK_SECONDS, int(cadence_seconds * SLACK_SHARE))
 
 
 def state_dir(root: Path) -> Path:
@@ -53,7 +62,8 @@ def next_due(now: datetime, cadence_seconds: int, outcome: str, failures: int) -
 
 
 def record_outcome(root: Path, now: datetime, cadence_seconds: int, outcome: str) -> datetime:
-    """Write the next due time after a tick with ``outcome``; returns it."""
+    """Write the time from which the next tick is due after a tick with ``outcome`` (the due time
+    less the slack; a spent day's budget waits for midnight exactly); returns it."""
     directory = state_dir(root)
     failures_file = directory / FAILURES
     try:
@@ -62,6 +72,8 @@ def record_outcome(root: Path, now: datetime, cadence_seconds: int, outcome: str
         failures = 0
     failures = failures + 1 if outcome in ("failed", "unavailable") else 0
     due = next_due(now, cadence_seconds, outcome, failures)
+    if outcome != "budget":
+        due -= timedelta(seconds=slack_seconds(cadence_seconds))
     _write_atomic(failures_file, f"{failures}\n")
     _write_atomic(directory / NEXT_DUE, due.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") + "\n")
     return due

@@ -3,6 +3,7 @@ want (``add -A`` honours .gitattributes and deletions; ``commit`` with an explic
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -276,6 +277,16 @@ class Git:
             self.run_git("-c", "commit.gpgsign=false", "commit", "--no-verify", "--quiet", "-F", message_file.name,
                          "--pathspec-from-file=-", "--pathspec-file-nul", paths=paths, env=identity)
         return self.head_sha()
+
+    def pre_commit_hook(self) -> Path | None:
+        """The person's pre-commit hook (core.hooksPath honoured), when one would run on a commit.
+        The tick's commits skip it (``--no-verify``): its checks belong in a gate."""
+        try:
+            rel = self.repo.git.rev_parse("--git-path", "hooks/pre-commit")
+        except GitCommandError:
+            return None
+        hook = self.root / rel
+        return hook if hook.is_file() and os.access(hook, os.X_OK) else None
 
     def run_git(self, *args: str, paths: list[str] | None = None, stdin: bytes | None = None,
                 env: dict[str, str] | None = None) -> str:

@@ -286,3 +286,34 @@ def _alphabet_size(value: str) -> int:
     size += 10 if any(char.isdigit() for char in value) else 0
     size += 16 if any(not char.isalnum() for char in value) else 0
     return max(size, 2)
+
+
+# --- masking what the runner prints -------------------------------------------------------------
+
+MASK = "****"
+# NAME=value in a crontab, an env file or a unit's Environment=; the value runs to the line's end.
+_ENV_ASSIGNMENT = re.compile(
+    r"""^(?P<lead>[ \t]*(?:export[ \t]+|Environment=["']?)?)(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*"""
+    r"(?P<value>\S.*?)[ \t]*$", re.MULTILINE)
+_MASKED_NAME = re.compile(r"key|secret|token|passw|pwd|passphrase|credential|authorization|cookie",
+                          re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(?P<start>[A-Za-z][A-Za-z0-9+.-]*://[^/\s@:]*:)[^/\s@]+@")
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` (a crontab, a unit, an env file, a manifest) with every secret value replaced by
+    ``****``: values of variables named like secrets, credentials in URLs, and provider tokens
+    wherever they stand. Placeholders such as ``...`` are left alone so the text still shows what
+    goes where."""
+    def assignment(match: re.Match[str]) -> str:
+        value = match.group("value")
+        if not _MASKED_NAME.search(match.group("name")) or value.strip("\"'") in ("", "...", MASK):
+            return match.group(0)
+        quote = match.group("lead")[-1] if match.group("lead").endswith(("'", '"')) else ""
+        return f"{match.group('lead')}{match.group('name')}={MASK}{quote}"
+
+    text = _ENV_ASSIGNMENT.sub(assignment, text)
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('start')}{MASK}@", text)
+    for _, regex in _TOKEN_PATTERNS:
+        text = regex.sub(MASK, text)
+    return text

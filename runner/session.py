@@ -112,9 +112,11 @@ def check_limits(meter: Meter, limits: Limits, request: dict) -> str | None:
     """Before every call: a spent budget raises; a reached work limit ends the act cleanly."""
     if limits.usd is not None:
         # history only grows, so the next request is at least the last one's size; priced without the
-        # cache discount, so the estimate errs towards stopping
+        # cache discount, so the estimate errs towards stopping. The reply may run to max_tokens:
+        # counted in full, so no reply can carry the spend past the budget.
         estimated_input = max(len(json.dumps(request)) / 4, meter.last_input)
-        projected = meter.cost + estimated_input * meter.price.input / 1_000_000
+        projected = meter.cost + (estimated_input * meter.price.input
+                                  + request.get("max_tokens", 0) * meter.price.output) / 1_000_000
         if projected > limits.usd:
             raise BudgetSpent(f"the {limits.usd_budget} budget would be crossed by the next model call "
                               f"(spent ${meter.cost:.4f} of ${limits.usd:.4f} left)")

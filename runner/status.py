@@ -18,9 +18,11 @@ from genome.genome_file import GenomeDoc
 from genome.levers import STATUSES, Lever, LeverDoc
 from genome.loop_prompt import Budget, LoopPromptDoc
 from runner import feedback
-from runner.ledger import read_blobs, record_commits, spend
+from runner.ledger import git_text, read_blobs, record_commits, spend
 from runner.schedule import Host, InstalledTimer, ScheduleError, format_every, run_external, schedule_status
 from runner.style import Style, stamp
+
+LAST_TICK_SEARCH = 1000    # commits `genome status` looks back for the last tick when none ran this week
 
 # ------------------------------------------------------------------------------------------- status
 
@@ -47,6 +49,7 @@ class Status:
     timers: list[InstalledTimer] = field(default_factory=list)
     pending_notes: int = 0
     problems: list[str] = field(default_factory=list)   # what could not be read, and how to fix it
+    search_bounded: bool = False    # the look back for the last tick stopped short of the root
 
 
 def gather(root: Path, now: datetime | None = None, host: Host | None = None) -> Status:
@@ -54,8 +57,13 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     status = Status(root=root)
     spent = spend(root, now)
     status.spend_today, status.spend_week = spent.today, spent.this_week
-    # Only when no tick ran this week does the last one need a walk further back.
-    newest = spent.ticks[:1] or record_commits(root, "--max-count=1", "--extended-regexp", "--grep=^Outcome: [a-z]+$")
+    # Only when no tick ran this week does the last one need a walk further back, and that walk is
+    # bounded: before the first tick a long history would otherwise be read to its root.
+    if not spent.ticks:
+        bound = _recent_commits_only(root)
+        status.search_bounded = bool(bound)
+    newest = spent.ticks[:1] or record_commits(root, "--max-count=1", "--extended-regexp",
+                                               "--grep=^Outcome: [a-z]+$", *bound)
     status.last_tick = LastTick(*newest[0][:3]) if newest else None
     files = read_blobs(root, ["HEAD:genome.md", "HEAD:levers.md", "HEAD:loop-prompt.md"])
     _read_genome(status, files["HEAD:genome.md"])
@@ -64,6 +72,13 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     _read_schedule(status, host or Host.from_environ(run=_missing_crontab_is_empty))
     status.pending_notes = len(feedback.pending(root))
     return status
+
+
+def _recent_commits_only(root: Path) -> list[str]:
+    """A ``^COMMIT`` that stops a ``git log`` from HEAD after ``LAST_TICK_SEARCH`` commits (none when
+    the history is shorter)."""
+    oldest = git_text(root, "rev-list", "--max-count=1", f"--skip={LAST_TICK_SEARCH}", "HEAD").strip()
+    return [f"^{oldest}"] if oldest else []
 
 
 def _read_genome(status: Status, text: str | None) -> None:
@@ -159,7 +174,8 @@ def _counts(status: Status, s: Style) -> str:
 def _last(status: Status, now: datetime, s: Style) -> str:
     tick = status.last_tick
     if tick is None:
-        return "none yet: run `genome tick --now`"
+        where = f" in the last {LAST_TICK_SEARCH:,} commits" if status.search_bounded else " yet"
+        return f"none{where}: run `genome tick --now`"
     lever = f"{tick.lever} {status.titles.get(tick.lever, '')}".strip() if tick.lever else "no open lever"
     return f"{s.outcome(tick.outcome, tick.outcome)} {lever} · {stamp(tick.time)} ({_span(now - tick.time)} ago)"
 

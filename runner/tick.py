@@ -383,6 +383,10 @@ def commit(tick: Tick) -> None:
         "Lever": lever.id, "Genome-Version": tick.project.genome.label, "Gates": record.gates,
         "Tokens": tick.meter.usage.total, "Cost-USD": f"{tick.meter.cost:.4f}"})
     changed = tick.verdict.changed
+    hook = tick.git.pre_commit_hook()
+    if hook is not None:
+        tick.printer.warn(f"the pre-commit hook {hook} is not run on the tick's commits (the gates are their "
+                          "checks); if it must pass, add it to `gates:` in loop-prompt.md")
     track(tick, "commit", changed=changed)
     sha = tick.git.commit(changed, message, tick.git.identity(tick.config.author))
     tick.intent.commit = sha

@@ -537,6 +537,58 @@ def test_remove_dry_run_changes_nothing(project: Path, world: Path, fakes: Fakes
     assert "would run: crontab - with this input:" in result.stdout
 
 
+# --- secrets are masked wherever a crontab, a unit, an env file or a manifest is printed ---------
+
+KEY = "sk-ant-api03-" + "Q7vX2mPz9LkR4tYw8NbC3dFh6JsA1eGu5iOo0pKq"
+SECRET_CRONTAB = (f"ANTHROPIC_API_KEY={KEY}\nGITHUB_TOKEN = 'abc def'\n"
+                  "DEPLOY=https://bot:hunter2secret@git.example.com/x.git\n0 5 * * * backup\n")
+
+
+def _masked(output: str) -> None:
+    for secret in (KEY, "abc def", "hunter2secret"):
+        assert secret not in output
+    assert "ANTHROPIC_API_KEY=****" in output and "GITHUB_TOKEN=****" in output
+    assert "https://bot:****@git.example.com" in output
+
+
+@pytest.mark.parametrize("args", [["install", "--cron", "--dry-run"], ["install", "--cron"],
+                                  ["remove", "--cron", "--dry-run"], ["remove", "--cron"]])
+def test_every_printed_crontab_masks_secret_values(args: list[str], project: Path, fakes: Fakes) -> None:
+    fakes.set_crontab(SECRET_CRONTAB)
+    if args[0] == "remove":
+        assert cli("install", "--cron", "--project", str(project)).exit_code == 0
+    result = cli(*args, "--project", str(project))
+    assert result.exit_code == 0, result.output
+    assert KEY in fakes.crontab()          # the crontab itself keeps the real key
+    if "--dry-run" in args:
+        _masked(result.stdout)
+    for secret in (KEY, "abc def", "hunter2secret"):
+        assert secret not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("backend", ["systemd", "github-actions", "kubernetes"])
+def test_dry_runs_of_the_other_backends_mask_secret_values(backend: str, project: Path, world: Path,
+                                                            fakes: Fakes) -> None:
+    subprocess.run(["git", "-C", str(project), "remote", "set-url", "origin",
+                    "https://bot:hunter2secret@git.example.com/x.git"], check=True)
+    _, _, env_file = _systemd_files(project, world)
+    env_file.parent.mkdir(parents=True)
+    env_file.write_text(f"ANTHROPIC_API_KEY={KEY}\n")
+    fakes.set_crontab(SECRET_CRONTAB)
+    result = cli("install", f"--{backend}", "--dry-run", "--project", str(project))
+    assert result.exit_code == 0, result.output
+    for secret in (KEY, "abc def", "hunter2secret"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_an_error_carrying_the_crontab_masks_it(project: Path, fakes: Fakes) -> None:
+    fakes._script("crontab", f"""
+if [ "$1" = -l ]; then printf '%s\\n' 'ANTHROPIC_API_KEY={KEY}'; exit 0; fi
+echo "bad line: ANTHROPIC_API_KEY={KEY}" >&2; exit 1""")
+    result = cli("install", "--cron", "--project", str(project))
+    assert result.exit_code == 2 and "ANTHROPIC_API_KEY=****" in result.stderr and KEY not in result.output
+
+
 # --- remove everything, show -------------------------------------------------------------------
 
 def test_remove_without_a_flag_removes_every_installed_timer(project: Path, world: Path, fakes: Fakes) -> None:

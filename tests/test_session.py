@@ -73,6 +73,19 @@ def test_a_money_limit_raises_before_the_call_that_would_cross_it(tmp_path):
         run(tmp_path, [text_reply("never")], usd=0.000001)
 
 
+def test_the_check_before_each_call_counts_the_whole_reply_it_may_produce(tmp_path):
+    """Replies that each use all of max_tokens: the spend stops short of the limit, never past it."""
+    full = {"input_tokens": 100, "output_tokens": 1000}
+    model = ScriptedModel([tool_reply("read_file", {"path": f"f{i}"}, usage=full) for i in range(20)])
+    meter, usd = Meter(price=DEFAULT_PRICE), 0.055
+    with pytest.raises(BudgetSpent, match="would be crossed"):
+        converse(model, model_name="claude-test", max_tokens=1000, system="s", toolbox=ToolBox(tmp_path),
+                 messages=[user_message("go")], limits=Limits(turns=50, deadline=time.monotonic() + 60, usd=usd),
+                 meter=meter, progress=Progress())
+    one_reply = 1000 * DEFAULT_PRICE.output / 1_000_000
+    assert meter.turns >= 2 and usd - one_reply < meter.cost <= usd
+
+
 def test_a_stop_signal_ends_the_act_at_the_next_turn(tmp_path):
     STOP.set()
     try:

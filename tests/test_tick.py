@@ -71,7 +71,8 @@ def test_green_tick_commits_the_change_and_records_everything(project):
     assert entry.commit and entry.cost_usd > 0 and entry.tokens_in > 0
     record = git(project, "log", "-1", "--format=%B")
     assert "Outcome: shipped" in record and "Genome-Version: v002" in record
-    assert (project / ".genome" / "next-due").read_text().startswith("2026-11-23T03:30:00Z")
+    # 30 min on, less 90 s of slack (5% of the cadence) so a timer firing on the half hour ticks
+    assert (project / ".genome" / "next-due").read_text().startswith("2026-11-23T03:28:30Z")
     # act and reflection both saw the lever; reflection was offered nothing but `reflect`
     assert [t["name"] for t in model.requests[-1]["tools"]] == ["reflect"]
     assert "L-001 Add a greeting file" in model.requests[0]["system"][0]["text"]
@@ -378,3 +379,15 @@ def test_skills_are_listed_by_name_and_description_and_loaded_on_request(project
     assert "- verify-artifact: " in system and "PELICAN" not in system
     loaded = model.requests[1]["messages"][-1]["content"][0]
     assert not loaded["is_error"] and "the secret word is PELICAN" in loaded["content"]
+
+
+def test_a_pre_commit_hook_is_skipped_with_a_warning_that_suggests_a_gate(project, capsys):
+    hook = project / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho hook ran >> \"$GIT_DIR/../hook-ran\"\nexit 1\n")
+    hook.chmod(0o755)
+    result, _ = tick(project, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+                               text_reply("done"), reflect()])
+    assert result.outcome == "shipped" and not (project / "hook-ran").exists()
+    said = capsys.readouterr()
+    assert f"warning: the pre-commit hook {hook} is not run on the tick's commits" in said.out + said.err
+    assert "add it to `gates:` in loop-prompt.md" in said.out + said.err

@@ -44,13 +44,48 @@ def test_a_spent_budget_sleeps_until_the_next_utc_midnight():
     assert due.next_due(NOW.replace(hour=17), 1800, "budget", 0) == datetime(2026, 11, 24, tzinfo=timezone.utc)
 
 
+
+def test_a_spent_budget_is_due_at_midnight_exactly_without_slack(tmp_path):
+    """A firing before midnight would only find the day's budget spent."""
+    midnight = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    assert due.record_outcome(tmp_path, NOW.replace(hour=17), 1800, "budget") == midnight
+    assert not due.is_due(tmp_path, midnight - timedelta(seconds=1)) and due.is_due(tmp_path, midnight)
+
+
 def test_red_ticks_in_a_row_double_the_wait_and_a_green_one_resets_it(tmp_path):
     waits = []
     for outcome in ("failed", "failed", "failed", "shipped", "failed"):
         waits.append(due.record_outcome(tmp_path, NOW, 600, outcome) - NOW)
-    assert [w.total_seconds() / 600 for w in waits] == [2, 4, 8, 1, 2]
-    assert due.read_next_due(tmp_path) == NOW + timedelta(seconds=1200)
-    assert not due.is_due(tmp_path, NOW) and due.is_due(tmp_path, NOW + timedelta(seconds=1200))
+    assert [(w.total_seconds() + 60) / 600 for w in waits] == [2, 4, 8, 1, 2]     # less 60 s of slack
+    assert due.read_next_due(tmp_path) == NOW + timedelta(seconds=1200 - 60)
+    assert not due.is_due(tmp_path, NOW) and due.is_due(tmp_path, NOW + timedelta(seconds=1200 - 60))
+
+
+@pytest.mark.parametrize("cadence, slack", [(60, 60), (600, 60), (1200, 60), (1800, 90), (86_400, 4320)])
+def test_a_firing_up_to_the_slack_early_ticks_and_one_a_second_earlier_does_not(
+        tmp_path, monkeypatch, cadence, slack):
+    assert due.slack_seconds(cadence) == slack == max(60, cadence // 20)
+    due.record_outcome(tmp_path, NOW, cadence, "shipped")
+    boundary = NOW + timedelta(seconds=cadence - slack)
+    assert due.is_due(tmp_path, boundary)
+    assert not due.is_due(tmp_path, boundary - timedelta(seconds=1))
+    # the timer's own path reads the same file the same way
+    from runner import fast
+    for moment, expected in ((boundary, True), (boundary - timedelta(seconds=1), False)):
+        monkeypatch.setattr(fast.time, "gmtime", lambda: moment.utctimetuple())
+        assert fast.is_due(str(tmp_path)) is expected
+
+
+def test_a_timer_firing_exactly_at_the_cadence_ticks_every_time(tmp_path):
+    """cron fires on the minute; the tick starts (and stamps its record) a second or two later."""
+    fired = NOW
+    ticks = 0
+    for _ in range(9):
+        if due.is_due(tmp_path, fired):
+            due.record_outcome(tmp_path, fired + timedelta(seconds=2), 1800, "shipped")
+            ticks += 1
+        fired += timedelta(seconds=1800)
+    assert ticks == 9
 
 
 def test_when_every_lever_is_blocked_the_tick_says_so_once_and_spends_nothing(project):
