@@ -59,6 +59,7 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     status.spend_today, status.spend_week = spent.today, spent.this_week
     # Only when no tick ran this week does the last one need a walk further back, and that walk is
     # bounded: before the first tick a long history would otherwise be read to its root.
+    bound: list[str] = []
     if not spent.ticks:
         bound = _recent_commits_only(root)
         status.search_bounded = bool(bound)
