@@ -29,6 +29,9 @@ class TickRecord:
     reason: str = ""               # why it failed / stopped
     summary: str = ""              # the model's own account, one paragraph
     feedback: list[str] = field(default_factory=list)   # the person's notes this tick read
+    metrics: str = ""              # metric gates' numbers, as in the ``Metric:`` trailer
+    satisfied: list[str] = field(default_factory=list)  # levers whose checks passed before any change
+    kept_out: list[str] = field(default_factory=list)   # proposed levers not added, and why
 
     @property
     def tokens(self) -> int:
@@ -41,19 +44,23 @@ def journal_path(time: str) -> str:
 
 
 IDLE_TITLE = "(idle: no open lever)"
+# list fields, one line each, under these labels
+_LIST_LINES = {"satisfied": "already satisfied", "kept_out": "proposal kept out"}
 
 
 def render_entry(record: TickRecord) -> str:
     title = _one_line(f"{record.lever} {record.title}") or IDLE_TITLE
     lines = [f"## {record.time} {record.outcome}: {title}", ""]
     for f in fields(TickRecord):
-        if f.name in ("time", "outcome", "lever", "title", "summary", "feedback"):
+        if f.name in ("time", "outcome", "lever", "title", "summary", "feedback") or f.name in _LIST_LINES:
             continue
         value = getattr(record, f.name)
         if value in ("", 0, 0.0):
             continue
         lines.append(f"- {f.name}: {value:.4f}" if f.name == "cost_usd" else f"- {f.name}: {_one_line(str(value))}")
     lines += [f"- feedback read: {_one_line(note)}" for note in record.feedback]
+    for name, label in _LIST_LINES.items():
+        lines += [f"- {label}: {_one_line(item)}" for item in getattr(record, name)]
     if record.summary:
         lines += ["", _one_paragraph(record.summary)]
     return "\n".join(lines) + "\n"
@@ -106,6 +113,10 @@ def _read_field(record: TickRecord, line: str) -> None:
     if line.startswith("- feedback read: "):
         record.feedback.append(line[len("- feedback read: "):])
         return
+    for name, label in _LIST_LINES.items():
+        if line.startswith(f"- {label}: "):
+            getattr(record, name).append(line[len(label) + 4:])
+            return
     match = _FIELD.match(line)
     if not match:
         return
@@ -115,7 +126,7 @@ def _read_field(record: TickRecord, line: str) -> None:
             setattr(record, name, int(value))
         elif name == "cost_usd":
             record.cost_usd = float(value)
-        elif name in ("version", "new_version", "gates", "commit", "reason"):
+        elif name in ("version", "new_version", "gates", "commit", "reason", "metrics"):
             setattr(record, name, value)
     except ValueError:  # a hand-edited number; the review shows the rest of the entry
         pass

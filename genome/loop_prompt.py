@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import yaml
 
 from genome.errors import GenomeFileError
 from genome.regression import Rules
@@ -22,6 +24,17 @@ class Gate:
     name: str
     run: str
     timeout: int = 600
+    metric: str = ""                # a regular expression with one group: the number in the output
+    better: str = ""                # "higher" or "lower" (with a metric)
+    min_delta: float = 0.0          # how much better the number must get, absolute ...
+    min_delta_percent: bool = False  # ... or as a percentage of the start tree's value
+    repeat: int = 1                 # runs; the median counts, the spread is the noise
+    must: str = "improve"           # "improve", or "hold": only never get worse
+    prove: bool = False             # the new tests must fail on the start tree's code
+
+    @property
+    def min_delta_text(self) -> str:
+        return f"{self.min_delta:g}%" if self.min_delta_percent else f"{self.min_delta:g}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class Config:
     max_tokens: int = 8192
     gates: tuple[Gate, ...] = ()
     protected: tuple[str, ...] = ()
+    grow_only: tuple[str, ...] = ()     # globs where files may be added but never changed or deleted
     cadence: str = "30m"
     repair_rounds: int = 1
     max_attempts: int = 3
@@ -205,8 +219,8 @@ def parse_config(file: str, yaml_text: str) -> Config:
             raise fail("cadence", f"`cadence` {values['cadence']!r} is not a duration",
                        "Write it like `30m`, `2h` or `1d`") from None
     if "gates" in raw:
-        values["gates"] = _gates(raw["gates"], fail)
-    for key in ("protected", "secrets_allow"):
+        values["gates"] = _gates(raw["gates"], fail, _item_line_finder(yaml_text, file))
+    for key in ("protected", "secrets_allow", "grow_only"):
         if key not in raw:
             continue
         value = raw[key]
@@ -214,6 +228,11 @@ def parse_config(file: str, yaml_text: str) -> Config:
             raise fail(key, f"`{key}` must be a list of path globs",
                        f'Write it like `{key}: ["tests/**", "Makefile"]`')
         values[key] = tuple(value)
+    proving = [g.name for g in values.get("gates", ()) if g.prove]
+    if proving and not values.get("grow_only"):
+        raise fail("gates", f"gate `{proving[0]}` has `prove: true` but there are no `grow_only:` globs "
+                   "to say where the tests are",
+                   'Add `grow_only: ["tests/**"]` (new tests may be added there, old ones never changed)')
     if "push" in raw:
         if not isinstance(raw["push"], bool):
             raise fail("push", f"`push` must be true or false, not {raw['push']!r}", "Write `push: true` or `push: false`")
@@ -262,7 +281,12 @@ def _leaf(key: str) -> str:
     return key.rsplit(".", 1)[-1]
 
 
-def _gates(value, fail) -> tuple[Gate, ...]:
+GATE_KEYS = ("name", "run", "timeout", "metric", "better", "min_delta", "repeat", "must", "prove")
+_METRIC_KEYS = ("better", "min_delta", "repeat", "must")
+MAX_REPEAT = 100
+
+
+def _gates(value, fail, item_line=None, *, sealed: bool = False) -> tuple[Gate, ...]:
     example = "Write gates as a list: `gates:` then lines `  - name: tests` and `    run: pytest -q`"
     if not isinstance(value, list):
         raise fail("gates", "`gates` must be a list of {name, run} items", example)
@@ -270,10 +294,10 @@ def _gates(value, fail) -> tuple[Gate, ...]:
     for i, item in enumerate(value, 1):
         if not isinstance(item, dict):
             raise fail("gates", f"gate {i} must be a mapping with `name` and `run`", example)
-        unknown = set(item) - {"name", "run", "timeout"}
+        unknown = set(item) - set(GATE_KEYS)
         if unknown:
             raise fail("gates", f"gate {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
-                       "A gate takes only `name`, `run` and `timeout`")
+                       f"A gate takes only {', '.join(f'`{k}`' for k in GATE_KEYS)}")
         run = item.get("run")
         if isinstance(run, (bool, int, float)):
             # YAML reads `run: true` (or yes, on, 1) as a boolean or a number, never as a command
@@ -290,8 +314,122 @@ def _gates(value, fail) -> tuple[Gate, ...]:
             raise fail("gates", f"two gates are named `{name}`", "Give each gate its own name")
         names.add(name)
         timeout = item.get("timeout", 600)
-        gates.append(Gate(name=name, run=run, timeout=_whole(timeout, "gates.timeout", 1, fail)))
+        gate = Gate(name=name, run=run, timeout=_whole(timeout, "gates.timeout", 1, fail))
+        gates.append(_gate_extras(gate, item, i, fail, item_line, sealed))
     return tuple(gates)
+
+
+def _gate_extras(gate: Gate, item: dict, i: int, fail, item_line, sealed: bool) -> Gate:
+    """The metric and proving keys of one gate, each error on the line of the key at fault."""
+    def bad(key: str, problem: str, fix: str) -> GenomeFileError:
+        error = fail("gates", f"gate {i} (`{gate.name}`): {problem}", fix)
+        line = item_line(i - 1, key) if item_line else None
+        return GenomeFileError(error.file, line or error.line, error.problem, error.fix)
+
+    values: dict = {}
+    if sealed:
+        for key in ("metric", "prove"):
+            if key in item:
+                raise bad(key, f"`{key}` is not available on a sealed gate",
+                          "A sealed gate passes or fails; keep metric and proving gates in loop-prompt.md")
+    if "metric" in item:
+        metric = item["metric"]
+        try:
+            groups = re.compile(metric).groups if isinstance(metric, str) and metric.strip() else -1
+        except re.error as exc:
+            raise bad("metric", f"`metric` {metric!r} is not a regular expression ({exc})",
+                      "Write it like `metric: 'score: ([0-9.]+)'`, quoted") from None
+        if groups != 1:
+            raise bad("metric", f"`metric` must be a regular expression with exactly one group, not {metric!r}",
+                      "Put the number in one pair of parentheses, like `metric: 'took ([0-9.]+)s'`; "
+                      "use `(?:...)` for any other grouping")
+        values["metric"] = metric
+        better = item.get("better")
+        if better not in ("higher", "lower"):
+            raise bad("better" if "better" in item else "metric",
+                      f"a metric needs `better: higher` or `better: lower`, not {better!r}",
+                      "Say which way is better: `better: lower` for a time or size, `higher` for a score")
+        values["better"] = better
+    else:
+        extra = [key for key in _METRIC_KEYS if key in item]
+        if extra:
+            raise bad(extra[0], f"`{extra[0]}` only applies to a gate with a `metric`",
+                      "Add `metric: '<regex with one group>'` and `better:`, or delete the line")
+    if "min_delta" in item:
+        values["min_delta"], values["min_delta_percent"] = _min_delta(item["min_delta"], bad)
+    if "repeat" in item:
+        repeat = item["repeat"]
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
+            raise bad("repeat", f"`repeat` must be a whole number from 1 to {MAX_REPEAT}, not {repeat!r}",
+                      "Write it like `repeat: 5` (the median of the runs counts)")
+        values["repeat"] = repeat
+    if "must" in item:
+        if item["must"] not in ("improve", "hold"):
+            raise bad("must", f"`must` must be `improve` or `hold`, not {item['must']!r}",
+                      "`must: hold` only forbids getting worse; `improve` (the default) needs a gain")
+        values["must"] = item["must"]
+    if "prove" in item:
+        if not isinstance(item["prove"], bool):
+            raise bad("prove", f"`prove` must be true or false, not {item['prove']!r}", "Write `prove: true`")
+        values["prove"] = item["prove"]
+    return replace(gate, **values)
+
+
+def _min_delta(value, bad) -> tuple[float, bool]:
+    fix = "Write it as a number in the metric's unit (`min_delta: 0.5`) or a percentage (`min_delta: 2%`)"
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            number = float(value.strip()[:-1])
+        except ValueError:
+            raise bad("min_delta", f"`min_delta` {value!r} is not a percentage", fix) from None
+        percent = True
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number, percent = float(value), False
+    else:
+        raise bad("min_delta", f"`min_delta` must be a number or a percentage, not {value!r}", fix)
+    if math.isnan(number) or math.isinf(number) or number < 0:
+        raise bad("min_delta", f"`min_delta` must be 0 or more, not {value!r}", fix)
+    return number, percent
+
+
+def _item_line_finder(yaml_text: str, file: str, first_line: int = 2):
+    """``(gate index, key) -> line`` in the whole file, for errors about one key of one gate."""
+    def find(index: int, key: str) -> int | None:
+        try:
+            root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            return None
+        gates = _mapping_value(root, "gates")
+        if not isinstance(gates, yaml.SequenceNode) or index >= len(gates.value):
+            return None
+        item = gates.value[index]
+        node = _mapping_value(item, key, want_key=True) if isinstance(item, yaml.MappingNode) else None
+        return first_line + (node or item).start_mark.line
+
+    return find
+
+
+def _mapping_value(node, key: str, want_key: bool = False):
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return k if want_key else v
+    return None
+
+
+def parse_sealed(file: str, text: str) -> tuple[Gate, ...]:
+    """A sealed gates file: YAML with one key, ``gates:``, in the form loop-prompt.md uses."""
+    raw = load_yaml_mapping(file, text, first_line=1)
+
+    def fail(key: str, problem: str, fix: str) -> GenomeFileError:
+        return GenomeFileError(file, key_line(text, key.split(".")[0], first_line=1), problem, fix)
+
+    unknown = sorted(str(key) for key in raw if key != "gates")
+    if unknown:
+        raise fail(unknown[0], f"unknown setting `{unknown[0]}` in a sealed gates file",
+                   "A sealed gates file holds only `gates:`, a list like the one in loop-prompt.md")
+    return _gates(raw.get("gates", []), fail, _item_line_finder(text, file, first_line=1), sealed=True)
 
 
 def _budget(value, fail) -> Budget:

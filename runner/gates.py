@@ -3,12 +3,19 @@
 Each runs under ``bash -o pipefail`` with a timeout and without the API key. A red gate is run
 once more before it counts (a transient blip is not a regression); the first gate still red
 stops the run, since later gates would only judge a tree already known to be bad.
+
+A gate with a ``metric`` also yields a number: the regular expression's group, read from the last
+match in its output. With ``repeat: N`` it runs N times; the median is its value and the spread
+(highest minus lowest) is how noisy it is. Judging that number against the start tree's is
+``runner.metrics``' job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import re
+import statistics
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.proc import ShellResult, run_shell, scrubbed_env
@@ -21,6 +28,8 @@ class GateSpec:
     name: str
     command: str
     timeout: float = 600
+    metric: str = ""        # a regular expression with one group; empty for a pass/fail gate
+    repeat: int = 1
 
 
 @dataclass
@@ -33,13 +42,29 @@ class GateResult:
     timed_out: bool
     attempts: int        # 1, or 2 when a failure was re-run
     output_tail: str     # the end of the last attempt's output
+    values: list[float] = field(default_factory=list)   # a metric's number, one per run
+    problem: str = ""    # why a gate that exited 0 still failed (its metric was not in the output)
+
+    @property
+    def value(self) -> float | None:
+        """The median of the runs' numbers, or None for a gate without a metric."""
+        return statistics.median(self.values) if self.values else None
+
+    @property
+    def spread(self) -> float:
+        """Highest minus lowest run: the noise a difference must beat."""
+        return max(self.values) - min(self.values) if self.values else 0.0
 
     def summary(self) -> str:
         """One line such as ``tests ok 3.1s`` or ``tests FAILED exit 1 2.0s``."""
         if self.passed:
-            flaky = " (flaky: passed on re-run)" if self.attempts > 1 else ""
-            return f"{self.name} ok {self.seconds:.1f}s{flaky}"
-        why = "timed out" if self.timed_out else f"exit {self.exit_code}"
+            flaky = " (flaky: passed on re-run)" if self.attempts > len(self.values or [0]) else ""
+            number = ""
+            if self.values:
+                runs = f", {len(self.values)} runs" if len(self.values) > 1 else ""
+                number = f" = {self.value:g} (spread {self.spread:g}{runs})"
+            return f"{self.name} ok {self.seconds:.1f}s{number}{flaky}"
+        why = "timed out" if self.timed_out else self.problem or f"exit {self.exit_code}"
         return f"{self.name} FAILED {why} {self.seconds:.1f}s"
 
 
@@ -62,11 +87,52 @@ def gates_trailer(results: Sequence[GateResult]) -> str:
 
 
 def _run_gate(gate: GateSpec, cwd: Path, env: dict[str, str]) -> GateResult:
+    if gate.metric or gate.repeat > 1:
+        return _run_measured(gate, cwd, env)
     first = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env)
     if first.exit_code == 0:
         return _result(gate, first, attempts=1, seconds=first.seconds)
     second = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env)
     return _result(gate, second, attempts=2, seconds=first.seconds + second.seconds)
+
+
+def _run_measured(gate: GateSpec, cwd: Path, env: dict[str, str]) -> GateResult:
+    """``repeat`` runs, each read for the metric; one red run is re-run once, as any gate is."""
+    values: list[float] = []
+    seconds, attempts, rerun_left = 0.0, 0, True
+    shell = None
+    while len(values) < max(gate.repeat, 1):
+        shell = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env)
+        seconds += shell.seconds
+        attempts += 1
+        number = read_metric(gate.metric, shell.output) if gate.metric else 0.0
+        if shell.exit_code == 0 and number is not None:
+            values.append(number)
+            continue
+        if rerun_left:
+            rerun_left = False
+            continue
+        result = _result(gate, shell, attempts=attempts, seconds=seconds)
+        if shell.exit_code == 0:
+            result.passed = False
+            result.problem = "no number matched its metric"
+        return result
+    result = _result(gate, shell, attempts=attempts, seconds=seconds)
+    result.values = values if gate.metric else []
+    return result
+
+
+def read_metric(pattern: str, output: str) -> float | None:
+    """The metric's group in the last line of ``output`` it matches, as a number, or None."""
+    found = None
+    for match in re.finditer(pattern, output, re.MULTILINE):
+        try:
+            number = float(match.group(1).replace(",", "").replace("_", ""))
+        except (TypeError, ValueError):
+            continue
+        if number == number and abs(number) != float("inf"):     # NaN and infinities compare as nothing
+            found = number
+    return found
 
 
 def _result(gate: GateSpec, shell: ShellResult, *, attempts: int, seconds: float) -> GateResult:

@@ -11,7 +11,7 @@ from genome.journal import append_entry, journal_path, trailers
 from genome.levers import LeverDoc
 from genome.loop_prompt import Lesson, LoopPromptDoc
 from genome.regression import Outcome, regression
-from runner import due, feedback, intent
+from runner import due, feedback, gatekeeper, intent
 from runner.errors import BudgetSpent, TickStop
 from runner.secrets import scan_new_text
 from runner.session import Reflection
@@ -39,6 +39,9 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     levers = LeverDoc.parse(project.levers.render())      # a copy: a second pass must start afresh
     if tick.lever is not None:
         log_outcome(tick, levers, stamp)
+    for lever_id, line in tick.satisfied:
+        levers.set_status(lever_id, "done")
+        levers.append_log(lever_id, f"{stamp} {project.genome.label} {line}")
     known = {normalized(l.title) for l in levers.levers}
     for title, checks in reflection.levers[:MAX_PROPOSALS]:
         if normalized(title) not in known:
@@ -66,6 +69,7 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         return write_record(tick, Reflection())
     if tick.intent is not None:      # what these files will hold, written down before they are written
         track(tick, "improve", expected={name: intent.text_print(text) for name, text in files.items()})
+    gatekeeper.remember_trees(tick)
     stray = tick.git.changed_paths()
     if stray:     # something still running wrote after the gates: it is not part of any gated change
         tick.git.restore(tick.start)

@@ -80,6 +80,10 @@ class Tick:
     internals: GitInternals | None = None   # git's own settings at the start, to compare and put back
     recorded_cost: float = 0.0       # spend a killed tick recorded, carried into the recovery record
     recorded_tokens: int = 0
+    satisfied: list[tuple[str, str]] = field(default_factory=list)   # (lever id, log line): checks passed at start
+    start_tree: str = ""             # the start tree's code id, once its metric numbers were read
+    start_memory: dict = field(default_factory=dict)   # its remembered numbers, as read before the act
+    judged: list = field(default_factory=list)         # metric gates judged on the candidate
 
     @property
     def config(self) -> Config:

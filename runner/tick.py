@@ -19,7 +19,7 @@ from pathlib import Path
 
 from genome.journal import TickRecord, trailers
 from genome.loop_prompt import Config, select_lessons
-from runner import due, feedback, intent, ledger, notify
+from runner import due, feedback, gatekeeper, intent, ledger, notify
 from runner.agent_tools import discover as discover_project_tools
 from runner.errors import BudgetSpent, ModelUnavailable
 from runner.executor import CommandExecutor
@@ -74,6 +74,7 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
             return wait_for_person(tick)
         intent.save(root, tick.intent)
         try:
+            gatekeeper.before_act(tick)
             if tick.lever is None:
                 printer.phase("idle", "no open lever; the reflection may only propose levers and rewrite the genome")
             else:
@@ -263,7 +264,8 @@ def toolbox(tick: Tick) -> ToolBox:
     skills = tick.skills
     return ToolBox(tick.root, protected=tick.config.protected, command_timeout_max=tick.config.command_timeout,
                    load_skill=skills.load if skills else None, project_tools=tick.project_tools,
-                   is_ignored=tick.git.is_ignored, deadline=tick.limits.deadline)
+                   is_ignored=tick.git.is_ignored, deadline=tick.limits.deadline,
+                   grow_only=tick.config.grow_only, is_committed=lambda rel: tick.git.head_file(rel) is not None)
 
 
 def system_prompt(tick: Tick) -> str:
@@ -276,16 +278,19 @@ def system_prompt(tick: Tick) -> str:
         parts.append("# Lessons\n\n" + "\n".join(lesson.render() for lesson in lessons))
     if tick.skills and tick.skills.listing():
         parts.append("# Skills (load one with load_skill when it fits)\n\n" + tick.skills.listing().strip())
-    gates = [f"- {g.name}: `{g.run}`" for g in config.gates]
+    gates = [f"- {g.name}: `{g.run}`{gatekeeper.describe(g)}" for g in config.gates]
     if tick.lever:
         gates += [f"- check: `{c}`" for c in tick.lever.checks]
         history = "\n".join(f"- {line}" for line in tick.lever.log[-5:]) or "- (first attempt)"
         parts.append(f"# This tick's lever\n\n{tick.lever.id} {tick.lever.title}\n\nEarlier attempts:\n{history}")
     protected = ", ".join(["genome.md", "levers.md", "loop-prompt.md", ".genome/", ".git/", "journal/",
                            *config.protected])
+    grow_only = (f"- Grow-only paths (add new files; changing or deleting a committed one fails the tick): "
+                 f"{', '.join(config.grow_only)}\n" if config.grow_only else "")
     parts.append(
         "# What the runner enforces\n\n"
         f"- Protected paths (writes refused, and any change to them fails the tick): {protected}\n"
+        f"{grow_only}"
         "- After you finish, the runner runs these gates; all must pass or everything you changed is rolled "
         "back:\n" + ("\n".join(gates) or "- (none configured: the diff itself must be non-empty)") + "\n"
         "- You never commit; the runner commits exactly the files you changed.")
@@ -319,7 +324,7 @@ def gate(tick: Tick) -> Verdict:
     diff = diff_check(tick, changed)
     if diff:
         return diff
-    specs = [GateSpec(g.name, g.run, g.timeout) for g in tick.config.gates]
+    specs = [GateSpec(g.name, g.run, g.timeout, metric=g.metric, repeat=g.repeat) for g in tick.config.gates]
     specs += [GateSpec(f"check-{i}", c, tick.config.command_timeout) for i, c in enumerate(tick.lever.checks, 1)]
     results = run_gates(specs, tick.root)
     for result in results:
@@ -329,6 +334,9 @@ def gate(tick: Tick) -> Verdict:
         return Verdict(False, f"gate {red[0].name} failed", results,
                        feedback=f"Gate `{red[0].name}` (`{red[0].command}`) exited {red[0].exit_code}. "
                                 f"The end of its output:\n```\n{red[0].output_tail}\n```")
+    judged = gatekeeper.judge_metrics(tick, results)
+    if judged:
+        return judged
     changed = tick.git.changed_paths()         # the gates may have written artifacts, or worse
     again = diff_check(tick, changed)
     if again:
@@ -362,6 +370,9 @@ def diff_check(tick: Tick, changed: list[str]) -> Verdict | None:
     hits = [p for p in changed if is_protected(p, tick.config.protected)]
     if hits:
         return Verdict(False, f"changed protected path {', '.join(hits[:3])}", repairable=False)
+    grown = gatekeeper.grow_only_changes(tick, changed)
+    if grown:
+        return Verdict(False, f"changed existing file {', '.join(grown[:3])} under grow_only", repairable=False)
     if not changed:
         return Verdict(False, "no change", feedback="Nothing in the working tree differs from HEAD.")
     return None
@@ -381,7 +392,7 @@ def commit(tick: Tick) -> None:
         account = ""
     message = f"{lever.id} {lever.title}\n\n" + (f"{clip(account, 2000)}\n\n" if account else "") + trailers({
         "Lever": lever.id, "Genome-Version": tick.project.genome.label, "Gates": record.gates,
-        "Tokens": tick.meter.usage.total, "Cost-USD": f"{tick.meter.cost:.4f}"})
+        "Metric": record.metrics, "Tokens": tick.meter.usage.total, "Cost-USD": f"{tick.meter.cost:.4f}"})
     changed = tick.verdict.changed
     hook = tick.git.pre_commit_hook()
     if hook is not None:
@@ -420,6 +431,9 @@ def improve(tick: Tick) -> None:
     """Reflect (no code tools), then apply it and the tick's record as one commit."""
     tick.printer.phase("improve")
     reflection = Reflection()
+    if tick.lever is None and tick.satisfied:
+        write_record(tick, reflection)      # the levers left were already satisfied: nothing to spend on
+        return
     try:
         if tick.config.executor:
             reflection = reflect_with_executor(tick)
@@ -431,6 +445,7 @@ def improve(tick: Tick) -> None:
         tick.printer.say(f"no reflection: {stop.message}")
     if tick.lever is None:
         reflection.lesson = None     # an idle tick did no work to learn from
+    reflection.levers = gatekeeper.admit_proposals(tick, reflection.levers)
     write_record(tick, reflection)
 
 

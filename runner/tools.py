@@ -86,8 +86,11 @@ class ToolBox:
     def __init__(self, root: Path, protected: Sequence[str] = (), *, command_timeout_max: int = 600,
                  load_skill: Callable[[str], str] | None = None, output_limit: int = 16_000,
                  project_tools: Sequence[AgentTool] = (), is_ignored: Callable[[str], bool] | None = None,
-                 deadline: float | None = None):
+                 deadline: float | None = None, grow_only: Sequence[str] = (),
+                 is_committed: Callable[[str], bool] | None = None):
         self.root = Path(os.path.realpath(root))
+        self.grow_only = tuple(grow_only)         # committed files here may not change
+        self._is_committed = is_committed
         self.deadline = deadline        # time.monotonic() when the tick's wall clock runs out
         self._is_ignored = is_ignored
         # tools the project wrote for itself (tools/), committed and described at the start of the tick
@@ -351,6 +354,10 @@ class ToolBox:
             if pattern is not None:
                 raise PathRefused(f"{candidate} is protected (matches {pattern!r}); the runner refuses "
                                   "changes to it. Leave it as it is and change other files.")
+        grown = next((p for p in self.grow_only if match_glob(p, real_rel)), None)
+        if grown is not None and self._is_committed is not None and self._is_committed(real_rel):
+            raise PathRefused(f"{real_rel} is committed under grow_only ({grown!r}): new files may be added "
+                              "there, existing ones never changed. Add a new file instead.")
         if self._is_ignored is not None and path.exists() and self._is_ignored(real_rel):
             raise PathRefused(f"{real_rel} is ignored by git, so a rollback could not bring it back; the "
                               "tools do not change existing ignored files (they may be the person's, like .env)")

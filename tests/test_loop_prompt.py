@@ -152,7 +152,7 @@ CONFIG_ERRORS = [
     ("gates:\n  - name: ok\n    run: yes\n", ["gate 1 `run` is a boolean (True)", "Quote"]),
     (GATES + "  - name: tests\n    run: make\n", ["two gates are named `tests`"]),
     ("gates:\n  - run: a\n  - name: gate-1\n    run: b\n", ["two gates are named `gate-1`"]),
-    (GATES.replace("run:", "cmd: x\n    run:"), ["gate 1 has unknown key(s) cmd", "`name`, `run` and `timeout`"]),
+    (GATES.replace("run:", "cmd: x\n    run:"), ["gate 1 has unknown key(s) cmd", "`name`, `run`, `timeout`, `metric`"]),
     ("gates:\n  - name: two words\n    run: x\n", ["gate 1 name 'two words' must be one word"]),
     ("gates:\n  - name: 5\n    run: x\n", ["gate 1 name 5"]),
     (GATES + "    timeout: 0\n", ["`gates.timeout` must be a whole number of at least 1", "`timeout: 1`"]),

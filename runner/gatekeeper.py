@@ -1,0 +1,149 @@
+"""Gates a model cannot game: what the tick checks on the start tree, around the model's turn.
+
+- **Red before green**: a lever's ``check:`` lines run on the start tree before the model acts. A
+  lever whose checks all pass already is marked done ("already satisfied", nothing spent) and the
+  next open lever is taken. Levers the reflection proposes are added only when one of their checks
+  fails on the tree as it is; the others are kept out, with the reason in the journal.
+- **Metric gates**: the start tree's numbers, remembered per tree or measured before the act, and
+  the candidate's judged against them (``runner.metrics``).
+
+The start-tree runs happen in the project's own tree while it is still clean, so they see the same
+ignored files (virtualenvs, build caches) the gates see later; whatever they write is put back.
+"""
+
+from __future__ import annotations
+
+from runner import intent, metrics, tree_memory
+from runner.paths import match_glob
+from runner.proc import run_shell
+from runner.state import Tick, Verdict, normalized, track
+
+MAX_PROPOSALS = 3
+
+
+def grow_only_changes(tick: Tick, changed: list[str]) -> list[str]:
+    """Changed paths under ``grow_only`` that HEAD has: modified, deleted or renamed away."""
+    globs = tick.config.grow_only
+    return [path for path in changed if any(match_glob(g, path) for g in globs)
+            and not path.endswith("/") and tick.git.head_file(path) is not None]
+
+
+def describe(gate) -> str:
+    """What the model is told about a gate beyond its command."""
+    if not gate.metric:
+        return " (must fail on the old code with only your new tests added)" if gate.prove else ""
+    number = f"the number its output matches `{gate.metric}`"
+    runs = f", median of {gate.repeat} runs" if gate.repeat > 1 else ""
+    if gate.must == "hold":
+        return f" ({number}{runs} must not get worse; {gate.better} is better)"
+    return (f" ({number}{runs} must get better than on the start tree by more than {gate.min_delta_text} "
+            f"and more than the noise; {gate.better} is better)")
+
+
+def before_act(tick: Tick) -> None:
+    """Skip levers already satisfied, then read or measure the start tree's metric numbers."""
+    if tick.lever is None:
+        return
+    track(tick, "gate", changed=[])       # files the runs make are theirs, should the tick be killed
+    try:
+        skip_satisfied(tick)
+        if tick.lever is not None and metrics.metric_gates(tick.config.gates):
+            tick.start_tree = tree_memory.code_tree_id(tick.git, tick.start.head)
+            tick.start_memory = tree_memory.load(tick.root, tick.start_tree)
+            metrics.measure_missing(tick.root, tick.start_memory, tick.config.gates, tick.printer.say)
+    finally:
+        put_back = tick.git.restore(tick.start)
+        if put_back:
+            tick.printer.say(f"put back {len(put_back)} path(s) the start-tree runs wrote")
+        track(tick, "act", changed=[])
+
+
+def first_failing_check(tick: Tick, checks: list[str]) -> str | None:
+    """The first check that fails on the tree in ``tick.root`` as it is now, or None if all pass."""
+    for check in checks:
+        result = run_shell(check, tick.root, tick.config.command_timeout, pipefail=True)
+        if result.exit_code != 0:
+            return check
+    return None
+
+
+def skip_satisfied(tick: Tick) -> None:
+    """A check that already passes proves nothing: such levers are done without spending."""
+    while tick.lever is not None and tick.lever.checks:
+        lever = tick.lever
+        if first_failing_check(tick, lever.checks) is not None:
+            return
+        count = len(lever.checks)
+        line = (f"already satisfied: {'its check passes' if count == 1 else f'all {count} checks pass'} "
+                "on the start tree, before any change; nothing spent")
+        tick.satisfied.append((lever.id, line))
+        tick.record.satisfied.append(f"{lever.id} {lever.title}")
+        tick.printer.say(f"{lever.id} {line}")
+        done = {lever_id for lever_id, _ in tick.satisfied}
+        tick.lever = next((l for l in tick.project.levers.levers if l.status == "open" and l.id not in done), None)
+        tick.record.lever = tick.lever.id if tick.lever else ""
+        tick.record.title = tick.lever.title if tick.lever else ""
+        tick.intent.lever = tick.record.lever
+        intent.save(tick.root, tick.intent)
+        if tick.lever is not None:
+            tick.printer.phase("pick", f"{tick.lever.id} {tick.lever.title}")
+
+
+def judge_metrics(tick: Tick, results: list) -> Verdict | None:
+    """A red verdict when a metric gate's number did not move as it must; the numbers are recorded."""
+    gates = tick.config.gates
+    tick.judged = metrics.judge_results(gates, metrics.by_name(tick.start_memory, gates), results)
+    tick.record.metrics = metrics.trailer(tick.judged)
+    for judgement in tick.judged:
+        tick.printer.say(f"metric {judgement.why}")
+    bad = [j for j in tick.judged if not j.ok]
+    if not bad:
+        return None
+    verb = "hold" if bad[0].gate.must == "hold" else "improve"
+    return Verdict(False, f"metric {bad[0].gate.name} did not {verb}", results,
+                   feedback=f"The gates passed, but a metric gate judged the change: {bad[0].why}.")
+
+
+def remember_trees(tick: Tick) -> None:
+    """Written after every model process has ended: the start tree's entry as this tick read it
+    (undoing anything planted in it meanwhile) and, once shipped, the candidate's numbers."""
+    if tick.start_tree:
+        tree_memory.save(tick.root, tick.start_tree, tick.start_memory)
+    if tick.record.outcome == "shipped" and tick.judged and tick.record.commit:
+        tree_memory.save(tick.root, tree_memory.code_tree_id(tick.git, tick.record.commit),
+                         metrics.memory_of(tick.config.gates, tick.judged))
+
+
+def admit_proposals(tick: Tick, proposals: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """Proposed levers whose checks fail on the tree as it is now; the rest kept out, said why."""
+    known = {normalized(l.title) for l in tick.project.levers.levers}
+    fresh = []
+    for title, checks in proposals[:MAX_PROPOSALS]:
+        if normalized(title) not in known:
+            known.add(normalized(title))
+            fresh.append((title, checks))
+    if not any(checks for _, checks in fresh):
+        kept_out = [(title, "no `check:`, so nothing could show it undone") for title, _ in fresh]
+        return _said(tick, [], kept_out)
+    phase = tick.intent.phase if tick.intent else "improve"
+    track(tick, "gate", changed=[])
+    admitted, kept_out = [], []
+    try:
+        for title, checks in fresh:
+            if not checks:
+                kept_out.append((title, "no `check:`, so nothing could show it undone"))
+            elif first_failing_check(tick, checks) is None:
+                kept_out.append((title, "its checks already pass, so they would prove nothing"))
+            else:
+                admitted.append((title, checks))
+    finally:
+        tick.git.restore(tick.start)
+        track(tick, phase, changed=[])
+    return _said(tick, admitted, kept_out)
+
+
+def _said(tick: Tick, admitted: list, kept_out: list[tuple[str, str]]) -> list:
+    for title, why in kept_out:
+        tick.record.kept_out.append(f"{title}: {why}")
+        tick.printer.say(f"proposal kept out: {title}: {why}")
+    return admitted
