@@ -50,6 +50,13 @@ class GenomeDoc:
     def label(self) -> str:
         return version_label(self.version)
 
+    @property
+    def mission_is_placeholder(self) -> bool:
+        """True while ``## Mission`` says nothing but the template's comment (or is missing): the loop
+        then works without knowing what the project is for."""
+        mission = self.sections().get("Mission", "")
+        return not re.sub(r"<!--.*?-->", "", mission, flags=re.DOTALL).strip()
+
     def sections(self) -> dict[str, str]:
         """Heading → the text under it (up to the next ``## ``), as written."""
         found = list(_SECTION.finditer(self.body))

@@ -32,6 +32,7 @@ class TickRecord:
     metrics: str = ""              # metric gates' numbers, as in the ``Metric:`` trailer
     satisfied: list[str] = field(default_factory=list)  # levers whose checks passed before any change
     kept_out: list[str] = field(default_factory=list)   # proposed levers not added, and why
+    gate_output: list[str] = field(default_factory=list)  # the red gate: its command, first and last lines
 
     @property
     def tokens(self) -> int:
@@ -45,7 +46,8 @@ def journal_path(time: str) -> str:
 
 IDLE_TITLE = "(idle: no open lever)"
 # list fields, one line each, under these labels
-_LIST_LINES = {"satisfied": "already satisfied", "kept_out": "proposal kept out"}
+_LIST_LINES = {"satisfied": "already satisfied", "kept_out": "proposal kept out",
+               "gate_output": "gate output"}   # a red gate: its command, first and last lines
 
 
 def render_entry(record: TickRecord) -> str:

@@ -50,3 +50,13 @@ def regression(history: list[Outcome], current: int, rules: Rules) -> str | None
 
 def _rate(outcomes: list[str]) -> float:
     return 100.0 * sum(o == "shipped" for o in outcomes) / len(outcomes)
+
+
+def standing(version: int, attempted: int, rolled_back: bool, rules: Rules) -> str:
+    """Where a version stands: ``rolled back``; ``baseline`` (v001, never judged); ``confirmed`` once
+    it got through its window of counted ticks; else ``on probation``."""
+    if rolled_back:
+        return "rolled back"
+    if version <= 1:
+        return "baseline"
+    return "confirmed" if attempted >= rules.window else "on probation"

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.proc import ShellResult, run_shell, scrubbed_env
+from runner.secrets import scan_new_text
 
 OUTPUT_TAIL_CHARS = 4000
+EXCERPT_HEAD, EXCERPT_TAIL, EXCERPT_WIDTH = 5, 5, 200    # what the journal keeps of a red gate
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,14 @@ class GateResult:
         """Highest minus lowest run: the noise a difference must beat."""
         return max(self.values) - min(self.values) if self.values else 0.0
 
+    output_lines: list[str] = field(default_factory=list)   # its first and last non-blank lines
+
+    def excerpt(self) -> list[str]:
+        """What a person needs to see why the gate is red: the command and how it ended, then the
+        first and last lines it printed (``…`` between them when lines were left out)."""
+        why = self.problem or ("timed out" if self.timed_out else f"exit {self.exit_code}")
+        return [f"{self.name}: $ {_clip(' '.join(self.command.split()))} ({why})", *self.output_lines]
+
     def summary(self) -> str:
         """One line such as ``tests ok 3.1s`` or ``tests FAILED exit 1 2.0s``."""
         if self.passed:
@@ -84,6 +94,16 @@ def gates_trailer(results: Sequence[GateResult]) -> str:
     if not results:
         return "none"
     return "; ".join(" ".join(result.summary().split()) for result in results)
+
+
+def red_gate_excerpt(results: Sequence[GateResult], allow: Sequence[str] = ()) -> list[str]:
+    """The excerpt of the red gate, for the journal; a line that looks like it holds a secret is
+    replaced by a note saying so (journals are committed)."""
+    red = next((result for result in results if not result.passed), None)
+    if red is None:
+        return []
+    return ["(a line that looked like a secret was left out)"
+            if scan_new_text("gate output", line, allow=allow) else line for line in red.excerpt()]
 
 
 def _run_gate(gate: GateSpec, cwd: Path, env: dict[str, str]) -> GateResult:
@@ -140,7 +160,20 @@ def _result(gate: GateSpec, shell: ShellResult, *, attempts: int, seconds: float
         name=gate.name, command=gate.command, passed=shell.exit_code == 0,
         exit_code=shell.exit_code, seconds=seconds, timed_out=shell.timed_out,
         attempts=attempts, output_tail=_tail(shell),
+        output_lines=_head_and_tail_lines(shell.output),
     )
+
+
+def _head_and_tail_lines(output: str) -> list[str]:
+    lines = [_clip(line.strip()) for line in output.splitlines() if line.strip()]
+    if len(lines) <= EXCERPT_HEAD + EXCERPT_TAIL + 1:
+        return lines
+    left_out = len(lines) - EXCERPT_HEAD - EXCERPT_TAIL
+    return [*lines[:EXCERPT_HEAD], f"… {left_out} more lines …", *lines[-EXCERPT_TAIL:]]
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= EXCERPT_WIDTH else line[:EXCERPT_WIDTH - 1] + "…"
 
 
 def _tail(shell: ShellResult) -> str:

@@ -23,7 +23,7 @@ from runner import due, feedback, gatekeeper, intent, ledger, notify
 from runner.agent_tools import discover as discover_project_tools
 from runner.errors import BudgetSpent, ModelUnavailable
 from runner.executor import CommandExecutor
-from runner.gates import GateSpec, gates_trailer, run_gates
+from runner.gates import GateSpec, gates_trailer, red_gate_excerpt, run_gates
 from runner.gitops import Git, Snapshot
 from runner.lock import TickLock
 from runner.paths import is_protected
@@ -418,6 +418,7 @@ def roll_back(tick: Tick, reason: str) -> None:
         else ("failed", reason)
     if tick.verdict and tick.verdict.results:
         tick.record.gates = gates_trailer(tick.verdict.results)
+        tick.record.gate_output = red_gate_excerpt(tick.verdict.results, tick.config.secrets_allow)
     if tick.act_end:
         tick.record.summary = tick.act_end.text
     if restored:

@@ -20,6 +20,7 @@ from runner.cli_review import status as status_command
 from runner.errors import BudgetSpent, ModelUnavailable, UsageError
 from runner.init import init_project
 from runner.review import build_review, render_html, render_markdown, render_text
+from runner.review.data import PLACEHOLDER_MISSION
 from runner.schedule import Host, systemd_paths
 from runner.scripted import ScriptedModel, error_reply, text_reply, tool_reply
 from runner.status import gather, render
@@ -139,7 +140,9 @@ def trailer_costs(root: Path) -> list[float]:
 def test_review_tells_the_whole_story(history):
     review = build_review(history, "24h")
     assert [t.record.outcome for t in review.ticks] == [outcome for outcome, _ in STORY]
-    assert [t.at for t in review.ticks] == [tick_time(i) for i in range(len(STORY))]
+    assert [t.started for t in review.ticks] == [tick_time(i) for i in range(len(STORY))]
+    # shown at the minute its record was committed, as `genome status` shows it
+    assert [t.at for t in review.ticks] == [tick_time(i) + timedelta(minutes=2) for i in range(len(STORY))]
     assert [t.record.lever for t in review.ticks] == ["L-001", "L-002", "L-002", "L-003", "L-004", "L-004",
                                                       "L-004", ""]
     assert [(s.lever, s.title, [f.path for f in s.files]) for s in review.shipped] == [
@@ -174,12 +177,14 @@ def test_genome_diff_runs_from_the_first_version_to_the_last(history):
 
 
 def test_needs_person_names_the_blocked_lever_and_the_stops(history):
-    items = build_review(history, "24h").needs_person
+    placeholder, *items = build_review(history, "24h").needs_person
+    assert placeholder == PLACEHOLDER_MISSION           # the story never wrote a mission
     assert len(items) == 3
     assert items[0].startswith("L-002 Add a farewell file is blocked (") and items[0].endswith(
         "(attempt 2/2): blocked): give it a hint and reopen it as `[ ]`, split it, or drop it as `[-]`")
-    assert items[1].startswith(f"budget stop (at {tick_time(4):%Y-%m-%d %H:%M}Z): the tick budget would be crossed")
-    assert items[2].startswith(f"the model was unavailable (at {tick_time(5):%Y-%m-%d %H:%M}Z): ") and "529" in items[2]
+    budget_at, outage_at = tick_time(4) + timedelta(minutes=2), tick_time(5) + timedelta(minutes=2)
+    assert items[1].startswith(f"budget stop (at {budget_at:%Y-%m-%d %H:%M}Z): the tick budget would be crossed")
+    assert items[2].startswith(f"the model was unavailable (at {outage_at:%Y-%m-%d %H:%M}Z): ") and "529" in items[2]
 
 
 def test_an_idle_last_tick_asks_for_levers(project):
@@ -189,7 +194,7 @@ def test_an_idle_last_tick_asks_for_levers(project):
     assert result.outcome == "idle"
     review = build_review(project, "24h")
     assert [t.record.outcome for t in review.ticks] == ["idle"]
-    assert review.needs_person == ["the last tick found no open lever: add levers to levers.md"]
+    assert review.needs_person == [PLACEHOLDER_MISSION, "the last tick found no open lever: add levers to levers.md"]
     assert "| idle | (no open lever) |" in render_markdown(review)
 
 
@@ -305,7 +310,7 @@ def test_html_renders_in_headless_chromium_with_ticks_and_charts(history, tmp_pa
     assert len(re.findall(r'<tr class="o-(\w+)">', dom)) == len(STORY)
     assert re.findall(r'<tr class="o-(\w+)">', dom) == [o for o, _ in reversed(STORY)]
     charts = {m.group(1): m.group(2) for m in re.finditer(r'<svg id="(chart-[a-z]+)"(.*?)</figure>', dom, re.S)}
-    assert set(charts) == {"chart-cost", "chart-outcomes", "chart-pass"}
+    assert set(charts) == {"chart-cost", "chart-outcomes", "chart-pass", "chart-cps"}
     assert charts["chart-cost"].count('<rect class="bar o-') == len(STORY)
     segments = re.findall(r'<rect class="seg o-(\w+)".*?<title>[^<]*: (\d+) \w+</title>', charts["chart-outcomes"])
     assert sum(int(n) for _, n in segments) == len(STORY)

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from datetime import datetime, timezone
 
-from runner.review.data import OUTCOME_ORDER, Review, TickRow
+from runner.review.data import OUTCOME_ORDER, Review, TickRow, VersionStats
 from runner.review.words import lever_text
 from runner.style import stamp
 
@@ -24,8 +24,9 @@ _CHART_H, _PLOT_TOP, _PLOT_H = 184, 18, 134
 
 def html_charts(review: Review) -> str:
     figures = [("Cost per tick", _svg_cost(review.ticks)),
-               ("Outcomes over time", _svg_outcomes(review.ticks)),
-               ("Pass rate per genome version", _svg_pass_rate(review.ticks))]
+               ("Outcomes over time", _svg_outcomes(review)),
+               ("Pass rate per genome version", _svg_pass_rate(review.versions)),
+               ("Cost per shipped lever, per genome version", _svg_cost_per_shipped(review.versions))]
     legend = "".join(f"<span class=\"key o-{o}\"><i></i>{o}</span>" for o in OUTCOME_ORDER
                      if review.outcomes[o] or o in ("shipped", "failed"))
     return ("<section id=\"charts\"><h2>Charts</h2><div class=\"legend\">" + legend + "</div><div class=\"charts\">"
@@ -71,13 +72,14 @@ def _svg_cost(ticks: list[TickRow]) -> str:
     if not shown:
         return _empty_svg("chart-cost", "no ticks in this window")
     top = _nice_ceiling(max(t.record.cost_usd for t in shown))
-    plot, text = _grid(f"${top:.2f}" if top >= 0.1 else f"${top:.3f}")
+    plot, text = _grid(_dollars(top))
     band = 1000 / len(shown)
     for i, tick in enumerate(shown):
         r = tick.record
         plot.append(_bar(f"bar o-{html.escape(r.outcome)}", i * band + band * 0.14, band * 0.72, r.cost_usd, top,
                          f"{stamp(tick.at)} {lever_text(r)}: {r.outcome}, ${r.cost_usd:.4f}"))
-    text += _x_labels(shown[0].at.strftime("%m-%d %H:%M"), shown[-1].at.strftime("%m-%d %H:%M"))
+    text += _x_labels(shown[0].at.strftime("%m-%d %H:%M"), shown[-1].at.strftime("%m-%d %H:%M")
+                      if len(shown) > 1 else "")
     label = f"cost per tick, last {len(shown)} of {len(ticks)} ticks" if len(shown) < len(ticks) else "cost per tick"
     return _svg("chart-cost", label, plot, text)
 
@@ -86,15 +88,20 @@ _BUCKETS = ((3600, "hour"), (3 * 3600, "3 h"), (6 * 3600, "6 h"), (12 * 3600, "1
             (7 * 86400, "week"), (30 * 86400, "30 days"))
 
 
-def _svg_outcomes(ticks: list[TickRow]) -> str:
+def _svg_outcomes(review: Review) -> str:
+    """Ticks per bucket, stacked by outcome; the bucket fits the window (hours for a day, six hours
+    for a week), so the axis always spans the window, however close together the ticks ran."""
+    ticks = review.ticks
     if not ticks:
         return _empty_svg("chart-outcomes", "no ticks in this window")
-    first, last = ticks[0].at.timestamp(), ticks[-1].at.timestamp()
+    first = (review.window.start or ticks[0].at).timestamp()
+    last = max((review.window.end or ticks[-1].at).timestamp(), ticks[-1].at.timestamp(), first + 1)
     size, unit = next((b for b in _BUCKETS if (last - first) / b[0] < 36), _BUCKETS[-1])
     start = first - first % size
-    buckets = [Counter() for _ in range(int((last - start) // size) + 1)]
+    count = max(int((last - start) // size) + (1 if (last - start) % size else 0), 1)
+    buckets = [Counter() for _ in range(count)]
     for tick in ticks:
-        buckets[int((tick.at.timestamp() - start) // size)][tick.record.outcome] += 1
+        buckets[min(max(int((tick.at.timestamp() - start) // size), 0), count - 1)][tick.record.outcome] += 1
     top = max(sum(b.values()) for b in buckets)
     plot, text = _grid(f"{top} tick{'s' if top != 1 else ''}")
     band = 1000 / len(buckets)
@@ -106,35 +113,60 @@ def _svg_outcomes(ticks: list[TickRow]) -> str:
                 plot.append(_bar(f"seg o-{outcome}", i * band + band * 0.1, band * 0.8, bucket[outcome], top,
                                  f"{when}: {bucket[outcome]} {outcome}", bottom=below))
                 below += bucket[outcome]
-    end = datetime.fromtimestamp(start + (len(buckets) - 1) * size, timezone.utc)
+    end = datetime.fromtimestamp(start + count * size, timezone.utc)
     text += _x_labels(datetime.fromtimestamp(start, timezone.utc).strftime("%m-%d %H:%M"),
                       f"{end:%m-%d %H:%M} · per {unit}")
     return _svg("chart-outcomes", f"ticks per {unit}, by outcome", plot, text)
 
 
-def _svg_pass_rate(ticks: list[TickRow]) -> str:
-    tally: dict[str, list[int]] = {}
-    for tick in ticks:
-        r = tick.record
-        if r.outcome in ("shipped", "failed"):
-            passed_total = tally.setdefault(r.version or "?", [0, 0])
-            passed_total[0] += r.outcome == "shipped"
-            passed_total[1] += 1
-    if not tally:
+MAX_VERSIONS = 8           # the per-version charts show the last this many versions (the table has all)
+
+
+def _svg_pass_rate(versions: list[VersionStats]) -> str:
+    shown = [v for v in versions if v.attempted][-MAX_VERSIONS:]
+    if not shown:
         return _empty_svg("chart-pass", "no lever was attempted in this window")
-    versions = list(tally)[-12:]
-    plot, text = _grid("100%")
-    band = 1000 / len(versions)
-    for i, version in enumerate(versions):
-        passed, total = tally[version]
-        plot.append(_bar("bar rate", i * band + band * 0.22, band * 0.56, passed / total, 1.0,
-                         f"{version}: {passed} of {total} attempted levers shipped"))
-        centre = f"{(i + 0.5) * 100 / len(versions):.2f}%"
-        y = max(_PLOT_TOP + _PLOT_H * (1 - passed / total) - 5, 12)
-        text.append(f"<text class=\"value\" x=\"{centre}\" y=\"{y:.1f}\" text-anchor=\"middle\">{passed}/{total}</text>")
+    bars = [(v.version, v.pass_rate or 0.0, f"{v.pass_rate:.0%}",
+             f"{v.version}: {v.shipped} of {v.attempted} attempted levers shipped ({v.standing})") for v in shown]
+    return _version_bars("chart-pass", "share of attempted levers shipped, per genome version", "100%", 1.0,
+                         bars, "rate")
+
+
+def _svg_cost_per_shipped(versions: list[VersionStats]) -> str:
+    shown = [v for v in versions if v.ticks][-MAX_VERSIONS:]
+    if not any(v.shipped for v in shown):
+        return _empty_svg("chart-cps", "no lever shipped in this window")
+    top = _nice_ceiling(max(v.cost_per_shipped or 0.0 for v in shown))
+    bars = [(v.version, v.cost_per_shipped or 0.0,
+             "—" if v.cost_per_shipped is None else _dollars(v.cost_per_shipped),
+             f"{v.version}: " + ("nothing shipped" if v.cost_per_shipped is None else
+                                 f"${v.cost:.4f} over {v.shipped} shipped levers")) for v in shown]
+    return _version_bars("chart-cps", "dollars per shipped lever, per genome version", _dollars(top), top,
+                         bars, "cps")
+
+
+def _version_bars(chart_id: str, label: str, top_label: str, top: float,
+                  bars: list[tuple[str, float, str, str]], kind: str) -> str:
+    """One bar per version, its value written inside the bar's top when the bar is tall enough and
+    just above it otherwise: never up where the axis label is."""
+    plot, text = _grid(top_label)
+    band = 1000 / len(bars)
+    for i, (version, value, shown, tip) in enumerate(bars):
+        if value > 0:
+            plot.append(_bar(f"bar {kind}", i * band + band * 0.22, band * 0.56, value, top, tip))
+        centre = f"{(i + 0.5) * 100 / len(bars):.2f}%"
+        bar_top = _PLOT_TOP + _PLOT_H * (1 - min(value / top, 1.0))
+        inside = bar_top + 15 <= _PLOT_TOP + _PLOT_H - 2 and value / top >= 0.2
+        y, cls = (bar_top + 14, "value inside") if inside else (bar_top - 5, "value")
+        text.append(f"<text class=\"{cls}\" x=\"{centre}\" y=\"{y:.1f}\" text-anchor=\"middle\">"
+                    f"{html.escape(shown)}</text>")
         text.append(f"<text class=\"axis\" x=\"{centre}\" y=\"{_PLOT_TOP + _PLOT_H + 15}\" "
                     f"text-anchor=\"middle\">{html.escape(version)}</text>")
-    return _svg("chart-pass", "share of attempted levers shipped, per genome version", plot, text)
+    return _svg(chart_id, label, plot, text)
+
+
+def _dollars(value: float) -> str:
+    return f"${value:.2f}" if value >= 0.1 else f"${value:.3f}"
 
 
 def _nice_ceiling(value: float) -> float:

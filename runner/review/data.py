@@ -24,7 +24,8 @@ from genome.errors import GenomeFileError
 from genome.genome_file import GenomeDoc
 from genome.journal import TickRecord, parse_entries
 from genome.levers import LeverDoc, lever_line
-from genome.loop_prompt import Lesson
+from genome.loop_prompt import Lesson, LoopPromptDoc
+from genome.regression import Rules, standing
 from genome.text import parse_duration
 from runner.errors import UsageError
 from runner.ledger import GIT, git_text, head_sha, read_blobs
@@ -41,6 +42,8 @@ class Window:
     label: str                   # for people: "last 24h (since 2026-11-22 03:00Z)"
     revisions: tuple[str, ...]   # what `git log` is given
     base: str | None             # the commit the window starts after, when it was given as one
+    start: datetime | None = None   # when it starts (for a commit: that commit's time), for the charts
+    end: datetime | None = None     # when the review was made
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?:Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE)
@@ -58,17 +61,18 @@ def resolve_window(root: Path, since: str, now: datetime) -> Window:
             start = now - timedelta(seconds=seconds)
         except OverflowError:
             raise UsageError(f"--since {text} reaches back before the year 1; give a shorter span") from None
-        return Window(f"last {text} (since {stamp(start)})", (f"--since={_git_date(start)}", "HEAD"), None)
+        return Window(f"last {text} (since {stamp(start)})", (f"--since={_git_date(start)}", "HEAD"), None,
+                      start, now)
     if _DATE.fullmatch(text):
         start = _parse_date(text)
-        return Window(f"since {stamp(start)}", (f"--since={_git_date(start)}", "HEAD"), None)
+        return Window(f"since {stamp(start)}", (f"--since={_git_date(start)}", "HEAD"), None, start, now)
     if text and not text.startswith("-"):
         done = subprocess.run([*GIT, "-C", str(root), "rev-parse", "--verify", "--quiet", "--end-of-options",
                                f"{text}^{{commit}}"], capture_output=True, text=True)
         if done.returncode == 0:
             sha = done.stdout.strip()
             return Window(f"since {text}" + ("" if sha.startswith(text) else f" ({sha[:12]})"),
-                          (f"{sha}..HEAD",), sha)
+                          (f"{sha}..HEAD",), sha, None, now)
     raise UsageError(f"--since {since!r} is neither a duration (24h, 7d), a date (2026-11-23, "
                      "2026-11-23T06:00) nor a commit of this repository (a SHA, tag or branch)")
 
@@ -129,6 +133,11 @@ class Commit:
     def is_record(self) -> bool:
         """The commit a tick ends with: journal entry, lever log, genome, lessons."""
         return "Outcome" in self.trailers and self.subject.startswith("genome: ")
+
+    @property
+    def is_decision(self) -> bool:
+        """A person's settle command: ``genome revert/retry/drop/promote`` (no Outcome: not a tick)."""
+        return "Decision" in self.trailers and "Outcome" not in self.trailers and self.subject.startswith("genome: ")
 
     @property
     def is_code(self) -> bool:
@@ -218,8 +227,18 @@ def _unquote(name: str) -> str:
 @dataclass
 class TickRow:
     sha: str               # the record commit
-    at: datetime           # when the tick started (the journal), else when its record was committed
+    at: datetime           # when its record was committed: the time `genome status` and the ledger use
     record: TickRecord
+    rollback: str = ""     # "v003 -> v002: why", when this tick rolled the genome back
+
+    @property
+    def started(self) -> datetime:
+        """When the tick started, as its journal entry says (else when its record was committed)."""
+        try:
+            moment = datetime.fromisoformat(self.record.time.replace("Z", "+00:00"))
+        except ValueError:
+            return self.at
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass
@@ -264,6 +283,55 @@ class GenomeChange:
 
 
 @dataclass
+class VersionStats:
+    """How the loop did under one genome version, in the window: the figures that say whether it is
+    getting better at the project."""
+    version: str
+    ticks: int = 0
+    shipped: int = 0
+    failed: int = 0
+    cost: float = 0.0
+    tokens: int = 0
+    standing: str = ""     # confirmed, rolled back, on probation or baseline (genome.regression)
+
+    @property
+    def attempted(self) -> int:
+        return self.shipped + self.failed
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.shipped / self.attempted if self.attempted else None
+
+    @property
+    def cost_per_shipped(self) -> float | None:
+        return self.cost / self.shipped if self.shipped else None
+
+    @property
+    def tokens_per_shipped(self) -> float | None:
+        return self.tokens / self.shipped if self.shipped else None
+
+
+@dataclass
+class Decision:
+    """A lever that waits on the person, and the exact commands that settle it."""
+    lever: str
+    title: str
+    state: str             # blocked, shipped or proposed
+    why: str
+    commands: list[str]
+
+
+@dataclass
+class Settled:
+    """A decision a person already made in the window (`genome revert`, `retry`, `drop`, `promote`)."""
+    lever: str
+    decision: str
+    sha: str
+    at: datetime
+    subject: str
+
+
+@dataclass
 class Review:
     window: Window
     head: str
@@ -275,6 +343,10 @@ class Review:
     proposed: list[ProposedLever]
     needs_person: list[str]
     notes_read: list[str]
+    versions: list[VersionStats] = field(default_factory=list)   # oldest first
+    decisions: list[Decision] = field(default_factory=list)
+    settled: list[Settled] = field(default_factory=list)
+    blocked_now: int = 0               # levers marked blocked at HEAD
 
     @property
     def failed(self) -> list[TickRow]:
@@ -300,14 +372,17 @@ def build_review(root: Path, since: str = "24h", now: datetime | None = None) ->
     window = resolve_window(root, since, now)
     commits = list(reversed(read_commits(root, window)))
     base = _genome_base(commits, window)
-    specs = ["HEAD:genome.md", "HEAD:levers.md"] + ([f"{base}:genome.md"] if base else [])
+    specs = ["HEAD:genome.md", "HEAD:levers.md", "HEAD:loop-prompt.md"] + ([f"{base}:genome.md"] if base else [])
     blobs = read_blobs(root, specs)
     levers, levers_problem = _head_levers(blobs["HEAD:levers.md"])
     titles = {lever.id: lever.title for lever in levers.levers if lever.id} if levers else {}
     records = [c for c in commits if c.is_record]
     ticks = [_tick_row(c, titles) for c in records]
     by_commit = {t.record.commit[:12]: t for t in ticks if t.record.commit}
-    shipped = [_shipped(c, by_commit.get(c.sha[:12]), titles) for c in commits if c.is_code]
+    settled = [_settled(c) for c in commits if c.is_decision]
+    reverted = {c.trailers.get("Reverts", "") for c in commits if c.is_decision}
+    shipped = [_shipped(c, by_commit.get(c.sha[:12]), titles) for c in commits
+               if c.is_code and c.sha not in reverted]
     proposed, blocked, lessons = [], [], []
     for commit in records:
         found_proposed, found_blocked = _lever_changes(commit)
@@ -317,10 +392,84 @@ def build_review(root: Path, since: str = "24h", now: datetime | None = None) ->
     genome = None
     if commits or window.base:
         genome = genome_change(blobs.get(f"{base}:genome.md") if base else None, blobs["HEAD:genome.md"])
+    items = needs_person(ticks, levers, levers_problem, proposed)
+    if _mission_is_placeholder(blobs["HEAD:genome.md"]):
+        items.insert(0, PLACEHOLDER_MISSION)
     return Review(window=window, head=head, ticks=ticks, shipped=shipped, blocked=blocked, genome=genome,
-                  lessons=lessons, proposed=proposed,
-                  needs_person=needs_person(ticks, levers, levers_problem, proposed),
-                  notes_read=[note for t in ticks for note in t.record.feedback])
+                  lessons=lessons, proposed=proposed, needs_person=items,
+                  notes_read=[note for t in ticks for note in t.record.feedback],
+                  versions=version_stats(ticks, _regression_rules(blobs["HEAD:loop-prompt.md"])),
+                  decisions=decisions(levers, shipped, proposed), settled=settled,
+                  blocked_now=sum(lever.status == "blocked" for lever in levers.levers) if levers else 0)
+
+
+PLACEHOLDER_MISSION = ("genome.md still holds the template's placeholder mission: write under `## Mission` "
+                       "who the project is for and what it must do, so the loop knows what it works towards")
+
+
+def _mission_is_placeholder(text: str | None) -> bool:
+    try:
+        return text is not None and GenomeDoc.parse(text).mission_is_placeholder
+    except GenomeFileError:
+        return False
+
+
+def _regression_rules(text: str | None) -> Rules:
+    try:
+        return LoopPromptDoc.parse(text).config.regression if text is not None else Rules()
+    except GenomeFileError:
+        return Rules()
+
+
+def version_stats(ticks: list[TickRow], rules: Rules) -> list[VersionStats]:
+    """Ticks, outcomes, spend and standing per genome version a tick ran under, oldest first."""
+    found: dict[str, VersionStats] = {}
+    rolled_back: set[str] = set()
+    for tick in ticks:
+        r = tick.record
+        stats = found.setdefault(r.version or "?", VersionStats(r.version or "?"))
+        stats.ticks += 1
+        stats.shipped += r.outcome == "shipped"
+        stats.failed += r.outcome == "failed"
+        stats.cost += r.cost_usd
+        stats.tokens += r.tokens
+        if tick.rollback:
+            rolled_back.add(tick.rollback.split()[0])
+    for stats in found.values():
+        number = int(stats.version[1:]) if stats.version[1:].isdigit() else 0
+        stats.standing = standing(number, stats.attempted, stats.version in rolled_back, rules)
+    return sorted(found.values(), key=lambda v: (len(v.version), v.version))
+
+
+def decisions(levers: LeverDoc | None, shipped: list[ShippedLever], proposed: list[ProposedLever]
+              ) -> list[Decision]:
+    """Each lever that waits on the person, with the commands that settle it: blocked levers (retry
+    or drop), levers shipped in the window (keep, or revert), proposals still open (promote or drop)."""
+    if levers is None:
+        return []
+    now = {lever.id: lever for lever in levers.levers if lever.id}
+    found: list[Decision] = []
+    for lever in levers.levers:
+        if lever.id and lever.status == "blocked":
+            why = lever.log[-1] if lever.log else "marked [!] in levers.md"
+            found.append(Decision(lever.id, lever.title, "blocked", why,
+                                  [f"genome retry {lever.id}", f"genome drop {lever.id}"]))
+    for item in shipped:
+        lever = now.get(item.lever)
+        if lever is not None and lever.status == "done":
+            found.append(Decision(item.lever, item.title, "shipped", f"shipped in {item.sha[:8]}; keep it, or",
+                                  [f"genome revert {item.lever}"]))
+    for item in proposed:
+        lever = now.get(item.lever)
+        if lever is not None and lever.status == "open":
+            found.append(Decision(item.lever, lever.title, "proposed", "proposed by the loop",
+                                  [f"genome promote {item.lever}", f"genome drop {item.lever}"]))
+    return found
+
+
+def _settled(commit: Commit) -> Settled:
+    return Settled(commit.trailers.get("Lever", ""), commit.trailers.get("Decision", ""), commit.sha, commit.time,
+                   commit.subject.removeprefix("genome: "))
 
 
 def _genome_base(commits: list[Commit], window: Window) -> str | None:
@@ -346,11 +495,7 @@ def _tick_row(commit: Commit, titles: dict[str, str]) -> TickRow:
     record = _journal_record(commit) or _trailer_record(commit)
     if not record.title:
         record.title = titles.get(record.lever, "")
-    try:
-        at = datetime.fromisoformat(record.time.replace("Z", "+00:00"))
-    except ValueError:
-        at = commit.time
-    return TickRow(commit.sha, at if at.tzinfo else at.replace(tzinfo=timezone.utc), record)
+    return TickRow(commit.sha, commit.time, record, commit.trailers.get("Genome-Rollback", ""))
 
 
 def _journal_record(commit: Commit) -> TickRecord | None:

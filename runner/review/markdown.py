@@ -5,19 +5,42 @@ from __future__ import annotations
 import re
 
 from runner.review.data import Review
-from runner.review.words import diffstat, failure_lines, file_stat, gates_short, headline, lever_text, version_text
+from runner.review.words import (
+    COMMAND_OPTIONS,
+    VERSION_HEADER,
+    diffstat,
+    failure_lines,
+    file_stat,
+    gates_short,
+    headline,
+    lever_text,
+    version_row,
+    version_text,
+)
+from runner.style import stamp
 
 
 def render_markdown(review: Review) -> str:
     out = [f"# genome review: {review.window.label}", "", headline(review), ""]
     if review.needs_person:
         out += ["## Needs you", "", *[f"- {item}" for item in review.needs_person], ""]
+    if review.decisions:
+        out += ["## Decide", ""]
+        for decision in review.decisions:
+            out.append(f"- **{decision.lever} {decision.title}** ({decision.state}): {decision.why}")
+            out += [f"  - `{command}`" for command in decision.commands]
+        out += ["", f"_{COMMAND_OPTIONS}._", ""]
     if review.ticks:
         out += ["## Ticks", "", "| time (UTC) | outcome | lever | version | gates | tokens | cost |",
                 "| --- | --- | --- | --- | --- | ---: | ---: |"]
         out += [f"| {t.at.strftime('%Y-%m-%d %H:%M')} | {t.record.outcome} | {_cell(lever_text(t.record))} | "
                 f"{version_text(t.record)} | {_cell(gates_short(t.record.gates))} | {t.record.tokens:,} | "
                 f"${t.record.cost_usd:.4f} |" for t in review.ticks]
+        out.append("")
+    if review.versions:
+        out += ["## Per genome version", "", "| " + " | ".join(VERSION_HEADER) + " |",
+                "| --- | ---: | ---: | ---: | ---: | --- |"]
+        out += ["| " + " | ".join(version_row(stats)) + " |" for stats in review.versions]
         out.append("")
     if review.shipped:
         out += ["## Shipped", ""]
@@ -27,11 +50,21 @@ def render_markdown(review: Review) -> str:
         out.append("")
     failures = failure_lines(review)
     if failures:
-        out += ["## Failed and blocked", "", *[f"- **{lever}** — {why}" for lever, why in failures], ""]
+        out += ["## Failed and blocked", ""]
+        for failure in failures:
+            out.append(f"- **{failure.lever}** — {failure.why}"
+                       + (f" · ✓ {failure.shipped_later}" if failure.shipped_later else ""))
+            if failure.output:
+                fence = _fence(failure.output)
+                out += [f"  {fence}text", *(f"  {line}" for line in failure.output), f"  {fence}"]
+        out.append("")
+    if review.settled:
+        out += ["## Settled by you", "", *[f"- {item.subject} `{item.sha[:8]}` · {stamp(item.at)}"
+                                            for item in review.settled], ""]
     if review.genome:
         change = review.genome
         if change.diff:
-            fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", "\n".join(change.diff)))])
+            fence = _fence(change.diff)
             out += [f"## Genome {change.before} → {change.after}", "", f"{fence}diff", *change.diff, fence, ""]
         else:
             out += [f"## Genome {change.after}", "", "The body did not change.", ""]
@@ -44,6 +77,11 @@ def render_markdown(review: Review) -> str:
     if review.notes_read:
         out += ["## Your notes, read by ticks", "", *[f"- {note}" for note in review.notes_read], ""]
     return "\n".join(out)
+
+
+def _fence(lines: list[str]) -> str:
+    """A backtick fence longer than any run of backticks in ``lines``, so none of them can close it."""
+    return "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", "\n".join(lines)))])
 
 
 def _cell(text: str) -> str:

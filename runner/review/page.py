@@ -11,7 +11,17 @@ from pathlib import Path
 
 from runner.review.charts import html_charts
 from runner.review.data import FilePatch, Review
-from runner.review.words import diffstat, failure_lines, file_stat, gates_short, lever_text, version_text
+from runner.review.words import (
+    COMMAND_OPTIONS,
+    VERSION_HEADER,
+    diffstat,
+    failure_lines,
+    file_stat,
+    gates_short,
+    lever_text,
+    version_row,
+    version_text,
+)
 from runner.style import stamp
 
 MAX_DIFF_LINES = 400       # per shipped lever in the HTML page; the rest is cut with a note
@@ -35,14 +45,16 @@ def render_html(review: Review, generated: datetime | None = None) -> str:
     if review.needs_person:
         body.append("<section id=\"needs\" class=\"needs\"><h2>Needs you</h2><ul>"
                     + "".join(f"<li>{_with_code(item)}</li>" for item in review.needs_person) + "</ul></section>")
+    body.append(_html_decisions(review))
     body.append(html_charts(review))
     body.append(_html_ticks(review))
+    body.append(_html_versions(review))
     body.append(_html_shipped(review))
-    failures = failure_lines(review)
-    if failures:
-        body.append("<section id=\"failed\"><h2>Failed and blocked</h2><ul class=\"plain\">"
-                    + "".join(f"<li><b>{e(lever)}</b> <span class=\"why\">{e(why)}</span></li>" for lever, why in failures)
-                    + "</ul></section>")
+    body.append(_html_failures(review))
+    if review.settled:
+        body.append("<section id=\"settled\"><h2>Settled by you</h2><ul class=\"plain\">" + "".join(
+            f"<li>{e(item.subject)} <code>{e(item.sha[:8])}</code> <span class=\"why\">{e(stamp(item.at))}</span></li>"
+            for item in review.settled) + "</ul></section>")
     body.append(_html_genome(review))
     if review.lessons:
         body.append("<section id=\"lessons\"><h2>Lessons added</h2><ul>"
@@ -60,8 +72,89 @@ def render_html(review: Review, generated: datetime | None = None) -> str:
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         "<meta name=\"color-scheme\" content=\"light dark\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_POLICY}\">\n"
         f"<title>genome review · {e(review.window.label)}</title>\n<style>\n{_css()}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
+        + "\n".join(body) + f"\n</main>\n<script>{_COPY_SCRIPT}</script>\n</body>\n</html>\n")
+
+
+# The page fetches nothing, and says so to the browser: no request can leave it, whatever a title holds.
+_POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+# Copy buttons: the clipboard API where the page is a secure context (a file is), else a selected
+# textarea and execCommand; both work offline.
+_COPY_SCRIPT = """
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("button.copy");
+  if (!button) return;
+  var text = button.getAttribute("data-copy");
+  function shown(ok) {
+    button.textContent = ok ? "copied" : "select it";
+    setTimeout(function () { button.textContent = "copy"; }, 1500);
+  }
+  function fallback() {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (error) { ok = false; }
+    document.body.removeChild(area);
+    return ok;
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(function () { shown(true); }, function () { shown(fallback()); });
+  } else {
+    shown(fallback());
+  }
+});
+"""
+
+
+def _html_decisions(review: Review) -> str:
+    if not review.decisions:
+        return ""
+    e = html.escape
+    items = []
+    for decision in review.decisions:
+        commands = "".join(
+            f"<div class=\"cmd\"><code>{e(command)}</code><button type=\"button\" class=\"copy\" "
+            f"data-copy=\"{e(command)}\" aria-label=\"copy {e(command)}\">copy</button></div>"
+            for command in decision.commands)
+        items.append(f"<li class=\"decision s-{e(decision.state)}\"><div><b>{e(decision.lever)}</b> "
+                     f"{e(decision.title)} <span class=\"pill o-{e(decision.state)}\">{e(decision.state)}</span>"
+                     f"</div><div class=\"why\">{e(decision.why)}</div>{commands}</li>")
+    return ("<section id=\"decide\"><h2>Decide</h2><ul class=\"plain decisions\">" + "".join(items)
+            + f"</ul><p class=\"why\">{e(COMMAND_OPTIONS)}.</p></section>")
+
+
+def _html_versions(review: Review) -> str:
+    if not review.versions:
+        return ""
+    e = html.escape
+    numeric = ' class="n"'
+    head = "".join(f"<th{numeric if 0 < i < 5 else ''}>{e(name)}</th>" for i, name in enumerate(VERSION_HEADER))
+    rows = "".join(
+        "<tr>" + "".join(f"<td data-label=\"{e(VERSION_HEADER[i])}\"{numeric if 0 < i < 5 else ''}>{e(cell)}</td>"
+                         for i, cell in enumerate(version_row(stats))) + "</tr>"
+        for stats in review.versions)
+    return ("<section id=\"versions\"><h2>Per genome version</h2><table class=\"vtable\">"
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></section>")
+
+
+def _html_failures(review: Review) -> str:
+    failures = failure_lines(review)
+    if not failures:
+        return ""
+    e = html.escape
+    items = []
+    for failure in failures:
+        later = f" <span class=\"later\">✓ {e(failure.shipped_later)}</span>" if failure.shipped_later else ""
+        output = ("<pre class=\"gate-out\">" + "\n".join(e(line) for line in failure.output) + "</pre>"
+                  if failure.output else "")
+        items.append(f"<li><b>{e(failure.lever)}</b> <span class=\"why\">{e(failure.why)}</span>{later}{output}</li>")
+    return "<section id=\"failed\"><h2>Failed and blocked</h2><ul class=\"plain\">" + "".join(items) + "</ul></section>"
 
 
 def _with_code(text: str) -> str:
@@ -76,6 +169,7 @@ def _html_cards(review: Review) -> str:
     counts = review.outcomes
     cards = [("ticks", f"{len(review.ticks)}", ""), ("shipped", f"{counts['shipped']}", "shipped"),
              ("failed", f"{counts['failed']}", "failed" if counts["failed"] else ""),
+             ("blocked", f"{review.blocked_now}", "blocked" if review.blocked_now else ""),
              ("cost", f"${review.cost:.2f}", ""), ("tokens", _compact(review.tokens), "")]
     if review.genome:
         change = review.genome

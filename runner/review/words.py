@@ -3,8 +3,11 @@ the headline, a diffstat, the failures in time order."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from genome.journal import TickRecord
-from runner.review.data import OUTCOME_ORDER, FileChange, Review
+from runner.review.data import OUTCOME_ORDER, FileChange, Review, VersionStats
 from runner.style import stamp
 
 
@@ -48,9 +51,39 @@ def file_stat(change: FileChange) -> str:
     return "binary" if change.added is None else f"+{change.added} −{change.deleted}"
 
 
-def failure_lines(review: Review) -> list[tuple[str, str]]:
-    """(lever, why) for each failed tick and each newly blocked lever, in time order."""
-    lines = [(t.at, lever_text(t.record), f"failed at {stamp(t.at)}: {t.record.reason or 'no reason recorded'}"
-              + (f" · gates: {t.record.gates}" if t.record.gates else "")) for t in review.failed]
-    lines += [(b.at, f"{b.lever} {b.title}", "now blocked" + (f": {b.why}" if b.why else "")) for b in review.blocked]
-    return [(lever, why) for _, lever, why in sorted(lines, key=lambda item: item[0])]
+@dataclass
+class Failure:
+    """A failed tick or a newly blocked lever, and why."""
+    lever: str             # "L-002 Add a farewell file"
+    why: str
+    output: list[str]      # the red gate: its command, first and last lines (from the journal)
+    shipped_later: str     # "shipped later in 1a2b3c4d", when the lever shipped after this in the window
+    at: datetime
+
+
+def failure_lines(review: Review) -> list[Failure]:
+    """Each failed tick and each newly blocked lever, in time order; a lever that failed and then
+    shipped says so."""
+    def later(lever: str, at: datetime) -> str:
+        ship = next((s for s in review.shipped if s.lever == lever and s.at >= at), None)
+        return f"shipped later in {ship.sha[:8]}" if ship else ""
+
+    found = [Failure(lever_text(t.record), f"failed at {stamp(t.at)}: {t.record.reason or 'no reason recorded'}"
+                     + (f" · gates: {t.record.gates}" if t.record.gates else ""), list(t.record.gate_output),
+                     later(t.record.lever, t.at), t.at) for t in review.failed]
+    found += [Failure(f"{b.lever} {b.title}", "now blocked" + (f": {b.why}" if b.why else ""), [],
+                      later(b.lever, b.at), b.at) for b in review.blocked]
+    return sorted(found, key=lambda failure: failure.at)
+
+
+def version_row(stats: VersionStats) -> tuple[str, ...]:
+    """version, ticks, pass rate, cost per shipped lever, tokens per shipped lever, standing."""
+    rate = "—" if stats.pass_rate is None else f"{stats.pass_rate:.0%} ({stats.shipped}/{stats.attempted})"
+    cost = "—" if stats.cost_per_shipped is None else f"${stats.cost_per_shipped:.4f}"
+    tokens = "—" if stats.tokens_per_shipped is None else f"{stats.tokens_per_shipped:,.0f}"
+    return (stats.version, str(stats.ticks), rate, cost, tokens, stats.standing)
+
+
+VERSION_HEADER = ("version", "ticks", "pass rate", "$ per shipped", "tokens per shipped", "standing")
+COMMAND_OPTIONS = ("retry takes --hint TEXT (the next attempt reads it); revert and drop take --reason TEXT "
+                   "(kept as a lesson and as a note for the next tick); revert --drop drops the lever too")
