@@ -14,6 +14,8 @@ from genome.text import key_line, load_yaml_mapping, split_frontmatter
 FILE = "genome.md"
 # one frontmatter line that is only `version: N`, optionally with a comment (no tag, anchor or quotes)
 _VERSION_LINE = re.compile(r"^(version[ \t]*:[ \t]*)([-+]?[0-9][0-9A-Za-z_:]*)([ \t]*(?:#.*)?)$")
+PLACEHOLDER_MISSION = ("genome.md still holds the template's placeholder mission: write under `## Mission` "
+                       "who the project is for and what it must do, so the loop knows what it works towards")
 _SECTION = re.compile(r"^## +(.+?)[ \t]*(?=\r?$)", re.MULTILINE)
 
 

@@ -79,7 +79,10 @@ def status() -> None:
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Write the review as one self-contained HTML page (charts, coloured code diffs; "
                    "nothing fetched, fine on a phone). Prints the text review too only with --format.")
-def review(since: str, output_format: str | None, html_path: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the review as JSON (schema genome-review/1, documented in the README) instead of "
+                   "text or markdown.")
+def review(since: str, output_format: str | None, html_path: Path | None, as_json: bool) -> None:
     """The morning review: what the loop did, from git alone (a fresh clone works).
 
     \b
@@ -99,8 +102,15 @@ def review(since: str, output_format: str | None, html_path: Path | None) -> Non
       genome review --since v1.2             everything after the tag v1.2
       genome review > review.md              markdown, for a PR or a note
       genome review --html review.html       a page with charts; open it anywhere
+      genome review --json | jq .decisions   the same data for a program
+
+    Each lever that waits on you is listed with the exact command that settles it
+    (genome retry, drop, revert or promote).
     """
-    from runner.review import build_review, render_html, render_markdown, render_text
+    from runner.review import build_review, render_html, render_json, render_markdown, render_text
+
+    if as_json and output_format is not None:
+        _fail("--json and --format each choose the output; give one of them")
 
     try:
         found = build_review(_root(), since)
@@ -112,8 +122,11 @@ def review(since: str, output_format: str | None, html_path: Path | None) -> Non
         except OSError as error:
             _fail(f"cannot write {html_path}: {error.strerror or error}")
         click.echo(f"wrote {html_path} ({len(found.ticks)} ticks, ${found.cost:.2f}); open it in a browser", err=True)
-        if output_format is None:
+        if output_format is None and not as_json:
             return
+    if as_json:
+        click.echo(render_json(found), nl=False)
+        return
     if output_format is None:
         output_format = "text" if sys.stdout.isatty() else "md"
     if output_format == "md":

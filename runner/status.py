@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from genome.errors import GenomeFileError
-from genome.genome_file import GenomeDoc
+from genome.genome_file import PLACEHOLDER_MISSION, GenomeDoc
 from genome.levers import STATUSES, Lever, LeverDoc
 from genome.loop_prompt import Budget, LoopPromptDoc
 from runner import feedback
@@ -50,6 +50,7 @@ class Status:
     pending_notes: int = 0
     problems: list[str] = field(default_factory=list)   # what could not be read, and how to fix it
     search_bounded: bool = False    # the look back for the last tick stopped short of the root
+    warnings: list[str] = field(default_factory=list)   # what works but needs the person's attention
 
 
 def gather(root: Path, now: datetime | None = None, host: Host | None = None) -> Status:
@@ -87,9 +88,13 @@ def _read_genome(status: Status, text: str | None) -> None:
         status.problems.append("genome.md is not committed: run `genome init`, or commit it")
         return
     try:
-        status.version = GenomeDoc.parse(text).label
+        genome = GenomeDoc.parse(text)
     except GenomeFileError as error:
         status.problems.append(str(error))
+        return
+    status.version = genome.label
+    if genome.mission_is_placeholder:
+        status.warnings.append(PLACEHOLDER_MISSION)
 
 
 def _read_levers(status: Status, text: str | None) -> None:
@@ -150,6 +155,7 @@ def render(status: Status, now: datetime | None = None, colour: bool = False) ->
     width = max(len(label) for label, _ in rows)
     lines = [s(f"genome status · {status.root}", "bold")]
     lines += [f"{s(label.ljust(width), 'dim')}  {value}" for label, value in rows]
+    lines += [s("warning: ", "yellow", "bold") + warning for warning in status.warnings]
     lines += [s("problem: ", "red", "bold") + problem for problem in status.problems]
     return "\n".join(lines) + "\n"
 

@@ -17,6 +17,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from genome.genome_file import PLACEHOLDER_MISSION
 from genome.journal import TickRecord, trailers
 from genome.loop_prompt import Config, select_lessons
 from runner import due, feedback, gatekeeper, intent, ledger, notify
@@ -129,6 +130,8 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
          make_model: ModelFactory) -> Tick:
     """The first open lever (ids assigned first, so it can be named), and the tick's budgets."""
     config = project.config
+    if project.genome.mission_is_placeholder:
+        printer.warn(PLACEHOLDER_MISSION)
     project.levers.assign_ids()
     lever = project.levers.top_open()
     price, known = price_for(config.model, config.prices)

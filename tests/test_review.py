@@ -181,7 +181,8 @@ def test_needs_person_names_the_blocked_lever_and_the_stops(history):
     assert placeholder == PLACEHOLDER_MISSION           # the story never wrote a mission
     assert len(items) == 3
     assert items[0].startswith("L-002 Add a farewell file is blocked (") and items[0].endswith(
-        "(attempt 2/2): blocked): give it a hint and reopen it as `[ ]`, split it, or drop it as `[-]`")
+        "(attempt 2/2): blocked): `genome retry L-002 --hint TEXT` reopens it with a hint for the next "
+        "attempt; `genome drop L-002` drops it")
     budget_at, outage_at = tick_time(4) + timedelta(minutes=2), tick_time(5) + timedelta(minutes=2)
     assert items[1].startswith(f"budget stop (at {budget_at:%Y-%m-%d %H:%M}Z): the tick budget would be crossed")
     assert items[2].startswith(f"the model was unavailable (at {outage_at:%Y-%m-%d %H:%M}Z): ") and "529" in items[2]
@@ -210,8 +211,11 @@ def test_terminal_text_is_aligned_and_coloured_only_when_asked(history):
     assert ANSI.sub("", coloured) == plain
     narrow = render_text(review, colour=False, width=60)
     narrow_rows = [line for line in narrow.splitlines() if re.match(r"  \d\d-\d\d \d\d:\d\d  ", line)]
-    assert sum("  L-002 Add a far…  " in row for row in narrow_rows) == 2
+    assert all(len(line) <= 60 for line in narrow.splitlines())       # columns left out, words wrapped
+    assert sum("  L-002 Add a farewell f…  " in row for row in narrow_rows) == 2
     assert not any("farewell file" in row for row in narrow_rows)
+    for width in (40, 72, 80):
+        assert max(map(len, render_text(review, width=width).splitlines())) <= width
 
 
 def test_markdown_has_a_table_row_per_tick_and_a_diff_block(history):

@@ -2,7 +2,8 @@
 
 Two parts, each usable alone. ``data`` reads the window from git into a ``Review``; the renderers
 turn a ``Review`` into text: ``text`` for a terminal (aligned, coloured), ``markdown`` for a pipe,
-``page`` for one self-contained HTML page (its CSS in ``page.css``, its SVG charts in ``charts``).
+``page`` for one self-contained HTML page (its CSS in ``page.css``, its SVG charts in ``charts``),
+``as_json`` for programs (a stable schema, documented in README.md).
 ``words`` holds the phrases all three share. Names below load their module on first use, so reading
 the data does not load the renderers.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import importlib
 
 _HOMES = {"Review": "data", "build_review": "data", "render_text": "text", "render_markdown": "markdown",
-          "render_html": "page"}
+          "render_html": "page", "render_json": "as_json"}
 __all__ = list(_HOMES)
 
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from genome.errors import GenomeFileError
-from genome.genome_file import GenomeDoc
+from genome.genome_file import PLACEHOLDER_MISSION, GenomeDoc
 from genome.journal import TickRecord, parse_entries
 from genome.levers import LeverDoc, lever_line
 from genome.loop_prompt import Lesson, LoopPromptDoc
@@ -403,8 +403,6 @@ def build_review(root: Path, since: str = "24h", now: datetime | None = None) ->
                   blocked_now=sum(lever.status == "blocked" for lever in levers.levers) if levers else 0)
 
 
-PLACEHOLDER_MISSION = ("genome.md still holds the template's placeholder mission: write under `## Mission` "
-                       "who the project is for and what it must do, so the loop knows what it works towards")
 
 
 def _mission_is_placeholder(text: str | None) -> bool:
@@ -600,8 +598,12 @@ def needs_person(ticks: list[TickRow], levers: LeverDoc | None, levers_problem: 
     for lever in (levers.levers if levers else []):
         if lever.status == "blocked":
             why = lever.log[-1] if lever.log else "marked [!] in levers.md"
-            items.append(f"{lever.id or 'a lever'} {lever.title} is blocked ({why}): give it a hint and "
-                         "reopen it as `[ ]`, split it, or drop it as `[-]`")
+            if lever.id:
+                items.append(f"{lever.id} {lever.title} is blocked ({why}): `genome retry {lever.id} --hint TEXT` "
+                             f"reopens it with a hint for the next attempt; `genome drop {lever.id}` drops it")
+            else:
+                items.append(f"a lever is blocked: {lever.title} ({why}): give it a hint and reopen it as `[ ]`, "
+                             "or drop it as `[-]`")
     stops: dict[tuple[str, str], list[TickRow]] = {}
     for tick in ticks:
         record = tick.record

@@ -108,7 +108,7 @@ def _text_ticks(review: Review, s: Style, width: int) -> list[str]:
              f"${t.record.cost_usd:.4f}") for t in review.ticks]
     header = ("time (UTC)", "outcome", "lever", "version", "gates", "tokens", "cost")
     return [s("Ticks", "bold"), *_table(s, header, rows, width, flex=2, right={5, 6}, outcome_column=1,
-                                           droppable=(3, 4, 5)), ""]
+                                           droppable=(3, 4, 5, 6)), ""]
 
 
 def _text_versions(review: Review, s: Style, width: int) -> list[str]:
@@ -116,7 +116,7 @@ def _text_versions(review: Review, s: Style, width: int) -> list[str]:
         return []
     rows = [version_row(stats) for stats in review.versions]
     return [s("Per genome version", "bold"),
-            *_table(s, VERSION_HEADER, rows, width, flex=5, right={1, 2, 3, 4}, droppable=(4, 1),
+            *_table(s, VERSION_HEADER, rows, width, flex=5, right={1, 2, 3, 4}, droppable=(4, 1, 3),
                     flex_min=8), ""]
 
 
@@ -134,6 +134,8 @@ def _table(s: Style, header: tuple[str, ...], rows: list[tuple[str, ...]], width
         widths[flex] = max(flex_min, min(widths[flex], width - fixed))
         if fixed + widths[flex] <= width:
             break
+    else:
+        widths[flex] = max(4, width - fixed)       # nothing left to leave out: the flex column gives way
 
     def line(cells: tuple[str, ...], outcome: str | None) -> str:
         padded = []
