@@ -129,6 +129,24 @@ class LeverDoc:
         placed = self._find(lever_id)
         self._insert(placed.block_end, [f"  - {entry}"])
 
+    def move_to_top(self, lever_id: str) -> None:
+        """Move the lever's line and its block above the first lever; every other line keeps its bytes
+        (a file that ended without a newline still does)."""
+        placed = self._find(lever_id)
+        first = self._placed[0]
+        if placed.index == first.index:
+            return
+        block = self._lines[placed.index:placed.block_end]
+        newline = _newline_style(self._lines)
+        ended_open = not self._lines[-1].endswith("\n")
+        if not block[-1].endswith("\n"):
+            block[-1] += newline
+        del self._lines[placed.index:placed.block_end]
+        self._lines[first.index:first.index] = block
+        if ended_open and self._lines[-1].endswith("\n"):
+            self._lines[-1] = _content(self._lines[-1])
+        self._rescan()
+
     def add(self, title: str, checks: Sequence[str] = ()) -> str:
         """Add an open lever with the next free id and return that id.
 

@@ -16,6 +16,7 @@ from genome.errors import GenomeFileError
 from runner.errors import EXIT_CODES_HELP, INVALID, LEVER_FAILED, TickStop
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+SETTLE_COMMANDS = ("revert", "retry", "drop", "promote")       # in runner/cli_settle.py
 
 
 class LazyGroup(click.Group):
@@ -23,7 +24,7 @@ class LazyGroup(click.Group):
     does not pay for the scheduler or the review renderer."""
 
     lazy = {"schedule": "runner.cli_schedule", "status": "runner.cli_review", "review": "runner.cli_review",
-            "feedback": "runner.cli_review"}
+            "feedback": "runner.cli_review", **{name: "runner.cli_settle" for name in SETTLE_COMMANDS}}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])

@@ -4,6 +4,7 @@ the lesson and the journal entry, written and committed as one commit."""
 from __future__ import annotations
 
 import os
+import re
 
 from genome.errors import GenomeFileError
 from genome.genome_file import GenomeDoc, version_label
@@ -132,13 +133,24 @@ def log_outcome(tick: Tick, levers: LeverDoc, stamp: str) -> None:
     if record.outcome in ("budget", "unavailable", "interrupted"):
         levers.append_log(lever.id, f"{stamp} {label} stopped: {record.reason} (not counted)")
         return
-    attempt = sum("(attempt " in line for line in lever.log) + 1
+    attempt = sum("(attempt " in line for line in attempts_since_reopened(lever.log)) + 1
     limit = tick.config.max_attempts
     line = f"{stamp} {label} {record.reason} (attempt {attempt}/{limit})"
     if attempt >= limit:
         levers.set_status(lever.id, "blocked")
         line += ": blocked"
     levers.append_log(lever.id, line)
+
+
+# The status-log line `genome retry` and `genome revert` write: the stamp, then these words. A tick's own
+# lines carry the genome version right after the stamp, so no reason a tick records can look like one.
+REOPENED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\dZ (?:reverted [0-9a-f]+ and )?reopened by a person\b")
+
+
+def attempts_since_reopened(log: list[str]) -> list[str]:
+    """The status-log lines after the last time a person reopened the lever: attempts count from there."""
+    marks = [i for i, line in enumerate(log) if REOPENED.match(line)]
+    return log[marks[-1] + 1:] if marks else log
 
 
 def record_stop(tick: Tick, stop: TickStop) -> None:

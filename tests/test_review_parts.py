@@ -78,3 +78,22 @@ def test_lesson_lines_read_as_the_loop_prompt_reads_them():
                                                                                    "Run the check first.")
     assert Lesson.from_line("- [v3 2026-11-23] too short a version") is None
     assert Lesson.from_line("- plain item") is None
+
+
+def test_json_holds_the_same_data_under_the_documented_keys():
+    import json
+    from pathlib import Path
+
+    from runner.review import render_json
+
+    data = json.loads(render_json(hand_made_review(), generated=AT))
+    assert data["schema"] == "genome-review/1" and data["generated"] == "2026-11-23T03:00:00Z"
+    assert [t["outcome"] for t in data["ticks"]] == ["shipped", "failed"]
+    assert data["ticks"][1]["lever"] == "L-002" and data["ticks"][0]["cost_usd"] == 0.0123
+    assert data["totals"]["outcomes"]["failed"] == 1 and data["totals"]["outcomes"]["interrupted"] == 0
+    assert data["shipped"][0]["files"] == [{"path": "greeting.txt", "added": 1, "deleted": 0}]
+    assert data["genome"]["after"] == "v002" and data["window"]["since"] is None
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("**`genome review --json`**", 1)[1].split("\n\n", 2)[1]
+    for key in data:
+        assert f"`{key}" in table, f"{key} is not documented in the README"
