@@ -44,9 +44,16 @@ def _fail(message: str, code: int) -> NoReturn:
 
 @click.command(context_settings=CONTEXT, epilog=EXIT_CODES)
 @click.argument("lever")
-@click.option("--reason", default="", metavar="TEXT",
-              help="Why: kept in the commit, as a lesson in loop-prompt.md, and as a note the next tick reads.")
-@click.option("--drop", "drop_lever", is_flag=True, help="Drop the lever too, instead of reopening it.")
+@click.option(
+    "--reason",
+    default="",
+    metavar="TEXT",
+    help="Why: kept in the commit, as a lesson in loop-prompt.md, and as a note "
+    "the next tick reads.",
+)
+@click.option(
+    "--drop", "drop_lever", is_flag=True, help="Drop the lever too, instead of reopening it."
+)
 def revert(lever: str, reason: str, drop_lever: bool) -> None:
     """Undo what LEVER shipped, in one gated commit, and reopen the lever.
 
@@ -67,8 +74,12 @@ def revert(lever: str, reason: str, drop_lever: bool) -> None:
 
 @click.command(context_settings=CONTEXT, epilog=EXIT_CODES)
 @click.argument("lever")
-@click.option("--hint", default="", metavar="TEXT",
-              help="What the next attempt should know; it reads it in the lever's log and as a note.")
+@click.option(
+    "--hint",
+    default="",
+    metavar="TEXT",
+    help="What the next attempt should know; it reads it in the lever's log and as a note.",
+)
 def retry(lever: str, hint: str) -> None:
     """Reopen a blocked LEVER; its attempts count from zero.
 
@@ -84,7 +95,9 @@ def retry(lever: str, hint: str) -> None:
 
 @click.command(context_settings=CONTEXT, epilog=EXIT_CODES)
 @click.argument("lever")
-@click.option("--reason", default="", metavar="TEXT", help="Why, kept in the lever's log and the commit.")
+@click.option(
+    "--reason", default="", metavar="TEXT", help="Why, kept in the lever's log and the commit."
+)
 def drop(lever: str, reason: str) -> None:
     """Drop LEVER: no tick takes it again.
 

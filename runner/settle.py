@@ -27,8 +27,8 @@ from runner import feedback
 from runner.errors import LEVER_FAILED, Refused, TickStop, UsageError
 from runner.gates import GateSpec, red_gate_excerpt, run_gates
 from runner.gitops import Git, Snapshot
-from runner.proc import scrubbed_env
 from runner.lock import TickLock
+from runner.proc import scrubbed_env
 from runner.state import LEVERS, LOOP_PROMPT, Project, read_project
 
 
@@ -40,29 +40,39 @@ class GatesRed(TickStop):
 
 @dataclass(frozen=True)
 class Settled:
-    sha: str               # the decision's commit; "" when there was nothing to change
-    message: str           # what was done, for the person
+    sha: str  # the decision's commit; "" when there was nothing to change
+    message: str  # what was done, for the person
 
 
 @dataclass
 class _Change:
     """What a settle command wants committed, built while the repository is locked and clean."""
+
     levers: LeverDoc
     subject: str
     body: str
     trailers: dict[str, str]
-    loop_prompt: str | None = None      # loop-prompt.md's new text, when a lesson was added
-    paths: tuple[str, ...] = ()         # further paths the commit takes (a revert's files)
-    note: str = ""                      # for the next tick, stored once the commit is made
+    loop_prompt: str | None = None  # loop-prompt.md's new text, when a lesson was added
+    paths: tuple[str, ...] = ()  # further paths the commit takes (a revert's files)
+    note: str = ""  # for the next tick, stored once the commit is made
 
 
-def revert(root: Path, lever_id: str, reason: str = "", drop: bool = False, now: datetime | None = None,
-           say: Callable[[str], None] = lambda line: None) -> Settled:
+def revert(
+    root: Path,
+    lever_id: str,
+    reason: str = "",
+    drop: bool = False,
+    now: datetime | None = None,
+    say: Callable[[str], None] = lambda line: None,
+) -> Settled:
     """Revert what the lever shipped, gated like a tick; reopen the lever (or drop it)."""
+
     def change(git: Git, project: Project, lever: Lever, stamp: str) -> _Change:
         if lever.status == "blocked":
-            raise UsageError(f"{lever.id} is blocked and shipped nothing to revert; "
-                             f"`genome retry {lever.id}` reopens it, `genome drop {lever.id}` drops it")
+            raise UsageError(
+                f"{lever.id} is blocked and shipped nothing to revert; "
+                f"`genome retry {lever.id}` reopens it, `genome drop {lever.id}` drops it"
+            )
         sha = _code_commit_to_revert(git, lever.id)
         files = _changed_files(git, sha)
         _refuse_dependents(git, lever.id, sha, files)
@@ -71,80 +81,127 @@ def revert(root: Path, lever_id: str, reason: str = "", drop: bool = False, now:
         levers = project.levers
         levers.set_status(lever.id, "dropped" if drop else "open")
         what = "and dropped by a person" if drop else "and reopened by a person"
-        levers.append_log(lever.id, f"{stamp} reverted {sha[:7]} {what}" + (f": {reason}" if reason else ""))
+        levers.append_log(
+            lever.id, f"{stamp} reverted {sha[:7]} {what}" + (f": {reason}" if reason else "")
+        )
         loop = None
         if reason:
-            lesson = Lesson(project.genome.label, stamp[:10],
-                            f"{lever.id} {lever.title} was reverted by a person: {reason}")
+            lesson = Lesson(
+                project.genome.label,
+                stamp[:10],
+                f"{lever.id} {lever.title} was reverted by a person: {reason}",
+            )
             loop = project.loop.with_lesson(lesson).render()
-        note = f"{lever.id} {lever.title} was reverted ({sha[:7]})" + (f": {reason}" if reason else "")
-        return _Change(levers, f"revert {lever.id} {lever.title}", reason,
-                       {"Lever": lever.id, "Decision": "revert", "Reverts": sha}, loop, tuple(files), note)
+        note = f"{lever.id} {lever.title} was reverted ({sha[:7]})" + (
+            f": {reason}" if reason else ""
+        )
+        return _Change(
+            levers,
+            f"revert {lever.id} {lever.title}",
+            reason,
+            {"Lever": lever.id, "Decision": "revert", "Reverts": sha},
+            loop,
+            tuple(files),
+            note,
+        )
 
     return _settle(root, lever_id, now, change)
 
 
 def retry(root: Path, lever_id: str, hint: str = "", now: datetime | None = None) -> Settled:
     """Reopen a blocked lever; its attempts count from zero and the next attempt sees the hint."""
+
     def change(git: Git, project: Project, lever: Lever, stamp: str) -> _Change:
         if lever.status != "blocked":
-            raise UsageError(f"{lever.id} is {lever.status}, not blocked: only a blocked lever is retried"
-                             + _instead(lever))
+            raise UsageError(
+                f"{lever.id} is {lever.status}, not blocked: only a blocked lever is retried"
+                + _instead(lever)
+            )
         levers = project.levers
         levers.set_status(lever.id, "open")
-        levers.append_log(lever.id, f"{stamp} reopened by a person" + (f": hint: {hint}" if hint else ""))
+        levers.append_log(
+            lever.id, f"{stamp} reopened by a person" + (f": hint: {hint}" if hint else "")
+        )
         note = f"{lever.id} {lever.title}: {hint}" if hint else ""
-        return _Change(levers, f"retry {lever.id} {lever.title}", hint and f"Hint: {hint}",
-                       {"Lever": lever.id, "Decision": "retry"}, note=note)
+        return _Change(
+            levers,
+            f"retry {lever.id} {lever.title}",
+            hint and f"Hint: {hint}",
+            {"Lever": lever.id, "Decision": "retry"},
+            note=note,
+        )
 
     return _settle(root, lever_id, now, change)
 
 
 def drop(root: Path, lever_id: str, reason: str = "", now: datetime | None = None) -> Settled:
     """Mark the lever dropped: no tick takes it again."""
+
     def change(git: Git, project: Project, lever: Lever, stamp: str) -> _Change:
         if lever.status in ("dropped", "done"):
             raise UsageError(f"{lever.id} is {lever.status} already" + _instead(lever))
         levers = project.levers
         levers.set_status(lever.id, "dropped")
-        levers.append_log(lever.id, f"{stamp} dropped by a person" + (f": {reason}" if reason else ""))
-        return _Change(levers, f"drop {lever.id} {lever.title}", reason, {"Lever": lever.id, "Decision": "drop"})
+        levers.append_log(
+            lever.id, f"{stamp} dropped by a person" + (f": {reason}" if reason else "")
+        )
+        return _Change(
+            levers,
+            f"drop {lever.id} {lever.title}",
+            reason,
+            {"Lever": lever.id, "Decision": "drop"},
+        )
 
     return _settle(root, lever_id, now, change)
 
 
 def promote(root: Path, lever_id: str, now: datetime | None = None) -> Settled:
     """Move an open lever to the top of levers.md: the next tick takes it."""
+
     def change(git: Git, project: Project, lever: Lever, stamp: str) -> _Change | None:
         if lever.status != "open":
-            raise UsageError(f"{lever.id} is {lever.status}: only an open lever is promoted" + _instead(lever))
+            raise UsageError(
+                f"{lever.id} is {lever.status}: only an open lever is promoted" + _instead(lever)
+            )
         levers = project.levers
         if levers.levers[0].id == lever.id:
             return None
         levers.move_to_top(lever.id)
         levers.append_log(lever.id, f"{stamp} moved to the top by a person")
-        return _Change(levers, f"promote {lever.id} {lever.title}", "", {"Lever": lever.id, "Decision": "promote"})
+        return _Change(
+            levers,
+            f"promote {lever.id} {lever.title}",
+            "",
+            {"Lever": lever.id, "Decision": "promote"},
+        )
 
     return _settle(root, lever_id, now, change)
 
 
 # ---------------------------------------------------------------------------------------- the frame
 
-def _settle(root: Path, lever_id: str, now: datetime | None,
-            change: Callable[[Git, Project, Lever, str], _Change | None]) -> Settled:
+
+def _settle(
+    root: Path,
+    lever_id: str,
+    now: datetime | None,
+    change: Callable[[Git, Project, Lever, str], _Change | None],
+) -> Settled:
     """Clean tree, the tick lock, the lever from HEAD; then one commit, or the tree put back."""
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     stamp = now.strftime("%Y-%m-%dT%H:%MZ")
     with Git(root) as git:
-        git.refuse_unless_clean()            # before the lock: a refusal creates nothing, not even .genome/
+        git.refuse_unless_clean()  # before the lock: a refusal creates nothing, not even .genome/
         with TickLock(root):
             start = git.refuse_unless_clean()
             project = read_project(git)
             try:
                 lever = project.levers.get(lever_id)
             except KeyError:
-                raise UsageError(f"levers.md has no lever {lever_id}; `genome status` shows the levers "
-                                 "(give its id, such as L-004)") from None
+                raise UsageError(
+                    f"levers.md has no lever {lever_id}; `genome status` shows the levers "
+                    "(give its id, such as L-004)"
+                ) from None
             try:
                 planned = change(git, project, lever, stamp)
                 if planned is None:
@@ -166,11 +223,15 @@ def _commit(git: Git, start: Snapshot, planned: _Change) -> str:
         (git.root / name).write_text(text, encoding="utf-8", newline="")
     paths = [*planned.paths, *files]
     stray = [p for p in git.changed_paths() if p not in paths]
-    if stray:      # a gate wrote something: it is not part of the decision
+    if stray:  # a gate wrote something: it is not part of the decision
         _put_back(git, stray)
     body = " ".join(planned.body.split())
-    message = f"genome: {' '.join(planned.subject.split())}\n\n" + (f"{body}\n\n" if body else "") \
-        + trailers(planned.trailers) + "\n"
+    message = (
+        f"genome: {' '.join(planned.subject.split())}\n\n"
+        + (f"{body}\n\n" if body else "")
+        + trailers(planned.trailers)
+        + "\n"
+    )
     return git.commit(paths, message, git.identity(""))
 
 
@@ -178,7 +239,9 @@ def _put_back(git: Git, paths: list[str]) -> None:
     codes = git.status()
     tracked = [p for p in paths if codes.get(p) != "??"]
     if tracked:
-        git.run_git("checkout", "HEAD", "--pathspec-from-file=-", "--pathspec-file-nul", paths=tracked)
+        git.run_git(
+            "checkout", "HEAD", "--pathspec-from-file=-", "--pathspec-file-nul", paths=tracked
+        )
     for rel in paths:
         if codes.get(rel) == "??":
             path = git.root / rel
@@ -187,16 +250,20 @@ def _put_back(git: Git, paths: list[str]) -> None:
 
 
 def _instead(lever: Lever) -> str:
-    return {"blocked": f"; `genome retry {lever.id} --hint TEXT` reopens it",
-            "done": f"; it shipped: `genome revert {lever.id}` undoes it (add --drop to drop it too)",
-            "dropped": "; to take it up again, mark it `[ ]` in levers.md and commit",
-            "open": f"; it waits its turn (`genome promote {lever.id}` makes it next)"}[lever.status]
+    return {
+        "blocked": f"; `genome retry {lever.id} --hint TEXT` reopens it",
+        "done": f"; it shipped: `genome revert {lever.id}` undoes it (add --drop to drop it too)",
+        "dropped": "; to take it up again, mark it `[ ]` in levers.md and commit",
+        "open": f"; it waits its turn (`genome promote {lever.id}` makes it next)",
+    }[lever.status]
 
 
 # ---------------------------------------------------------------------------------------- revert
 
-_FORMAT = "%H%x1f%s%x1f%(trailers:key=Lever,valueonly)%x1f%(trailers:key=Outcome,valueonly)%x1f" \
-          "%(trailers:key=Decision,valueonly)%x1f%(trailers:key=Reverts,valueonly)%x1e"
+_FORMAT = (
+    "%H%x1f%s%x1f%(trailers:key=Lever,valueonly)%x1f%(trailers:key=Outcome,valueonly)%x1f"
+    "%(trailers:key=Decision,valueonly)%x1f%(trailers:key=Reverts,valueonly)%x1e"
+)
 
 
 def _code_commit_to_revert(git: Git, lever_id: str) -> str:
@@ -209,18 +276,27 @@ def _code_commit_to_revert(git: Git, lever_id: str) -> str:
         sha, subject, lever, outcome, decision, reverts = parts
         if decision == "revert" and not outcome and subject.startswith("genome: "):
             reverted.add(reverts)
-        elif lever == lever_id and not outcome and not decision and subject.startswith(f"{lever_id} "):
+        elif (
+            lever == lever_id
+            and not outcome
+            and not decision
+            and subject.startswith(f"{lever_id} ")
+        ):
             shipped.append(sha)
     waiting = [sha for sha in shipped if sha not in reverted]
     if waiting:
         return waiting[0]
     if shipped:
-        raise UsageError(f"what {lever_id} shipped ({', '.join(s[:8] for s in shipped)}) is reverted already")
+        raise UsageError(
+            f"what {lever_id} shipped ({', '.join(s[:8] for s in shipped)}) is reverted already"
+        )
     raise UsageError(f"{lever_id} has no code commit on this branch: there is nothing to revert")
 
 
 def _changed_files(git: Git, sha: str) -> list[str]:
-    out = git.run_git("diff-tree", "--no-commit-id", "--no-renames", "-r", "-z", "--name-only", f"{sha}^", sha)
+    out = git.run_git(
+        "diff-tree", "--no-commit-id", "--no-renames", "-r", "-z", "--name-only", f"{sha}^", sha
+    )
     return [path for path in out.split("\0") if path]
 
 
@@ -228,7 +304,9 @@ def _refuse_dependents(git: Git, lever_id: str, sha: str, files: list[str]) -> N
     """Later commits that change the same files may build on this one; a revert and what it reverted
     cancel out, and do not count."""
     later, reverted = [], set()
-    for entry in git.run_git("log", f"--format={_FORMAT}", f"{sha}..HEAD", "--", *files).split("\x1e"):
+    for entry in git.run_git("log", f"--format={_FORMAT}", f"{sha}..HEAD", "--", *files).split(
+        "\x1e"
+    ):
         parts = [part.strip() for part in entry.split("\x1f")]
         if len(parts) != 6:
             continue
@@ -240,25 +318,45 @@ def _refuse_dependents(git: Git, lever_id: str, sha: str, files: list[str]) -> N
     later = [f"{other[:7]} {subject}" for other, subject in later if other not in reverted]
     if later:
         shown = "; ".join(later[:3]) + (f" and {len(later) - 3} more" if len(later) > 3 else "")
-        raise Refused(f"later commits change the files {lever_id} shipped ({shown}): they may build on it, so "
-                      f"reverting {lever_id} alone could break them. Revert those first, or undo it by hand "
-                      f"with `git revert {sha[:12]}`")
+        raise Refused(
+            f"later commits change the files {lever_id} shipped ({shown}): "
+            "they may build on it, so "
+            f"reverting {lever_id} alone could break them. Revert those first, or undo it by hand "
+            f"with `git revert {sha[:12]}`"
+        )
 
 
 def _apply_reverse(git: Git, lever_id: str, sha: str) -> None:
-    patch = _git_bytes(git, "diff", "--binary", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color",
-                       f"{sha}^", sha)
+    patch = _git_bytes(
+        git,
+        "diff",
+        "--binary",
+        "--no-renames",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--no-color",
+        f"{sha}^",
+        sha,
+    )
     done = _git_bytes(git, "apply", "--reverse", "--whitespace=nowarn", stdin=patch.stdout)
     if patch.returncode != 0 or done.returncode != 0:
         why = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
-        raise Refused(f"what {lever_id} shipped ({sha[:12]}) no longer reverts cleanly"
-                      + (f" ({why[0]})" if why else "") + f": undo it by hand with `git revert {sha[:12]}`")
+        raise Refused(
+            f"what {lever_id} shipped ({sha[:12]}) no longer reverts cleanly"
+            + (f" ({why[0]})" if why else "")
+            + f": undo it by hand with `git revert {sha[:12]}`"
+        )
 
 
 def _git_bytes(git: Git, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     """Git with bytes in and out: a patch is not text in any one encoding."""
-    return subprocess.run(["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", *args],
-                          input=stdin, cwd=git.root, capture_output=True, env=scrubbed_env())
+    return subprocess.run(
+        ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", *args],
+        input=stdin,
+        cwd=git.root,
+        capture_output=True,
+        env=scrubbed_env(),
+    )
 
 
 def _gate(git: Git, project: Project, say: Callable[[str], None]) -> None:
@@ -269,7 +367,7 @@ def _gate(git: Git, project: Project, say: Callable[[str], None]) -> None:
     red = [r for r in results if not r.passed]
     if red:
         lines = red_gate_excerpt(results, project.config.secrets_allow)
-        raise GatesRed(f"the gates are red after the revert, so nothing was committed: gate {red[0].name} "
-                       "failed\n" + "\n".join(f"  {line}" for line in lines))
-
-
+        raise GatesRed(
+            f"the gates are red after the revert, so nothing was committed: gate {red[0].name} "
+            "failed\n" + "\n".join(f"  {line}" for line in lines)
+        )

@@ -13,10 +13,25 @@ def stamp(moment: datetime) -> str:
 class Style:
     """ANSI colour when on, plain text when off (a pipe, a file, NO_COLOR)."""
 
-    CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34",
-             "magenta": "35", "cyan": "36"}
-    OUTCOME = {"shipped": "green", "failed": "red", "blocked": "magenta", "idle": "dim", "budget": "yellow",
-               "unavailable": "yellow", "interrupted": "yellow"}
+    CODES = {
+        "bold": "1",
+        "dim": "2",
+        "red": "31",
+        "green": "32",
+        "yellow": "33",
+        "blue": "34",
+        "magenta": "35",
+        "cyan": "36",
+    }
+    OUTCOME = {
+        "shipped": "green",
+        "failed": "red",
+        "blocked": "magenta",
+        "idle": "dim",
+        "budget": "yellow",
+        "unavailable": "yellow",
+        "interrupted": "yellow",
+    }
 
     def __init__(self, colour: bool):
         self.colour = colour
@@ -38,4 +53,3 @@ class Style:
         if line.startswith("-"):
             return self(line, "red")
         return line
-

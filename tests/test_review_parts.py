@@ -11,28 +11,69 @@ from genome.journal import TickRecord
 from genome.levers import LeverDoc, lever_line
 from genome.loop_prompt import Lesson
 from runner.review import render_html, render_markdown, render_text
-from runner.review.data import (BlockedLever, FileChange, GenomeChange, ProposedLever, Review, ShippedLever,
-                                TickRow, Window, parse_trailers)
+from runner.review.data import (
+    BlockedLever,
+    FileChange,
+    GenomeChange,
+    ProposedLever,
+    Review,
+    ShippedLever,
+    TickRow,
+    Window,
+    parse_trailers,
+)
 
 AT = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 
 
 def hand_made_review() -> Review:
-    shipped = TickRecord(time="2026-11-23T03:00:00Z", outcome="shipped", lever="L-001", title="Add a greeting",
-                         version="v001", gates="check-1 ok 0.1s", tokens_in=1200, cost_usd=0.0123)
-    failed = TickRecord(time="2026-11-23T03:30:00Z", outcome="failed", lever="L-002", title="Add a farewell",
-                        version="v001", gates="check-1 FAILED exit 1 0.1s", reason="gate check-1 failed")
+    shipped = TickRecord(
+        time="2026-11-23T03:00:00Z",
+        outcome="shipped",
+        lever="L-001",
+        title="Add a greeting",
+        version="v001",
+        gates="check-1 ok 0.1s",
+        tokens_in=1200,
+        cost_usd=0.0123,
+    )
+    failed = TickRecord(
+        time="2026-11-23T03:30:00Z",
+        outcome="failed",
+        lever="L-002",
+        title="Add a farewell",
+        version="v001",
+        gates="check-1 FAILED exit 1 0.1s",
+        reason="gate check-1 failed",
+    )
     return Review(
-        window=Window("last 24h (since 2026-11-22 03:00Z)", ("HEAD",), None), head="a" * 40,
+        window=Window("last 24h (since 2026-11-22 03:00Z)", ("HEAD",), None),
+        head="a" * 40,
         ticks=[TickRow("b" * 40, AT, shipped), TickRow("c" * 40, AT.replace(minute=30), failed)],
-        shipped=[ShippedLever("L-001", "Add a greeting", "d" * 40, AT, "check-1 ok",
-                              [FileChange("greeting.txt", 1, 0)], [])],
-        blocked=[BlockedLever("L-002", "Add a farewell", "attempt 2/2: blocked", AT.replace(minute=30))],
-        genome=GenomeChange("v001", "v002", ["--- genome.md v001", "+++ genome.md v002", "@@ -1 +1 @@",
-                                             "-old fact", "+new fact"]),
+        shipped=[
+            ShippedLever(
+                "L-001",
+                "Add a greeting",
+                "d" * 40,
+                AT,
+                "check-1 ok",
+                [FileChange("greeting.txt", 1, 0)],
+                [],
+            )
+        ],
+        blocked=[
+            BlockedLever("L-002", "Add a farewell", "attempt 2/2: blocked", AT.replace(minute=30))
+        ],
+        genome=GenomeChange(
+            "v001",
+            "v002",
+            ["--- genome.md v001", "+++ genome.md v002", "@@ -1 +1 @@", "-old fact", "+new fact"],
+        ),
         lessons=[Lesson("v001", "2026-11-23", "Read the check first.")],
         proposed=[ProposedLever("L-003", "Add a README", ["test -s README.md"])],
-        needs_person=["L-002 Add a farewell is blocked"], notes_read=["use /v2"])
+        needs_person=["L-002 Add a farewell is blocked"],
+        notes_read=["use /v2"],
+    )
 
 
 def test_each_renderer_works_from_a_review_made_by_hand():
@@ -41,41 +82,62 @@ def test_each_renderer_works_from_a_review_made_by_hand():
     markdown = render_markdown(review)
     page = render_html(review, generated=AT)
     for out in (text, markdown, page):
-        for needle in ("L-001", "Add a greeting", "L-002", "Read the check first.", "L-003", "+new fact",
-                       "use /v2", "$0.01"):
+        for needle in (
+            "L-001",
+            "Add a greeting",
+            "L-002",
+            "Read the check first.",
+            "L-003",
+            "+new fact",
+            "use /v2",
+            "$0.01",
+        ):
             assert needle in out, needle
     assert "| 2026-11-23 03:30 | failed | L-002 Add a farewell |" in markdown
     assert "<style>\n:root{" in page and "</svg>" in page
 
 
 def test_the_data_part_loads_no_renderer_and_the_review_no_scheduler():
-    code = ("import sys, runner.review.data; loaded = set(sys.modules); "
-            "assert not {'runner.review.page', 'runner.review.text', 'runner.review.charts'} & loaded, loaded; "
-            "import runner.review.text, runner.review.markdown, runner.review.page; "
-            "assert 'runner.schedule' not in sys.modules")
+    code = (
+        "import sys, runner.review.data; loaded = set(sys.modules); "
+        "renderers = {'runner.review.page', 'runner.review.text', 'runner.review.charts'}; "
+        "assert not renderers & loaded, loaded; "
+        "import runner.review.text, runner.review.markdown, runner.review.page; "
+        "assert 'runner.schedule' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_trailers_are_read_in_one_place():
     assert parse_trailers("Outcome: shipped\nLever: L-001\nOutcome: failed\nnot a trailer\n") == {
-        "Outcome": "shipped", "Lever": "L-001"}
+        "Outcome": "shipped",
+        "Lever": "L-001",
+    }
 
 
 def test_lever_lines_read_as_the_levers_file_reads_them():
     assert lever_line("- [ ] L-004 Start a changelog\r\n") == ("open", "L-004", "Start a changelog")
     assert lever_line("- [X] Done without an id") == ("done", None, "Done without an id")
     assert lever_line("- [!] L-2 Blocked one") == ("blocked", "L-2", "Blocked one")
-    for other in ("- [docs](https://example.com)", "- [?] L-001 Odd mark", "- [ ] L-001", "  - [ ] indented",
-                  "text"):
+    for other in (
+        "- [docs](https://example.com)",
+        "- [?] L-001 Odd mark",
+        "- [ ] L-001",
+        "  - [ ] indented",
+        "text",
+    ):
         assert lever_line(other) is None, other
     doc = LeverDoc.parse("# Levers\n\n- [ ] L-001 One\n- [x] L-002 Two\n")
-    assert [(l.status, l.id, l.title) for l in doc.levers] == [
-        lever_line("- [ ] L-001 One"), lever_line("- [x] L-002 Two")]
+    assert [(lever.status, lever.id, lever.title) for lever in doc.levers] == [
+        lever_line("- [ ] L-001 One"),
+        lever_line("- [x] L-002 Two"),
+    ]
 
 
 def test_lesson_lines_read_as_the_loop_prompt_reads_them():
-    assert Lesson.from_line("- [v003 2026-11-23] Run the check first.  ") == Lesson("v003", "2026-11-23",
-                                                                                   "Run the check first.")
+    assert Lesson.from_line("- [v003 2026-11-23] Run the check first.  ") == Lesson(
+        "v003", "2026-11-23", "Run the check first."
+    )
     assert Lesson.from_line("- [v3 2026-11-23] too short a version") is None
     assert Lesson.from_line("- plain item") is None
 
@@ -90,7 +152,9 @@ def test_json_holds_the_same_data_under_the_documented_keys():
     assert data["schema"] == "genome-review/1" and data["generated"] == "2026-11-23T03:00:00Z"
     assert [t["outcome"] for t in data["ticks"]] == ["shipped", "failed"]
     assert data["ticks"][1]["lever"] == "L-002" and data["ticks"][0]["cost_usd"] == 0.0123
-    assert data["totals"]["outcomes"]["failed"] == 1 and data["totals"]["outcomes"]["interrupted"] == 0
+    assert (
+        data["totals"]["outcomes"]["failed"] == 1 and data["totals"]["outcomes"]["interrupted"] == 0
+    )
     assert data["shipped"][0]["files"] == [{"path": "greeting.txt", "added": 1, "deleted": 0}]
     assert data["genome"]["after"] == "v002" and data["window"]["since"] is None
     readme = (Path(__file__).parent.parent / "README.md").read_text()

@@ -28,35 +28,108 @@ def review_dict(review: Review, generated: datetime | None = None) -> dict[str, 
         "schema": SCHEMA,
         "generated": _time(generated),
         "head": review.head,
-        "window": {"label": review.window.label, "since": _time(review.window.start),
-                   "until": _time(review.window.end), "base": review.window.base},
-        "totals": {"ticks": len(review.ticks), "outcomes": {o: counts[o] for o in OUTCOME_ORDER},
-                   "cost_usd": round(review.cost, 6), "tokens": review.tokens,
-                   "blocked_levers": review.blocked_now},
+        "window": {
+            "label": review.window.label,
+            "since": _time(review.window.start),
+            "until": _time(review.window.end),
+            "base": review.window.base,
+        },
+        "totals": {
+            "ticks": len(review.ticks),
+            "outcomes": {o: counts[o] for o in OUTCOME_ORDER},
+            "cost_usd": round(review.cost, 6),
+            "tokens": review.tokens,
+            "blocked_levers": review.blocked_now,
+        },
         "needs_you": list(review.needs_person),
-        "decisions": [{"lever": d.lever, "title": d.title, "state": d.state, "why": d.why,
-                       "commands": list(d.commands)} for d in review.decisions],
-        "ticks": [{"record": t.sha, "at": _time(t.at), "started": _time(t.started), "outcome": t.record.outcome,
-                   "lever": t.record.lever or None, "title": t.record.title, "version": t.record.version or None,
-                   "new_version": t.record.new_version or None, "gates": t.record.gates,
-                   "gate_output": list(t.record.gate_output), "reason": t.record.reason,
-                   "tokens": t.record.tokens, "cost_usd": t.record.cost_usd, "commit": t.record.commit or None,
-                   "rollback": t.rollback or None} for t in review.ticks],
-        "versions": [{"version": v.version, "ticks": v.ticks, "shipped": v.shipped, "failed": v.failed,
-                      "pass_rate": v.pass_rate, "cost_usd": round(v.cost, 6), "tokens": v.tokens,
-                      "cost_per_shipped_usd": None if v.cost_per_shipped is None else round(v.cost_per_shipped, 6),
-                      "tokens_per_shipped": v.tokens_per_shipped, "standing": v.standing}
-                     for v in review.versions],
-        "shipped": [{"lever": s.lever, "title": s.title, "commit": s.sha, "at": _time(s.at), "gates": s.gates,
-                     "files": [{"path": f.path, "added": f.added, "deleted": f.deleted} for f in s.files]}
-                    for s in review.shipped],
-        "blocked": [{"lever": b.lever, "title": b.title, "why": b.why, "at": _time(b.at)} for b in review.blocked],
-        "settled": [{"lever": s.lever, "decision": s.decision, "commit": s.sha, "at": _time(s.at),
-                     "subject": s.subject} for s in review.settled],
-        "genome": None if review.genome is None else {
-            "before": review.genome.before, "after": review.genome.after, "diff": list(review.genome.diff)},
-        "lessons": [{"version": l.version, "date": l.date, "text": l.text} for l in review.lessons],
-        "proposed": [{"lever": p.lever, "title": p.title, "checks": list(p.checks)} for p in review.proposed],
+        "decisions": [
+            {
+                "lever": d.lever,
+                "title": d.title,
+                "state": d.state,
+                "why": d.why,
+                "commands": list(d.commands),
+            }
+            for d in review.decisions
+        ],
+        "ticks": [
+            {
+                "record": t.sha,
+                "at": _time(t.at),
+                "started": _time(t.started),
+                "outcome": t.record.outcome,
+                "lever": t.record.lever or None,
+                "title": t.record.title,
+                "version": t.record.version or None,
+                "new_version": t.record.new_version or None,
+                "gates": t.record.gates,
+                "gate_output": list(t.record.gate_output),
+                "reason": t.record.reason,
+                "tokens": t.record.tokens,
+                "cost_usd": t.record.cost_usd,
+                "commit": t.record.commit or None,
+                "rollback": t.rollback or None,
+            }
+            for t in review.ticks
+        ],
+        "versions": [
+            {
+                "version": v.version,
+                "ticks": v.ticks,
+                "shipped": v.shipped,
+                "failed": v.failed,
+                "pass_rate": v.pass_rate,
+                "cost_usd": round(v.cost, 6),
+                "tokens": v.tokens,
+                "cost_per_shipped_usd": None
+                if v.cost_per_shipped is None
+                else round(v.cost_per_shipped, 6),
+                "tokens_per_shipped": v.tokens_per_shipped,
+                "standing": v.standing,
+            }
+            for v in review.versions
+        ],
+        "shipped": [
+            {
+                "lever": s.lever,
+                "title": s.title,
+                "commit": s.sha,
+                "at": _time(s.at),
+                "gates": s.gates,
+                "files": [
+                    {"path": f.path, "added": f.added, "deleted": f.deleted} for f in s.files
+                ],
+            }
+            for s in review.shipped
+        ],
+        "blocked": [
+            {"lever": b.lever, "title": b.title, "why": b.why, "at": _time(b.at)}
+            for b in review.blocked
+        ],
+        "settled": [
+            {
+                "lever": s.lever,
+                "decision": s.decision,
+                "commit": s.sha,
+                "at": _time(s.at),
+                "subject": s.subject,
+            }
+            for s in review.settled
+        ],
+        "genome": None
+        if review.genome is None
+        else {
+            "before": review.genome.before,
+            "after": review.genome.after,
+            "diff": list(review.genome.diff),
+        },
+        "lessons": [
+            {"version": lesson.version, "date": lesson.date, "text": lesson.text}
+            for lesson in review.lessons
+        ],
+        "proposed": [
+            {"lever": p.lever, "title": p.title, "checks": list(p.checks)} for p in review.proposed
+        ],
         "notes_read": list(review.notes_read),
     }
 
