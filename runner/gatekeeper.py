@@ -13,7 +13,7 @@ ignored files (virtualenvs, build caches) the gates see later; whatever they wri
 
 from __future__ import annotations
 
-from runner import intent, metrics, tree_memory
+from runner import intent, metrics, proving, sealed, tree_memory
 from runner.paths import match_glob
 from runner.proc import run_shell
 from runner.state import Tick, Verdict, normalized, track
@@ -102,6 +102,36 @@ def judge_metrics(tick: Tick, results: list) -> Verdict | None:
     verb = "hold" if bad[0].gate.must == "hold" else "improve"
     return Verdict(False, f"metric {bad[0].gate.name} did not {verb}", results,
                    feedback=f"The gates passed, but a metric gate judged the change: {bad[0].why}.")
+
+
+def prove_new_tests(tick: Tick, changed: list[str], results: list) -> Verdict | None:
+    """``prove: true`` gates must fail on the start tree's code with the tick's new tests."""
+    gates = [gate for gate in tick.config.gates if gate.prove]
+    tests = proving.new_tests(tick.root, changed, tick.config.grow_only) if gates else []
+    if not tests:
+        return None
+    tick.printer.say(f"proving {', '.join(g.name for g in gates)} with {len(tests)} new test file(s) "
+                     "on the start tree's code")
+    proof = proving.prove(tick.git, tick.root, tick.start.head, gates, tests)
+    if not proof.ok:
+        return Verdict(False, proof.why, results, feedback=proof.feedback)
+    results.extend(proof.results)
+    for result in proof.results:
+        tick.printer.say(f"gate {result.summary()}")
+    return None
+
+
+def run_sealed(tick: Tick, results: list) -> Verdict | None:
+    """The sealed gates, last; the model learns only that a hidden check failed, never which."""
+    if not tick.sealed_gates:
+        return None
+    run = sealed.run(tick.git, tick.root, tick.sealed_gates, time=tick.record.time, lever=tick.record.lever)
+    tick.printer.say(f"gate {run.summary.summary()}")
+    results.append(run.summary)
+    if run.passed:
+        return None
+    return Verdict(False, sealed.FAILED_REASON, results, repairable=False,
+                   feedback="A hidden check failed. The runner does not say which or why.")
 
 
 def remember_trees(tick: Tick) -> None:

@@ -84,6 +84,7 @@ class Tick:
     start_tree: str = ""             # the start tree's code id, once its metric numbers were read
     start_memory: dict = field(default_factory=dict)   # its remembered numbers, as read before the act
     judged: list = field(default_factory=list)         # metric gates judged on the candidate
+    sealed_gates: tuple = ()         # gates kept outside the repository, never shown to the model
 
     @property
     def config(self) -> Config:

@@ -20,7 +20,7 @@ from pathlib import Path
 from genome.genome_file import PLACEHOLDER_MISSION
 from genome.journal import TickRecord, trailers
 from genome.loop_prompt import Config, select_lessons
-from runner import due, feedback, gatekeeper, intent, ledger, notify
+from runner import due, feedback, gatekeeper, intent, ledger, notify, sealed
 from runner.agent_tools import discover as discover_project_tools
 from runner.errors import BudgetSpent, ModelUnavailable
 from runner.executor import CommandExecutor
@@ -147,6 +147,7 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
                 intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time),
                 internals=git.internals())
     tick.notes = feedback.pending(root)
+    tick.sealed_gates = sealed.load(git)
     if lever is not None:
         printer.phase("pick", f"{lever.id} {lever.title}")
     elif any(l.status == "blocked" for l in project.levers.levers):
@@ -347,6 +348,9 @@ def gate(tick: Tick) -> Verdict:
     secrets = secrets_in_change(tick, changed)
     if secrets:
         return Verdict(False, secrets, results, repairable=False)
+    late = gatekeeper.prove_new_tests(tick, changed, results) or gatekeeper.run_sealed(tick, results)
+    if late:
+        return late
     return Verdict(True, results=results, changed=changed)
 
 
