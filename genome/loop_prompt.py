@@ -49,15 +49,24 @@ class Budget:
 
 @dataclass(frozen=True)
 class Price:
-    """USD per million tokens."""
+    """USD per million tokens, and what cache writes (5-minute) and cache reads cost as a share of
+    ``input`` (None: the built-in table's factors for that model). ``long_input``/``long_output``
+    apply instead to a request with more than ``long_above`` input tokens, when a model prices
+    long prompts apart."""
     input: float
     output: float
+    cache_write: float | None = None
+    cache_read: float | None = None
+    long_above: int | None = None
+    long_input: float | None = None
+    long_output: float | None = None
 
 
 @dataclass(frozen=True)
 class Config:
     model: str = "claude-sonnet-5-5"
-    max_tokens: int = 8192
+    max_tokens: int = 32000         # thinking and the answer share it; replies are streamed
+    effort: str = ""                # sent as output_config.effort when set
     gates: tuple[Gate, ...] = ()
     protected: tuple[str, ...] = ()
     grow_only: tuple[str, ...] = ()     # globs where files may be added but never changed or deleted
@@ -191,6 +200,7 @@ def _normal(text: str) -> str:
 # ---------------------------------------------------------------- config validation
 
 _TOP_KEYS = {f for f in Config.__dataclass_fields__}
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
 _BUDGET_KEYS = {f for f in Budget.__dataclass_fields__}
 
 
@@ -250,6 +260,12 @@ def parse_config(file: str, yaml_text: str) -> Config:
         values["regression"] = _regression(raw["regression"], fail)
     if "prices" in raw:
         values["prices"] = _prices(raw["prices"], fail)
+    if "effort" in raw:
+        if raw["effort"] not in EFFORTS:
+            raise fail("effort",
+                       f"`effort` must be one of {', '.join(EFFORTS)}, not {raw['effort']!r}",
+                       "Write it like `effort: medium`, or leave it out for the model's default")
+        values["effort"] = raw["effort"]
     return Config(**values)
 
 
@@ -461,15 +477,21 @@ def _regression(value, fail) -> Rules:
 
 
 def _prices(value, fail) -> dict[str, Price]:
-    example = "Write it like `prices: {claude-sonnet: {input: 3.0, output: 15.0}}` (USD per million tokens)"
+    example = ("Write it like `prices: {claude-sonnet: {input: 3.0, output: 15.0}}` (USD per "
+               "million tokens; optional `cache_read` and `cache_write`, shares of input, "
+               "e.g. 0.1 and 1.25)")
     if not isinstance(value, dict):
         raise fail("prices", "`prices` must be a mapping of model-name prefix to {input, output}", example)
     prices = {}
     for prefix, entry in value.items():
-        if not isinstance(entry, dict) or set(entry) != {"input", "output"}:
-            raise fail("prices", f"price for `{prefix}` needs exactly `input` and `output`", example)
+        allowed = {"input", "output", "cache_read", "cache_write"}
+        if not isinstance(entry, dict) or not {"input", "output"} <= set(entry) <= allowed:
+            raise fail("prices", f"price for `{prefix}` needs `input` and `output` (and optionally "
+                       "`cache_read`, `cache_write`)", example)
+        factors = {key: _number(entry[key], f"prices.{key}", fail)
+                   for key in ("cache_read", "cache_write") if key in entry}
         prices[str(prefix)] = Price(_number(entry["input"], "prices.input", fail),
-                                    _number(entry["output"], "prices.output", fail))
+                                    _number(entry["output"], "prices.output", fail), **factors)
     return prices
 
 

@@ -8,6 +8,16 @@ like the real API's (``message_start``, ``content_block_start``, ``content_block
 status and ``retry-after-ms`` / ``retry-after`` headers. Every request body and its headers are
 recorded. Anything else, ``/v1/messages/count_tokens`` included, is answered 404.
 
+Where it matters, it refuses what the real API refuses, with a 400 ``invalid_request_error``
+(``rejections`` keeps the messages) and without playing a script action: an assistant turn with
+no content, an empty text block, a final assistant turn (prefill), sampling parameters
+(``temperature``, ``top_p``, ``top_k``), thinking with ``budget_tokens``, more than four
+``cache_control`` markers, and a thinking block whose signature is not the one it was sent with
+(it signs every thinking block it sends). It keeps a prompt cache as the API does (an entry per
+marked block; a marker looks back at most 20 blocks for an entry written before) and reports
+``cache_read_input_tokens`` and ``cache_creation_input_tokens`` from it, unless the script gives
+``input_tokens`` itself.
+
     with FakeMessagesServer([tool_reply("read_file", {"path": "a.txt"}), text_reply("done")]) as srv:
         env = {"ANTHROPIC_BASE_URL": srv.url, "ANTHROPIC_API_KEY": "test-key"}
         ...
@@ -16,8 +26,11 @@ recorded. Anything else, ``/v1/messages/count_tokens`` included, is answered 404
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
+import secrets
 import threading
 import traceback
 import uuid
@@ -40,6 +53,9 @@ STATUS_OF_ERROR_TYPE = {
 }
 REASON_OF_STATUS = {529: "Overloaded"}
 DELTA_CHUNKS = 3
+MAX_CACHE_MARKERS = 4
+CACHE_LOOKBACK_BLOCKS = 20
+SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
 
 
 class FakeMessagesServer:
@@ -52,6 +68,9 @@ class FakeMessagesServer:
         self.headers: list[dict[str, str]] = []
         # A script callable that raised: kept so a test can show why the SDK got a 500.
         self.failures: list[str] = []
+        self.rejections: list[str] = []     # the 400s sent for requests the real API refuses
+        self.cache = PromptCache()
+        self._signing_key = secrets.token_bytes(16)
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         host, port = self._httpd.server_address[:2]
@@ -85,7 +104,25 @@ class FakeMessagesServer:
         with self._lock:
             self.requests.append(request)
             self.headers.append(headers)
-        return self._script.next_action(request)
+        problem = invalid_request(request, self.sign)
+        if problem:
+            with self._lock:
+                self.rejections.append(problem)
+            return {"status": 400, "error": {"type": "invalid_request_error", "message": problem},
+                    "retry_after_ms": None}
+        action = self._script.next_action(request, cache=self._cache_usage)
+        for block in action.get("content") or []:
+            if block.get("type") == "thinking":
+                block["signature"] = self.sign(block.get("thinking", ""))
+        return action
+
+    def sign(self, thinking: str) -> str:
+        """The signature this server gives a thinking block with that text."""
+        return hmac.new(self._signing_key, thinking.encode(), hashlib.sha256).hexdigest()
+
+    def _cache_usage(self, request: dict[str, Any]) -> dict[str, int]:
+        with self._lock:
+            return self.cache.use(request)
 
     def _record_failure(self, text: str) -> None:
         with self._lock:
@@ -249,3 +286,75 @@ def _chunks(text: str) -> list[str]:
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+
+def invalid_request(request: dict[str, Any], sign: Any) -> str:
+    """Why the real API would answer this request 400, or "" when it would not."""
+    for name in SAMPLING_PARAMETERS:
+        if name in request:
+            return f"{name}: sampling parameters are not supported on this model"
+    thinking = request.get("thinking")
+    if isinstance(thinking, dict) and (thinking.get("type") == "enabled"
+                                       or "budget_tokens" in thinking):
+        return ("thinking.type.enabled: use thinking.type.adaptive and output_config.effort "
+                "on this model")
+    messages = request.get("messages") or []
+    if messages and messages[-1].get("role") == "assistant":
+        return ("This model does not support assistant message prefill. The conversation must "
+                "end with a user message.")
+    for i, message in enumerate(messages):
+        content = message.get("content")
+        if not content:
+            return (f"messages.{i}: all messages must have non-empty content except for the "
+                    "optional final assistant message")
+        for j, block in enumerate(content if isinstance(content, list) else []):
+            if block.get("type") == "text" and not str(block.get("text", "")).strip():
+                return f"messages.{i}.content.{j}: text content blocks must contain non-whitespace text"
+            signed = sign(block.get("thinking", ""))
+            if block.get("type") == "thinking" and block.get("signature") != signed:
+                return f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
+    markers = sum(1 for block in _blocks(request) if "cache_control" in block)
+    if markers > MAX_CACHE_MARKERS:
+        return (f"A maximum of {MAX_CACHE_MARKERS} blocks with cache_control may be provided. "
+                f"Found {markers}.")
+    return ""
+
+
+class PromptCache:
+    """The API's prompt cache, as far as a client can see it: the prefix up to each marked block is
+    written; a request reads the longest prefix found at one of its markers or at most
+    ``CACHE_LOOKBACK_BLOCKS`` blocks before one. Blocks run tools, system, then messages."""
+
+    def __init__(self) -> None:
+        self.entries: set[str] = set()
+
+    def use(self, request: dict[str, Any]) -> dict[str, int]:
+        blocks = _blocks(request)
+        digests, tokens, running, total = [], [], hashlib.sha256(), 0
+        for block in blocks:
+            plain = {key: value for key, value in block.items() if key != "cache_control"}
+            running.update(json.dumps(plain, sort_keys=True).encode())
+            digests.append(running.copy().hexdigest())
+            total += max(1, len(json.dumps(plain)) // 4)
+            tokens.append(total)
+        marked = [i for i, block in enumerate(blocks) if "cache_control" in block]
+        hit = max((j for i in marked for j in range(i, max(-1, i - CACHE_LOOKBACK_BLOCKS), -1)
+                   if digests[j] in self.entries), default=-1)
+        read = tokens[hit] if hit >= 0 else 0
+        written = max(0, tokens[marked[-1]] - read) if marked else 0
+        self.entries.update(digests[i] for i in marked)
+        return {"input_tokens": max(0, total - read - written), "cache_read_input_tokens": read,
+                "cache_creation_input_tokens": written}
+
+
+def _blocks(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every block of the prompt in cache order; a plain string counts as one text block."""
+    def as_blocks(content: Any) -> list[dict[str, Any]]:
+        if isinstance(content, str):
+            return [{"type": "text", "text": content}]
+        return list(content or [])
+
+    blocks = list(request.get("tools") or []) + as_blocks(request.get("system"))
+    for message in request.get("messages") or []:
+        blocks += as_blocks(message.get("content"))
+    return blocks

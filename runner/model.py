@@ -48,6 +48,12 @@ class Reply:
         return "\n".join(b.get("text", "") for b in self.content if b.get("type") == "text").strip()
 
     @property
+    def thinking_text(self) -> str:
+        """Summarized thinking, where the request asked for it (empty when its display is omitted)."""
+        thoughts = (b.get("thinking", "") for b in self.content if b.get("type") == "thinking")
+        return "\n".join(thoughts).strip()
+
+    @property
     def tool_uses(self) -> list[dict[str, Any]]:
         return [b for b in self.content if b.get("type") == "tool_use"]
 

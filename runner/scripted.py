@@ -51,6 +51,13 @@ def tool_replies(calls: Iterable[tuple[str, dict[str, Any]]], *, text: str | Non
     return _reply(content, "tool_use", usage)
 
 
+def thinking_reply(thinking: str, then: dict[str, Any]) -> dict[str, Any]:
+    """``then`` (a reply) with a thinking block first, as a model thinking adaptively sends it. The
+    fake server signs it; the signature must come back unchanged in the next request."""
+    block = {"type": "thinking", "thinking": thinking, "signature": ""}
+    return {**then, "content": [block, *then["content"]]}
+
+
 def error_reply(status: int, type: str, message: str, retry_after_ms: int | None = None) -> dict[str, Any]:
     """An HTTP error as the API sends it, e.g. ``error_reply(529, "overloaded_error", "Overloaded")``."""
     return {"status": status, "error": {"type": type, "message": message}, "retry_after_ms": retry_after_ms}
@@ -93,8 +100,13 @@ class Script:
         with self._lock:
             return len(self._actions)
 
-    def next_action(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The action answering ``request``, as a fresh dict; a reply always has full usage."""
+    def next_action(self, request: dict[str, Any],
+                    cache: Callable[[dict[str, Any]], dict[str, int]] | None = None
+                    ) -> dict[str, Any]:
+        """The action answering ``request``, as a fresh dict; a reply always has full usage.
+
+        ``cache(request)`` gives the input, cache-read and cache-write counts of a reply whose
+        script leaves ``input_tokens`` out."""
         with self._lock:
             action = self._actions.popleft() if self._actions else self._default
         if callable(action):
@@ -108,7 +120,10 @@ class Script:
             raise TypeError(f"a script reply needs 'content' (or use error_reply/midstream_error): {action!r}")
         action.setdefault("stop_reason",
                           "tool_use" if any(b.get("type") == "tool_use" for b in action["content"]) else "end_turn")
-        action["usage"] = filled_usage(action.get("usage") or {}, request, action["content"])
+        usage = dict(action.get("usage") or {})
+        if cache is not None and "input_tokens" not in usage:
+            usage = {**cache(request), **usage}
+        action["usage"] = filled_usage(usage, request, action["content"])
         return action
 
 

@@ -23,6 +23,9 @@ CACHE = {"type": "ephemeral"}
 # Set by a SIGTERM/SIGINT handler: the tick stops calling the model and finishes cleanly.
 STOP = threading.Event()
 STUCK_REPEATS = 3
+CHARS_PER_TOKEN = 4            # a rough size of a request in tokens, from its JSON
+TRUNCATION_RATIO = 4           # a server counting under a quarter of that is dropping input
+TRUNCATION_MIN_TOKENS = 2_000  # small requests are left alone: the estimate is too rough
 
 
 @dataclass
@@ -34,16 +37,18 @@ class Meter:
     last_input: int = 0     # input tokens of the last request, all kinds: the next one is at least as big
     reported_cost: float = 0.0      # dollars an executor reported itself, for tokens not priced here
     priced: Usage = field(default_factory=Usage)
+    priced_cost: float = 0.0        # priced reply by reply: a long prompt may cost more per token
 
     @property
     def cost(self) -> float:
-        return cost_usd(self.priced, self.price) + self.reported_cost
+        return self.priced_cost + self.reported_cost
 
     def add(self, usage: Usage, cost: float | None = None) -> None:
         """One reply's usage; ``cost`` when the other side reported what it charged."""
         self.usage.add(usage)
         if cost is None:
             self.priced.add(usage)
+            self.priced_cost += cost_usd(usage, self.price)
         else:
             self.reported_cost += cost
         self.turns += 1
@@ -82,29 +87,85 @@ class Progress:
 
     def tool(self, name: str, tool_input: Any, content: str, is_error: bool) -> None: ...
 
+    def warn(self, message: str) -> None: ...
+
+    def check_input(self, request: dict, usage: Usage) -> None:
+        """Warn once when a server counts far fewer input tokens than were sent: a local server with
+        a small context window (Ollama defaults to 4k) drops the start of the prompt silently."""
+        sent = len(json.dumps(request)) // CHARS_PER_TOKEN
+        counted = (usage.input_tokens + usage.cache_read_input_tokens
+                   + usage.cache_creation_input_tokens)
+        if self._truncation_warned or sent < TRUNCATION_MIN_TOKENS or counted * TRUNCATION_RATIO >= sent:
+            return
+        self._truncation_warned = True
+        self.warn(f"the model server counted {counted:,} input tokens for a request of about "
+                  f"{sent:,}: it may be cutting the prompt to fit a small context window. For Ollama, "
+                  "set OLLAMA_CONTEXT_LENGTH (see README, local models)")
+
+    _truncation_warned = False
+
 
 def user_message(text: str) -> dict:
     """User turns are always block lists, so a turn's bytes never change once sent (cache prefix)."""
     return {"role": "user", "content": [{"type": "text", "text": text}]}
 
 
+def add_user_turn(messages: list[dict], message: dict) -> None:
+    """Append a user turn; right after another user turn (an empty reply was left out) its blocks
+    join that turn, as the API itself would merge them, so the roles keep alternating."""
+    if messages and messages[-1]["role"] == "user":
+        messages[-1]["content"].extend(message["content"])
+    else:
+        messages.append(message)
+
+
+def sendable(content: list[dict]) -> list[dict] | None:
+    """A reply's blocks as they may go back in the history, or None when nothing may: the API
+    refuses empty text blocks and an assistant turn without content, and a turn of thinking alone
+    carries nothing the next turn needs. Thinking blocks stay exactly as they came."""
+    kept = [b for b in content if not (b.get("type") == "text" and not b.get("text", "").strip())]
+    if not any(b.get("type") in ("text", "tool_use", "server_tool_use") for b in kept):
+        return None
+    return kept
+
+
+# Models that think adaptively by default and may be asked for a summary of their thinking.
+SUMMARIZED_THINKING = ("claude-sonnet-5", "claude-opus-5", "claude-fable", "claude-mythos")
+
+
+def request_options(model: str, effort: str = "") -> dict[str, Any]:
+    """Request fields beyond the basics: ``output_config.effort`` only when one is set, and
+    summarized thinking where the model supports it (by default the text between tool calls
+    arrives as thinking with its display omitted, which would leave an empty account)."""
+    options: dict[str, Any] = {}
+    if effort:
+        options["output_config"] = {"effort": effort}
+    if model.startswith(SUMMARIZED_THINKING):
+        options["thinking"] = {"type": "adaptive", "display": "summarized"}
+    return options
+
+
 def build_request(model: str, max_tokens: int, system: str, tools: list[dict],
-                  messages: list[dict]) -> dict[str, Any]:
-    """The request for one turn. Cache breakpoints go on the stable prefix (tools + system) and on the
-    newest message, so each turn reads everything before it from the cache. History itself is never
-    mutated: the marker lives on a copy of the last message only."""
+                  messages: list[dict], options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request for one turn. Cache markers go on the stable prefix (tools + system), on the
+    newest user turn and on the user turn before it. A marker finds an earlier cache entry only
+    within 20 blocks before it, and one turn of ten parallel tool calls adds more than that: the
+    marker on the turn before sits where the previous request's newest marker was, so every turn
+    reads the whole previous request from the cache. History itself is never mutated: markers
+    live on copies of those two messages only."""
     request: dict[str, Any] = {
         "model": model, "max_tokens": max_tokens,
         "system": [{"type": "text", "text": system, "cache_control": CACHE}],
-        "tools": tools, "messages": list(messages),
+        "tools": tools, "messages": list(messages), **copy.deepcopy(options or {}),
     }
-    if messages and messages[-1]["role"] == "user":
-        last = copy.deepcopy(messages[-1])
-        if isinstance(last["content"], str):
-            last["content"] = [{"type": "text", "text": last["content"]}]
-        if last["content"]:
-            last["content"][-1]["cache_control"] = CACHE
-        request["messages"][-1] = last
+    users = [i for i, message in enumerate(messages) if message["role"] == "user"]
+    for i in users[-2:] if messages and messages[-1]["role"] == "user" else []:
+        marked = copy.deepcopy(messages[i])
+        if isinstance(marked["content"], str):
+            marked["content"] = [{"type": "text", "text": marked["content"]}]
+        if marked["content"]:
+            marked["content"][-1]["cache_control"] = CACHE
+        request["messages"][i] = marked
     return request
 
 
@@ -131,39 +192,63 @@ def check_limits(meter: Meter, limits: Limits, request: dict) -> str | None:
     return None
 
 
+EMPTY_REPLY = ("Your last reply was empty. If the work is done, reply with your final account; "
+               "if not, go on.")
+
+
 def converse(model: Model, *, model_name: str, max_tokens: int, system: str, toolbox: ToolBox,
-             messages: list[dict], limits: Limits, meter: Meter, progress: Progress) -> ActEnd:
-    """Run turns until the model ends its turn or a limit is reached. ``messages`` grows in place."""
+             messages: list[dict], limits: Limits, meter: Meter, progress: Progress,
+             options: dict[str, Any] | None = None) -> ActEnd:
+    """Run turns until the model ends its turn or a limit is reached. ``messages`` grows in place.
+
+    An empty final reply (``end_turn`` with no text, which happens after tool results) means the
+    model is done: the account is the last text it wrote. When it wrote none in the whole act, it
+    is asked once for the account."""
     tools = toolbox.specs()
     recent_calls: list[str] = []
-    last_text = ""
+    last_text = last_thoughts = ""
+    asked_for_account = False
     while True:
-        request = build_request(model_name, max_tokens, system, tools, messages)
+        request = build_request(model_name, max_tokens, system, tools, messages, options)
         limit = check_limits(meter, limits, request)
         if limit:
-            return ActEnd(limit, last_text)
+            return ActEnd(limit, last_text or thoughts_account(last_thoughts))
         reply = model.respond(request)
         meter.add(reply.usage)
         progress.turn(meter)
-        messages.append({"role": "assistant", "content": reply.content})
+        progress.check_input(request, reply.usage)
+        content = sendable(reply.content)
+        if content is not None:
+            messages.append({"role": "assistant", "content": content})
         last_text = reply.text or last_text
+        last_thoughts = reply.thinking_text or last_thoughts
         if reply.stop_reason == "pause_turn":
             continue     # the server paused a long turn; sending it back as is lets it go on
         if reply.stop_reason == "refusal":
             return ActEnd("refusal", last_text)
         if reply.stop_reason == "model_context_window_exceeded":
-            return ActEnd("context", last_text)
+            return ActEnd("context", last_text or thoughts_account(last_thoughts))
         if reply.tool_uses:
             results, stuck = run_tools(reply, toolbox, recent_calls, progress)
-            messages.append({"role": "user", "content": results})
+            add_user_turn(messages, {"role": "user", "content": results})
             if stuck:
                 return ActEnd("stuck", stuck)
             continue
         if reply.stop_reason == "max_tokens":
-            messages.append(user_message("Your reply was cut off at the output limit. "
-                                         "Go on from where it stopped, in smaller steps."))
+            add_user_turn(messages, user_message("Your reply was cut off at the output limit. "
+                                                 "Go on from where it stopped, in smaller steps."))
+            continue
+        if not reply.text and not last_text and not asked_for_account:
+            asked_for_account = True
+            add_user_turn(messages, user_message(EMPTY_REPLY))
             continue
         return ActEnd("done", last_text)
+
+
+def thoughts_account(thoughts: str) -> str:
+    """When an act ends on a limit before the model wrote any text, its last summarized thinking
+    is the best account there is."""
+    return f"(no final account; its last thinking:) {thoughts}" if thoughts else ""
 
 
 def run_tools(reply: Reply, toolbox: ToolBox, recent_calls: list[str],
@@ -220,10 +305,10 @@ class Reflection:
 
 
 def reflect(model: Model, *, model_name: str, max_tokens: int, system: str, prompt: str,
-            limits: Limits, meter: Meter) -> Reflection:
+            limits: Limits, meter: Meter, options: dict[str, Any] | None = None) -> Reflection:
     """One call offering only ``reflect``. A reply without it means "no change"."""
     messages = [user_message(prompt)]
-    request = build_request(model_name, max_tokens, system, [REFLECT_TOOL], messages)
+    request = build_request(model_name, max_tokens, system, [REFLECT_TOOL], messages, options)
     if check_limits(meter, limits, request) == "stopped":
         return Reflection()
     reply = model.respond(request)

@@ -137,6 +137,9 @@ class IntentTracker(Progress):
         if name not in READ_ONLY_TOOLS:
             track(self.tick)
 
+    def warn(self, message: str) -> None:
+        self.tick.printer.warn(message)
+
 
 READ_ONLY_TOOLS = ("read_file", "search_files", "search_content", "load_skill")
 

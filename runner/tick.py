@@ -34,7 +34,16 @@ from runner.record import record_stop, write_record
 from runner.recovery import recover
 from runner.remote import publish, sync_with_remote
 from runner.secrets import scan_new_text, scan_paths
-from runner.session import Limits, Meter, Reflection, converse, reflect, user_message
+from runner.session import (
+    Limits,
+    Meter,
+    Reflection,
+    add_user_turn,
+    converse,
+    reflect,
+    request_options,
+    user_message,
+)
 from runner.skills import SkillSet
 from runner.state import (
     IntentTracker,
@@ -228,7 +237,8 @@ def work_once(tick: Tick) -> None:
         tick.act_end = converse(
             tick.model_or_connect(), model_name=tick.config.model, max_tokens=tick.config.max_tokens,
             system=system_prompt(tick), toolbox=toolbox(tick), messages=tick.messages, limits=tick.limits,
-            meter=tick.meter, progress=IntentTracker(tick))
+            meter=tick.meter, progress=IntentTracker(tick),
+            options=request_options(tick.config.model, tick.config.effort))
     if tick.act_end.reason != "done":
         tick.printer.say(f"act ended: {tick.act_end.note}")
 
@@ -312,7 +322,7 @@ def gate_and_repair(tick: Tick) -> None:
                 or tick.act_end.reason == "stopped"):
             return
         tick.printer.phase("repair", f"round {round_number + 1}/{tick.config.repair_rounds}: {tick.verdict.reason}")
-        tick.messages.append(user_message(
+        add_user_turn(tick.messages, user_message(
             f"The runner checked your change and it is not ready: {tick.verdict.reason}.\n\n{tick.verdict.feedback}\n\n"
             "Fix the cause. Do not weaken any test, check or gate. When you finish, the runner gates again."))
         work_once(tick)
@@ -448,8 +458,11 @@ def improve(tick: Tick) -> None:
         else:
             reflection = reflect(
                 tick.model_or_connect(), model_name=tick.config.model, max_tokens=tick.config.max_tokens,
-                system=system_prompt(tick), prompt=reflection_prompt(tick), limits=tick.limits, meter=tick.meter)
+                system=system_prompt(tick), prompt=reflection_prompt(tick), limits=tick.limits,
+                meter=tick.meter, options=request_options(tick.config.model, tick.config.effort))
     except (BudgetSpent, ModelUnavailable) as stop:
+        if tick.lever is None:
+            raise      # an idle tick is only its reflection: without one there is nothing to record
         tick.printer.say(f"no reflection: {stop.message}")
     if tick.lever is None:
         reflection.lesson = None     # an idle tick did no work to learn from

@@ -86,7 +86,7 @@ def test_several_tool_calls_and_thinking_blocks_survive_intact():
     calls = tool_replies([("read_file", {"path": "a.py"}), ("read_file", {"path": "b.py"})])
     with FakeMessagesServer([{**calls, "content": [thinking, *calls["content"]]}]) as srv:
         reply = model_for(srv.url).respond(REQUEST)
-    assert reply.content[0] == thinking
+    assert reply.content[0] == {**thinking, "signature": srv.sign("Two files to read first.")}
     assert [(t["name"], t["input"]) for t in reply.tool_uses] == [("read_file", {"path": "a.py"}),
                                                                    ("read_file", {"path": "b.py"})]
 

@@ -102,6 +102,18 @@ def test_no_key_and_no_base_url_exits_5_and_says_how_to_set_one(project):
     assert tree_state(project) == before and git(project, "status", "--porcelain") == ""
 
 
+def test_an_idle_tick_without_credentials_exits_5_and_writes_nothing(project):
+    (project / "levers.md").write_text("# Levers\n\n- [x] L-001 Done already\n")
+    commit_all(project, "all done")
+    head, before = git(project, "rev-parse", "HEAD"), tree_state(project)
+    for _ in range(2):
+        done = genome_tick(project, None, "--now", key=None)
+        assert done.returncode == 5, done.stderr
+        assert "ANTHROPIC_API_KEY" in done.stderr
+    assert git(project, "rev-parse", "HEAD") == head and tree_state(project) == before
+    assert git(project, "status", "--porcelain") == ""
+
+
 def test_a_rejected_key_exits_5_at_once(project):
     with FakeMessagesServer(default=error_reply(401, "authentication_error", "invalid x-api-key")) as server:
         done = genome_tick(project, server, "--now")
