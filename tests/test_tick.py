@@ -282,6 +282,8 @@ def test_crossing_the_tick_budget_mid_tick_rolls_back_and_records_the_spend(proj
 def test_spend_recorded_in_git_counts_against_the_day_budget_in_a_fresh_clone(project, tmp_path):
     usage = {"input_tokens": 200_000, "output_tokens": 1000}     # $0.41: more than the whole day budget
     set_config(project, "day_usd: 10", "day_usd: 0.3")
+    # a reply that may run to 32,000 tokens could cost $0.32 alone: the first call would not be made
+    set_config(project, "max_tokens: 32000", "max_tokens: 8000")
     now = datetime.now(timezone.utc)        # git dates the record commit now: the day must match
     with pytest.raises(BudgetSpent):
         tick(project, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}, usage=usage)],
