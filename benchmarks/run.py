@@ -1,4 +1,4 @@
-"""The benchmarks: six figures, each against its target, in one run.
+"""The benchmarks: seven figures, each against its target, in one run.
 
     python benchmarks/run.py            # full sizes and more runs: about a minute and a half on two cores
     python benchmarks/run.py --quick    # fewer runs and a 2,000-tick review history: about half a minute
@@ -385,6 +385,70 @@ def review_and_status(scratch: Path, sizes: Sizes) -> Figure:
 
 # ---------------------------------------------------------------------------------------- report
 
+# ---------------------------------------------------------------------------------------- 7
+
+GATE_TESTS = 20           # shell test files the gate runs, each reading a source file
+GATE_SOURCES = 300        # files in the project, so the proving run's scratch checkout has some to write
+
+
+def gate_costs(scratch: Path, sizes: Sizes) -> Figure:
+    """A proving gate and a `repeat: 5` metric gate, against the same gate run once."""
+    from runner.gates import GateSpec, run_gates
+    from runner.gitops import Git
+    from runner.proving import prove, scratch_tree
+
+    files = {f"src/module_{n:03d}.py": f"VALUE_{n} = {n}\n" for n in range(GATE_SOURCES)}
+    files.update({f"tests/test_{n:02d}.sh": f"grep -q 'VALUE_{n} = {n}' src/module_{n:03d}.py\n"
+                  for n in range(GATE_TESTS)})
+    files["run_tests.sh"] = ('start=$(date +%s%N); for t in tests/*.sh; do bash "$t" || exit 1; done; '
+                             'echo "took $(( ($(date +%s%N) - start) / 1000000 )) ms"\n')
+    project = new_project(scratch / "gates", files)
+    new_test = project / "tests" / "test_new.sh"
+    command = "bash run_tests.sh"
+    plain = GateSpec("tests", command)
+    repeated = GateSpec("tests", command, metric=r"took (\d+) ms", repeat=5)
+    gate = LoopPromptDoc.parse(with_frontmatter((TEMPLATES / "loop-prompt.md").read_text(), (
+        'gates:\n  - name: tests\n    run: "bash run_tests.sh"\n    prove: true\ngrow_only: ["tests/**"]\n'
+    ))).config.gates[0]
+    with Git(project) as repo:
+        head = repo.head_sha()
+
+        def proving() -> None:
+            # the tick's new test, as a proving run finds it: it fails on the start tree's code
+            new_test.write_text("grep -q NEW_VALUE src/module_000.py\n")
+            proof = prove(repo, project, head, [gate], ["tests/test_new.sh"])
+            new_test.unlink()
+            if not proof.ok:
+                raise RuntimeError(f"the proving run did not prove the new test: {proof.why}")
+
+        def gate_once(spec: GateSpec, runs: int) -> None:
+            [result] = run_gates([spec], project)
+            if not result.passed or result.attempts != runs:
+                raise RuntimeError(f"the gate did not pass in {runs} runs: {result.summary()}")
+
+        def checkout() -> None:
+            with scratch_tree(repo, head):
+                pass
+
+        times = interleaved({"plain": lambda: gate_once(plain, 1), "prove": proving,
+                             "repeat": lambda: gate_once(repeated, 5), "checkout": checkout},
+                            runs=sizes.tick_runs)
+    plain_ms, prove_ms, repeat_ms, checkout_ms = (median_ms(times[name])
+                                                  for name in ("plain", "prove", "repeat", "checkout"))
+    prove_ratio, repeat_ratio = prove_ms / plain_ms, repeat_ms / plain_ms
+    # a proving run is the gate twice (with the new tests, then without) on a fresh checkout
+    expected_ms = 2 * plain_ms + checkout_ms
+    met = prove_ms <= 1.25 * expected_ms and repeat_ratio <= 6
+    return Figure(7, "proving gate; repeat: 5",
+                  f"prove {prove_ms:,.0f} ms ({prove_ratio:.1f}×); repeat: 5 {repeat_ms:,.0f} ms ({repeat_ratio:.1f}×)",
+                  prove_ratio, "×", "prove ≤ 1.25 × (2 runs + checkout); repeat: 5 ≤ 6×", met,
+                  ratio=prove_ratio, compared_with=f"the gate once {plain_ms:,.0f} ms",
+                  details={"runs": sizes.tick_runs, "plain_ms": plain_ms, "prove_ms": prove_ms,
+                           "repeat_ms": repeat_ms, "checkout_ms": checkout_ms, "prove_ratio": prove_ratio,
+                           "repeat_ratio": repeat_ratio, "prove_over_two_runs_and_checkout": prove_ms / expected_ms,
+                           "project_files": GATE_SOURCES + GATE_TESTS + 1, "test_files": GATE_TESTS})
+
+
 def table(figures: list[Figure]) -> str:
     rows = [("#", "figure", "measured", "compared with", "ratio", "target", "met")]
     rows += [(str(f.number), f.title, f.measured, f.compared_with or "-", f"{f.ratio:.2f}×" if f.ratio else "-",
@@ -432,7 +496,8 @@ def main() -> None:
         # every garbage collection in the in-process figures after it.
         for measure in (lambda: not_due_tick(scratch, sizes), lambda: parse_growth(sizes),
                         lambda: first_request(scratch), lambda: cache_prefix(scratch),
-                        lambda: review_and_status(scratch, sizes), lambda: green_tick(scratch, sizes)):
+                        lambda: review_and_status(scratch, sizes), lambda: gate_costs(scratch, sizes),
+                        lambda: green_tick(scratch, sizes)):
             figures.append(measure())
             print(f"figure {figures[-1].number} measured ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
         figures.sort(key=lambda f: f.number)

@@ -110,14 +110,25 @@ def memory_of(gates: Sequence[Gate], judged: Sequence[Judgement]) -> dict[str, M
 
 def parse_trailer(text: str) -> dict[str, float]:
     """``Metric:`` trailer → ``{gate name: value}``; what the review charts."""
-    values = {}
+    return {name: value for name, (value, _) in parse_trailer_with_start(text).items()}
+
+
+def parse_trailer_with_start(text: str) -> dict[str, tuple[float, float | None]]:
+    """``Metric:`` trailer → ``{gate name: (value, start value or None)}``."""
+    found: dict[str, tuple[float, float | None]] = {}
     for part in text.split(";"):
+        pairs = dict(field.partition("=")[::2] for field in part.split() if "=" in field)
         fields = part.split()
         if not fields or "=" not in fields[0]:
             continue
-        name, _, number = fields[0].partition("=")
+        name = fields[0].partition("=")[0]
         try:
-            values[name] = float(number)
-        except ValueError:
+            value = float(pairs[name])
+        except (KeyError, ValueError):
             continue
-    return values
+        try:
+            start = float(pairs.get("start", ""))
+        except ValueError:
+            start = None
+        found[name] = (value, start)
+    return found

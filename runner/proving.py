@@ -28,17 +28,13 @@ from runner.proc import run_shell, scrubbed_env
 def scratch_tree(git: Git, commit: str) -> Iterator[Path]:
     """A throwaway checkout of ``commit`` outside the project, removed afterwards."""
     parent = Path(tempfile.mkdtemp(prefix="genome-scratch-"))
-    path = parent / "tree"
-    git.run_git("worktree", "prune")
+    path = parent / "tree"      # a fresh path: no stale registration can be in the way
     git.run_git("worktree", "add", "--detach", "--quiet", str(path), commit)
     try:
         yield path
     finally:
-        try:
-            git.run_git("worktree", "remove", "--force", str(path))
-        finally:
-            shutil.rmtree(parent, ignore_errors=True)
-            git.run_git("worktree", "prune")
+        shutil.rmtree(parent, ignore_errors=True)
+        git.run_git("worktree", "prune")     # forgets the checkout just removed (and any a kill left)
 
 
 def new_tests(root: Path, changed: Sequence[str], grow_only: Sequence[str]) -> list[str]:

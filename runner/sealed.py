@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genome.errors import GenomeFileError
 from genome.loop_prompt import Gate, parse_sealed
 from genome.text import decode
 from runner.gates import GateResult, GateSpec, run_gates
-from runner.gitops import Git
+from runner.proc import scrubbed_env
+
+if TYPE_CHECKING:
+    from runner.gitops import Git
 
 HIDDEN = "hidden-checks"
 FAILED_REASON = "a hidden check failed"
@@ -36,23 +41,26 @@ def sealed_dir() -> Path:
     return Path(base) / "genome-runner" / "sealed"
 
 
-def project_id(git: Git) -> str:
-    roots = git.run_git("rev-list", "--max-parents=0", "HEAD").split()
-    return min(roots)
+def project_id(root: Path) -> str | None:
+    """The id of the repository's first commit (the smallest of several); None before any commit."""
+    done = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=root, capture_output=True,
+                          text=True, env=scrubbed_env())
+    roots = done.stdout.split() if done.returncode == 0 else []
+    return min(roots) if roots else None
 
 
-def gates_file(git: Git) -> Path:
-    return sealed_dir() / f"{project_id(git)}.yaml"
+def gates_file(root: Path) -> Path:
+    return sealed_dir() / f"{project_id(root)}.yaml"
 
 
-def results_file(git: Git) -> Path:
-    return sealed_dir() / f"{project_id(git)}.results.jsonl"
+def results_file(root: Path) -> Path:
+    return sealed_dir() / f"{project_id(root)}.results.jsonl"
 
 
 def load(git: Git) -> tuple[Gate, ...]:
     """The project's sealed gates; none when there is no file. A bad file is a ``GenomeFileError``
     naming it (exit 2), as a bad loop-prompt.md is."""
-    path = gates_file(git)
+    path = gates_file(git.root)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -85,7 +93,7 @@ def run(git: Git, cwd: Path, gates: Sequence[Gate], *, time: str, lever: str) ->
 
 
 def record(git: Git, time: str, lever: str, results: Sequence[GateResult]) -> None:
-    path = results_file(git)
+    path = results_file(git.root)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as handle:
         for result in results:
@@ -105,11 +113,9 @@ class SealedResult:
 
 def read_results(root: Path) -> list[SealedResult]:
     """Every recorded run of this project's sealed gates, oldest first; none on another machine."""
-    with Git(root) as git:
-        try:
-            path = results_file(git)
-        except Exception:     # noqa: BLE001 - a repository without commits has no sealed gates
-            return []
+    if project_id(root) is None:
+        return []
+    path = results_file(root)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:

@@ -353,3 +353,26 @@ def test_grow_only_refuses_changing_deleting_or_renaming_a_committed_test(projec
     assert result.record.reason == "changed existing file tests/test_core.sh under grow_only"
     assert (project / "tests/test_core.sh").read_text() == "test 1 -eq 1\n"
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_the_review_charts_a_metric_over_time(project):
+    from datetime import timedelta
+
+    from runner.review import build_review, render_html, render_markdown, render_text
+
+    scored_project(project)
+    for n, (score, lever) in enumerate([(12, "L-001"), (15, "L-002")]):
+        if n:
+            (project / "levers.md").write_text(f"- [ ] {lever} Raise it again\n")
+            commit_all(project)
+        model = ScriptedModel([tool_reply("write_file", {"path": "score.txt", "content": f"score: {score}\n"}),
+                               text_reply("Raised it."), reflect()])
+        result = run_tick(project, make_model=lambda config: model, now=NOW + timedelta(hours=n))
+        assert result.outcome == "shipped", result.record.reason
+    review = build_review(project, since="30d", now=NOW + timedelta(hours=2))
+    points = review.metric_points["score"]
+    assert [(p.value, p.lever) for p in points] == [(10, "start"), (12, "L-001"), (15, "L-002")]
+    assert "score: 10 → 15 over 2 shipped ticks" in render_text(review, width=120)
+    assert "score: 10 → 15 over 2 shipped ticks" in render_markdown(review)
+    page = render_html(review)
+    assert 'id="chart-metric-score"' in page and "<polyline class=\"metric\"" in page and "10 → 15" in page

@@ -14,7 +14,6 @@ from genome.errors import GenomeFileError
 from genome.journal import parse_entries
 from genome.levers import LeverDoc
 from runner import sealed
-from runner.gitops import Git
 from runner.scripted import ScriptedModel, text_reply, tool_reply
 from runner.tick import run_tick
 from tests.conftest import commit_all, git, set_config
@@ -157,8 +156,7 @@ SEALED = "gates:\n  - name: no-todo\n    run: '! grep -rq TODO --include=*.txt .
 
 
 def seal(project, text=SEALED):
-    with Git(project) as g:
-        path = sealed.gates_file(g)
+    path = sealed.gates_file(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
@@ -218,3 +216,22 @@ def test_a_bad_sealed_file_stops_the_tick_naming_the_file_and_line(project):
     assert caught.value.file == str(path) and caught.value.line == 4
     assert "not available on a sealed gate" in str(caught.value)
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_the_review_shows_the_person_which_hidden_check_failed_and_its_output(project):
+    from datetime import timedelta
+
+    from runner.review import build_review, render_html, render_markdown, render_text
+
+    seal(project, "gates:\n  - name: no-todo\n    run: 'grep -rn TODO --include=*.txt . && exit 1 || true'\n")
+    result, _ = tick(project, [
+        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+        tool_reply("write_file", {"path": "notes.txt", "content": "TODO: tidy up\n"}),
+        text_reply("done"), reflect()])
+    assert result.record.reason == "a hidden check failed"
+    review = build_review(project, since="30d", now=NOW + timedelta(hours=1))
+    [failed] = review.hidden_failed
+    assert failed.gate == "no-todo" and "notes.txt:1:TODO: tidy up" in failed.output
+    for text in (render_text(review, width=120), render_markdown(review), render_html(review)):
+        assert "Hidden checks that failed" in text and "no-todo FAILED exit 1" in text
+        assert "TODO: tidy up" in text

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from datetime import datetime, timezone
 
-from runner.review.data import OUTCOME_ORDER, Review, TickRow, VersionStats
+from runner.review.data import OUTCOME_ORDER, MetricPoint, Review, TickRow, VersionStats
 from runner.review.words import lever_text
 from runner.style import stamp
 
@@ -27,6 +27,8 @@ def html_charts(review: Review) -> str:
                ("Outcomes over time", _svg_outcomes(review)),
                ("Pass rate per genome version", _svg_pass_rate(review.versions)),
                ("Cost per shipped lever, per genome version", _svg_cost_per_shipped(review.versions))]
+    figures += [(f"Metric {name}", _svg_metric(name, points))
+                for name, points in list(review.metric_points.items())[:MAX_METRIC_CHARTS]]
     legend = "".join(f"<span class=\"key o-{o}\"><i></i>{o}</span>" for o in OUTCOME_ORDER
                      if review.outcomes[o] or o in ("shipped", "failed"))
     return ("<section id=\"charts\"><h2>Charts</h2><div class=\"legend\">" + legend + "</div><div class=\"charts\">"
@@ -175,3 +177,30 @@ def _nice_ceiling(value: float) -> float:
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
     return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value * (1 - 1e-9))
+
+
+MAX_METRIC_CHARTS = 4
+
+
+def _svg_metric(name: str, points: list[MetricPoint]) -> str:
+    """A metric gate's number over time: the start tree's first, then each shipped tick's, joined."""
+    values = [p.value for p in points]
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.1 or abs(high) * 0.1 or 1.0
+    low, high = low - pad, high + pad
+    step = 1000 / max(len(points) - 1, 1)
+
+    def y(value: float) -> float:
+        return 100 - 100 * (value - low) / (high - low)
+
+    xy = [(i * step if len(points) > 1 else 500, y(p.value)) for i, p in enumerate(points)]
+    plot, text = _grid(f"{high:.4g}")
+    plot.append("<polyline class=\"metric\" vector-effect=\"non-scaling-stroke\" points=\""
+                + " ".join(f"{x:.2f},{v:.2f}" for x, v in xy) + "\"/>")
+    for (x, v), point in zip(xy, points):
+        plot.append(f"<rect class=\"dot\" x=\"{x - 4:.2f}\" y=\"{v - 2:.2f}\" width=\"8\" height=\"4\">"
+                    f"<title>{html.escape(f'{stamp(point.at)} {point.lever}: {name} = {point.value:g}')}</title></rect>")
+    text.append(f"<text class=\"axis\" x=\"100%\" y=\"{_PLOT_TOP - 6}\" text-anchor=\"end\">"
+                f"{html.escape(f'{points[0].value:g} → {points[-1].value:g}')}</text>")
+    text += _x_labels(points[0].at.strftime("%m-%d %H:%M"), points[-1].at.strftime("%m-%d %H:%M"))
+    return _svg(f"chart-metric-{html.escape(name)}", f"{name} over time", plot, text)

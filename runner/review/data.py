@@ -27,8 +27,10 @@ from genome.levers import LeverDoc, lever_line
 from genome.loop_prompt import Lesson, LoopPromptDoc
 from genome.regression import Rules, standing
 from genome.text import parse_duration
+from runner import sealed
 from runner.errors import UsageError
 from runner.ledger import GIT, git_text, head_sha, read_blobs
+from runner.metrics import parse_trailer_with_start
 from runner.style import stamp
 
 _LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f%s%x1f%(trailers:only,unfold)%x1f"
@@ -331,6 +333,14 @@ class Settled:
     subject: str
 
 
+@dataclass(frozen=True)
+class MetricPoint:
+    name: str
+    at: datetime
+    value: float
+    lever: str             # the lever that shipped it, or "start" for the start tree's number
+
+
 @dataclass
 class Review:
     window: Window
@@ -347,6 +357,21 @@ class Review:
     decisions: list[Decision] = field(default_factory=list)
     settled: list[Settled] = field(default_factory=list)
     blocked_now: int = 0               # levers marked blocked at HEAD
+    hidden_failed: list = field(default_factory=list)    # sealed gates that failed (this machine's record)
+
+    @property
+    def metric_points(self) -> dict[str, list[MetricPoint]]:
+        """Each metric gate's number over the window: the start tree's, then one per shipped tick."""
+        series: dict[str, list[MetricPoint]] = {}
+        for tick in self.ticks:
+            if tick.record.outcome != "shipped" or not tick.record.metrics:
+                continue
+            for name, (value, start) in parse_trailer_with_start(tick.record.metrics).items():
+                points = series.setdefault(name, [])
+                if not points and start is not None:
+                    points.append(MetricPoint(name, tick.at, start, "start"))
+                points.append(MetricPoint(name, tick.at, value, tick.record.lever))
+        return series
 
     @property
     def failed(self) -> list[TickRow]:
@@ -400,7 +425,14 @@ def build_review(root: Path, since: str = "24h", now: datetime | None = None) ->
                   notes_read=[note for t in ticks for note in t.record.feedback],
                   versions=version_stats(ticks, _regression_rules(blobs["HEAD:loop-prompt.md"])),
                   decisions=decisions(levers, shipped, proposed), settled=settled,
-                  blocked_now=sum(lever.status == "blocked" for lever in levers.levers) if levers else 0)
+                  blocked_now=sum(lever.status == "blocked" for lever in levers.levers) if levers else 0,
+                  hidden_failed=hidden_failures(root, ticks))
+
+
+def hidden_failures(root: Path, ticks: list[TickRow]) -> list:
+    """The sealed gates that failed in the window's ticks, from this machine's record of them."""
+    times = {tick.record.time for tick in ticks}
+    return [r for r in sealed.read_results(root) if not r.passed and r.time in times] if times else []
 
 
 

@@ -17,6 +17,7 @@ from runner.review.words import (
     version_row,
     version_text,
 )
+from runner.review.words import hidden_lines, metric_lines
 from runner.style import stamp
 
 
@@ -61,6 +62,13 @@ def render_markdown(review: Review) -> str:
     if review.settled:
         out += ["## Settled by you", "", *[f"- {item.subject} `{item.sha[:8]}` · {stamp(item.at)}"
                                             for item in review.settled], ""]
+    if review.metric_points:
+        out += ["## Metrics", "", *[f"- {line}" for line in metric_lines(review)], ""]
+    if review.hidden_failed:
+        out += ["## Hidden checks that failed", "", "Sealed gates: the model was told only that one failed.", ""]
+        for heading, output in hidden_lines(review):
+            fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", "\n".join(output)))])
+            out += [f"- {heading}", "", f"  {fence}", *[f"  {line}" for line in output], f"  {fence}", ""]
     if review.genome:
         change = review.genome
         if change.diff:

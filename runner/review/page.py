@@ -22,6 +22,7 @@ from runner.review.words import (
     version_row,
     version_text,
 )
+from runner.review.words import hidden_lines
 from runner.style import stamp
 
 MAX_DIFF_LINES = 400       # per shipped lever in the HTML page; the rest is cut with a note
@@ -55,6 +56,11 @@ def render_html(review: Review, generated: datetime | None = None) -> str:
         body.append("<section id=\"settled\"><h2>Settled by you</h2><ul class=\"plain\">" + "".join(
             f"<li>{e(item.subject)} <code>{e(item.sha[:8])}</code> <span class=\"why\">{e(stamp(item.at))}</span></li>"
             for item in review.settled) + "</ul></section>")
+    if review.hidden_failed:
+        body.append("<section id=\"hidden\"><h2>Hidden checks that failed</h2><p>Sealed gates: the model was "
+                    "told only that one failed.</p><ul class=\"plain\">" + "".join(
+                        f"<li><b>{e(heading)}</b><pre>{e(chr(10).join(output))}</pre></li>"
+                        for heading, output in hidden_lines(review)) + "</ul></section>")
     body.append(_html_genome(review))
     if review.lessons:
         body.append("<section id=\"lessons\"><h2>Lessons added</h2><ul>"

@@ -19,6 +19,7 @@ from runner.review.words import (
     version_row,
     version_text,
 )
+from runner.review.words import hidden_lines, metric_lines
 from runner.style import Style, stamp
 
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f]")
@@ -65,6 +66,18 @@ def render_text(review: Review, colour: bool = False, width: int = 100) -> str:
         out.append(s("Settled by you", "bold"))
         for item in review.settled:
             out += _para(s, "  ", "  ", f"{item.subject}  {item.sha[:8]} · {stamp(item.at)}", width, 4)
+        out.append("")
+    if review.metric_points:
+        out.append(s("Metrics", "bold"))
+        for line in metric_lines(review):
+            out += _para(s, "  ", "  ", line, width, 4)
+        out.append("")
+    if review.hidden_failed:
+        out.append(s("Hidden checks that failed (sealed gates: the model was told only that one failed)", "bold"))
+        for heading, output in hidden_lines(review):
+            out += _para(s, "  ", "  ", heading, width, 4, "red")
+            for line in output:
+                out += _para(s, "    │ ", s("    │ ", "dim"), line, width, 6)
         out.append("")
     out += _text_genome(review, s, width)
     if review.lessons:

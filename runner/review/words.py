@@ -87,3 +87,22 @@ def version_row(stats: VersionStats) -> tuple[str, ...]:
 VERSION_HEADER = ("version", "ticks", "pass rate", "$ per shipped", "tokens per shipped", "standing")
 COMMAND_OPTIONS = ("retry takes --hint TEXT (the next attempt reads it); revert and drop take --reason TEXT "
                    "(kept as a lesson and as a note for the next tick); revert --drop drops the lever too")
+
+
+def metric_lines(review) -> list[str]:
+    """``speed: 900 → 812 over 3 shipped ticks`` for each metric gate in the window."""
+    lines = []
+    for name, points in review.metric_points.items():
+        shipped = sum(p.lever != "start" for p in points)
+        lines.append(f"{name}: {points[0].value:g} → {points[-1].value:g} over {shipped} shipped "
+                     f"tick{'s' if shipped != 1 else ''}")
+    return lines
+
+
+HIDDEN_OUTPUT_LINES = 20
+
+
+def hidden_lines(review) -> list[tuple[str, list[str]]]:
+    """Each failed sealed gate: a heading line and the end of its output."""
+    return [(f"{failure.time} {failure.lever} {failure.summary}",
+             failure.output.rstrip("\n").splitlines()[-HIDDEN_OUTPUT_LINES:]) for failure in review.hidden_failed]
