@@ -27,6 +27,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
 from runner.paths import PathRefused, resolve_in_project
 from runner.proc import run_shell, scrubbed_env
 
@@ -192,16 +195,22 @@ def _parse_description(rel: str, output: str) -> tuple[str, str, dict]:
 
 
 def _check_schema(schema: object) -> None:
-    """An object schema the Messages API accepts; a bad one would fail every model call of the tick."""
+    """An object schema the Messages API accepts; a bad one would fail every model call of the tick.
+
+    The schema is checked against the JSON Schema metaschema (draft 2020-12, the dialect the API
+    uses), so a typo such as ``{"type": "strng"}`` is caught here and not by a 400 on every call."""
     if not isinstance(schema, dict) or schema.get("type") != "object":
         raise _NotATool('its input_schema is not an object schema ({"type": "object", "properties": {...}})')
     properties = schema.get("properties", {})
     if not isinstance(properties, dict) or not all(isinstance(value, dict) for value in properties.values()):
         raise _NotATool("its input_schema's properties must map each parameter name to a schema object")
-    required = schema.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(key, str) for key in required):
-        raise _NotATool("its input_schema's required must be a list of parameter names")
-    unknown = [key for key in required if key not in properties]
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        where = "/".join(str(part) for part in error.absolute_path) or "the top"
+        raise _NotATool(f"its input_schema is not a valid JSON Schema (at {where}: "
+                        f"{_tail(error.message)})") from None
+    unknown = [key for key in schema.get("required", []) if key not in properties]
     if unknown:
         raise _NotATool(f"its input_schema requires {', '.join(unknown)}, which properties does not define")
 

@@ -4,10 +4,12 @@
 go, so Ollama, vLLM, llama.cpp and LiteLLM work as well as the Anthropic API. Replies are streamed,
 so a large ``max_tokens`` needs no special timeout.
 
-Transient failures are retried: HTTP 408/409/429/5xx/529 and connection errors by the SDK itself
-(honouring ``retry-after-ms``), a stream that breaks off part way (an SSE ``error`` event such as
-``overloaded_error``, or a dropped connection, which the SDK does not retry) here. Whatever is left
-becomes ``ModelUnavailable`` with a message that says what to do.
+Transient failures are retried here, not by the SDK (which honours ``retry-after`` with no cap):
+HTTP 408/409/429/5xx/529, connection errors and timeouts, and a stream that breaks off part way
+(an SSE ``error`` event such as ``overloaded_error``, or a dropped connection). A wait honours
+``retry-after-ms``/``retry-after`` up to ``MAX_RETRY_AFTER_S``, and no wait or request runs past
+``deadline`` (the tick's wall clock, set by the tick): a retry that would is not made. Whatever is
+left becomes ``ModelUnavailable`` with a message that says what to do.
 
 Importing this module imports the SDK, which takes about a second: import it only when a tick
 will call a model.
@@ -32,6 +34,8 @@ PLACEHOLDER_KEY = "no-key-set"
 TRANSIENT_ERROR_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 FIRST_BACKOFF_S = 2.0
 MAX_BACKOFF_S = 30.0
+MAX_RETRY_AFTER_S = 60.0        # a server asking for a longer wait is treated as unavailable now
+MIN_REQUEST_S = 5.0             # a request with less time than this left is not started
 # Shorter "keys" (test values) are not redacted from messages: they would mangle ordinary words.
 MIN_REDACTED_KEY_LENGTH = 8
 
@@ -44,22 +48,29 @@ For a local Anthropic-compatible server (Ollama, vLLM, llama.cpp, LiteLLM), e.g.
 
 
 class AnthropicModel:
-    """A ``Model`` over the ``anthropic`` SDK."""
+    """A ``Model`` over the ``anthropic`` SDK. ``deadline`` (a ``time.monotonic()`` value, or None)
+    bounds every request and retry."""
+
+    deadline: float | None = None
 
     def __init__(self, *, api_key: str, base_url: str | None = None, max_retries: int = 7,
                  midstream_retries: int = 3, sleep: Callable[[float], None] = time.sleep,
-                 timeout: float = 600.0, key_source: str | None = "ANTHROPIC_API_KEY"):
+                 timeout: float = 600.0, key_source: str | None = "ANTHROPIC_API_KEY",
+                 clock: Callable[[], float] = time.monotonic):
         """``key_source`` names the variable the key came from, for error messages; ``None`` means
         no key was set and ``api_key`` is a placeholder for a local server."""
         self.base_url = base_url or DEFAULT_BASE_URL
         self.max_retries = max_retries
         self.midstream_retries = midstream_retries
         self._sleep = sleep
+        self._clock = clock
+        self._timeout = timeout
         self._api_key = api_key
         self._key_source = key_source
         # base_url is always explicit so that only the caller's environment decides where requests go.
+        # The SDK retries nothing itself: its waits know no deadline.
         self._client = anthropic.Anthropic(api_key=api_key, base_url=self.base_url,
-                                           max_retries=max_retries, timeout=timeout)
+                                           max_retries=0, timeout=timeout)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "AnthropicModel":
@@ -74,28 +85,71 @@ class AnthropicModel:
         attempt = 0
         while True:
             attempt += 1
+            self._check_time(attempt)
             try:
                 return _to_reply(self._stream(request))
             except anthropic.APIStatusError as err:
-                if _broke_off(err) and err.type in TRANSIENT_ERROR_TYPES and attempt <= self.midstream_retries:
-                    self._sleep(_backoff(attempt))
+                if _broke_off(err):
+                    retry = err.type in TRANSIENT_ERROR_TYPES and attempt <= self.midstream_retries
+                    wait = _backoff(attempt)
+                else:
+                    retry = _should_retry(err) and attempt <= self.max_retries
+                    wait = _retry_after(err.response.headers, attempt)
+                if retry and self._may_wait(wait):
+                    self._sleep(wait)
                     continue
-                raise ModelUnavailable(self._redacted(self._status_message(err, request, attempt))) from err
-            except anthropic.APIConnectionError as err:
                 raise ModelUnavailable(self._redacted(
-                    f"Cannot reach the model API at {self.base_url} after {self.max_retries + 1} attempts: "
-                    f"{err.message} Is the server running and ANTHROPIC_BASE_URL right?")) from err
+                    self._status_message(err, request, attempt) + self._late(retry, wait))) from err
+            except anthropic.APIConnectionError as err:
+                wait = _backoff(attempt)
+                retry = attempt <= self.max_retries
+                if retry and self._may_wait(wait):
+                    self._sleep(wait)
+                    continue
+                raise ModelUnavailable(self._redacted(
+                    f"Cannot reach the model API at {self.base_url} after {attempt} attempts: "
+                    f"{err.message} Is the server running and ANTHROPIC_BASE_URL right?"
+                    + self._late(retry, wait))) from err
             except httpx2.TransportError as err:
-                # The connection dropped after the reply had started: the SDK does not retry that.
-                if attempt <= self.midstream_retries:
-                    self._sleep(_backoff(attempt))
+                # The connection dropped after the reply had started.
+                wait = _backoff(attempt)
+                retry = attempt <= self.midstream_retries
+                if retry and self._may_wait(wait):
+                    self._sleep(wait)
                     continue
                 raise ModelUnavailable(self._redacted(
                     f"Model API at {self.base_url} unavailable after {attempt} attempts: "
-                    f"the connection dropped during the reply each time (last: {err!r}).")) from err
+                    f"the connection dropped during the reply each time (last: {err!r})."
+                    + self._late(retry, wait))) from err
+
+    def _left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - self._clock()
+
+    def _check_time(self, attempt: int) -> None:
+        left = self._left()
+        if left is not None and left < MIN_REQUEST_S:
+            raise ModelUnavailable(f"The tick's time ran out before model call attempt {attempt} "
+                                   f"could be made ({max(0.0, left):.0f} s left).")
+
+    def _may_wait(self, wait: float) -> bool:
+        """A retry after ``wait`` seconds is worth it only if a request still fits before the
+        deadline."""
+        left = self._left()
+        return wait <= MAX_RETRY_AFTER_S and (left is None or wait + MIN_REQUEST_S <= left)
+
+    def _late(self, retry: bool, wait: float) -> str:
+        if not retry:
+            return ""
+        if wait > MAX_RETRY_AFTER_S:
+            return (f" The server asked to wait {wait:.0f} s, longer than a tick waits "
+                    f"({MAX_RETRY_AFTER_S:.0f} s).")
+        return " Another try would run past the tick's wall clock."
 
     def _stream(self, request: dict[str, Any]) -> Any:
-        with self._client.messages.stream(**request) as stream:
+        left = self._left()
+        client = self._client if left is None else self._client.with_options(
+            timeout=max(1.0, min(self._timeout, left)))
+        with client.messages.stream(**request) as stream:
             return stream.get_final_message()
 
     def _status_message(self, err: anthropic.APIStatusError, request: dict[str, Any], attempt: int) -> str:
@@ -113,8 +167,8 @@ class AnthropicModel:
             return (f"The model API at {self.base_url} does not know model {request.get('model')!r} ({status}). "
                     f"Check `model:` in the frontmatter of loop-prompt.md, and that ANTHROPIC_BASE_URL "
                     f"is the server's root URL (without /v1).")
-        if _retried_by_sdk(err.status_code):
-            return (f"Model API at {self.base_url} unavailable after {_attempts_made(err, self.max_retries)} "
+        if _should_retry(err):
+            return (f"Model API at {self.base_url} unavailable after {attempt} "
                     f"attempts (last: {status}). Try again later.")
         return f"The model API refused the request ({status})."
 
@@ -147,13 +201,25 @@ def _broke_off(err: anthropic.APIStatusError) -> bool:
     return err.status_code == 200
 
 
-def _retried_by_sdk(status_code: int) -> bool:
-    return status_code in (408, 409, 429) or status_code >= 500
+def _should_retry(err: anthropic.APIStatusError) -> bool:
+    """As the SDK decides: the server's ``x-should-retry`` first, then the status."""
+    said = err.response.headers.get("x-should-retry")
+    if said in ("true", "false"):
+        return said == "true"
+    return err.status_code in (408, 409, 429) or err.status_code >= 500
 
 
-def _attempts_made(err: anthropic.APIStatusError, max_retries: int) -> int:
-    retries = err.response.request.headers.get("x-stainless-retry-count")
-    return int(retries) + 1 if retries is not None and retries.isdigit() else max_retries + 1
+def _retry_after(headers: Any, attempt: int) -> float:
+    """The wait the server asked for (``retry-after-ms``, then ``retry-after`` in seconds), else
+    the back-off for this attempt."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            value = float(headers.get(name, ""))
+        except ValueError:
+            continue
+        if value >= 0:
+            return value * scale
+    return _backoff(attempt)
 
 
 def _backoff(attempt: int) -> float:

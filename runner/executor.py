@@ -13,13 +13,18 @@ The protocol, as a command sees it:
 - stdin holds the prompt, and ``GENOME_PROMPT_FILE`` names a file outside the project with the same
   text (removed afterwards); ``GENOME_PHASE`` is ``act`` or ``reflect``; ``GENOME_LEVER`` is the
   lever's id, empty on an idle tick;
+- ``GENOME_BUDGET_USD`` is what it may still spend, in dollars (the tightest of the tick, day and
+  week budgets, less what the tick has spent), empty when no money budget is set: a wrapper passes
+  it on, e.g. to Claude Code's ``--max-budget-usd``;
 - its final words are the last ~2000 characters of stdout, or the ``result`` of a Claude Code result
-  object (``--output-format json`` or ``stream-json``);
+  object (``--output-format json`` or ``stream-json``); an error result (``is_error``) has no
+  ``result``: its ``subtype`` and ``errors`` explain it, and its raw JSON is never an account;
 - in the reflection, the last fenced ```json block of its final words is read as the input of the
   ``reflect`` tool (lesson, genome, levers);
 - tokens count when it reports them: every line ``genome-usage: {"input_tokens": N, ...}`` on stdout
-  or stderr adds to the tick (``cost_usd`` too, when given), and so does the ``usage`` and
-  ``total_cost_usd`` of a Claude Code result object.
+  or stderr adds to the tick (``cost_usd`` too, when given), and so does a Claude Code result
+  object: ``total_cost_usd``, and the tokens of every model in ``modelUsage`` (side models such as
+  the one that names things included), or ``usage`` when it has no ``modelUsage``.
 
 The environment differs from the shells the model gets (``run_command``, gates), which never see the
 API key: the executor is the agent the person chose, not the model's shell, and it needs its own
@@ -74,7 +79,8 @@ class CommandRun:
     final_words: str          # Claude Code's ``result`` when it gave one, else stdout without usage lines
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
-    reported_error: str = ""  # a result object's ``subtype`` when it said ``is_error``
+    reported_error: str = ""  # what an error result (``is_error``) said: its subtype and errors
+    result_object: bool = False   # Claude Code printed a result object
 
     @property
     def ended(self) -> str:
@@ -99,22 +105,25 @@ class CommandExecutor:
         self.cost_usd = 0.0
         self.last_run: CommandRun | None = None
 
-    def act(self, prompt: str, lever_id: str, deadline: float) -> ActEnd:
+    def act(self, prompt: str, lever_id: str, deadline: float,
+            budget_usd: float | None = None) -> ActEnd:
         """Work on the lever. A failed command still ends "done": the gates judge its diff."""
-        run = self._run("act", prompt, lever_id, deadline)
+        run = self._run("act", prompt, lever_id, deadline, budget_usd)
         if run is None:
             return ActEnd("time", "(not started: the tick's time budget was already spent)")
         notes = [note for note in (run.ended, _reported(run)) if note]
         text = run.final_words.strip()
-        if run.exit_code and not run.timed_out and not text:
+        if run.exit_code and not run.timed_out and not text and not run.result_object:
             text = run.stderr.strip()     # no final words: what it said on the way out explains more
         head = f"({'; '.join(notes)})" if notes else ""
         words = _last_chars(text, FINAL_WORDS_CHARS - len(head))
         return ActEnd("time" if run.timed_out else "done", "\n\n".join(part for part in (head, words) if part))
 
-    def reflect(self, prompt: str, lever_id: str, deadline: float) -> Reflection:
+    def reflect(self, prompt: str, lever_id: str, deadline: float,
+                budget_usd: float | None = None) -> Reflection:
         """The reflection, read from the last ```json block; anything unreadable means "no change"."""
-        run = self._run("reflect", f"{prompt.rstrip()}\n\n{REFLECT_ANSWER}", lever_id, deadline)
+        run = self._run("reflect", f"{prompt.rstrip()}\n\n{REFLECT_ANSWER}", lever_id, deadline,
+                        budget_usd)
         if run is None:
             self.warn("no reflection: the tick's time budget was already spent")
             return Reflection()
@@ -134,7 +143,8 @@ class CommandExecutor:
 
     # ------------------------------------------------------------------------------------ running
 
-    def _run(self, phase: str, prompt: str, lever_id: str, deadline: float) -> CommandRun | None:
+    def _run(self, phase: str, prompt: str, lever_id: str, deadline: float,
+             budget_usd: float | None = None) -> CommandRun | None:
         timeout = deadline - time.monotonic()
         if timeout <= 0:
             return None
@@ -143,7 +153,8 @@ class CommandExecutor:
             prompt_file, out_file, err_file = (Path(scratch) / name for name in ("prompt.md", "stdout", "stderr"))
             prompt_file.write_text(prompt, encoding="utf-8")
             env = {**os.environ, "GENOME_PHASE": phase, "GENOME_LEVER": lever_id,
-                   "GENOME_PROMPT_FILE": str(prompt_file)}
+                   "GENOME_PROMPT_FILE": str(prompt_file),
+                   "GENOME_BUDGET_USD": "" if budget_usd is None else f"{max(0.0, budget_usd):.4f}"}
             exit_code, timed_out, seconds = self._execute(env, prompt_file, out_file, err_file, timeout)
             run = _read_run(phase, exit_code, timed_out, seconds, out_file, err_file, self.warn)
         self.usage.add(run.usage)
@@ -180,12 +191,47 @@ def _read_run(phase: str, exit_code: int, timed_out: bool, seconds: float, out_f
         _add_usage_line(run, line, warn)
     result = _claude_result(run.final_words)
     if result is not None:
-        _add_reported(run, result.get("usage"), result.get("total_cost_usd"), warn, "result object")
-        if isinstance(result.get("result"), str):
-            run.final_words = result["result"]
+        run.result_object = True
+        _add_reported(run, _result_usage(result), result.get("total_cost_usd"), warn,
+                      "result object")
+        # the account is the result text or nothing: the object itself never reaches a commit
+        run.final_words = result["result"] if isinstance(result.get("result"), str) else ""
         if result.get("is_error"):
-            run.reported_error = str(result.get("subtype") or "an error")
+            run.reported_error = _result_error(result)
     return run
+
+
+_MODEL_USAGE_FIELDS = {"inputTokens": "input_tokens", "outputTokens": "output_tokens",
+                       "cacheCreationInputTokens": "cache_creation_input_tokens",
+                       "cacheReadInputTokens": "cache_read_input_tokens"}
+
+
+def _result_usage(result: dict) -> object:
+    """The tokens of every model the run used: ``modelUsage`` (keyed by model, main model
+    included) when given, since ``usage`` counts the main model only."""
+    per_model = result.get("modelUsage")
+    if not isinstance(per_model, dict) or not per_model:
+        return result.get("usage")
+    total = dict.fromkeys(_MODEL_USAGE_FIELDS.values(), 0)
+    for counts in per_model.values():
+        values = {name: counts.get(source) or 0 for source, name in _MODEL_USAGE_FIELDS.items()} \
+            if isinstance(counts, dict) else {}
+        if not values or not all(_is_count(value) for value in values.values()):
+            return {"input_tokens": "not a count"}      # ignored whole, with a warning
+        for name, value in values.items():
+            total[name] += value
+    return total
+
+
+def _result_error(result: dict) -> str:
+    """What an error result says, in one line: its subtype (unless it reads "success") and
+    errors."""
+    subtype = str(result.get("subtype") or "")
+    errors = result.get("errors") or []
+    errors = [str(e) for e in errors] if isinstance(errors, list) else [str(errors)]
+    head = subtype if subtype and subtype != "success" else "an error"
+    detail = "; ".join(" ".join(e.split()) for e in errors)[:300]
+    return f"{head}: {detail}" if detail else head
 
 
 def _add_usage_line(run: CommandRun, line: str, warn: Callable[[str], None]) -> None:
@@ -236,6 +282,43 @@ def _claude_result(text: str) -> dict | None:
 
 def _reported(run: CommandRun) -> str:
     return f"it reported {run.reported_error}" if run.reported_error else ""
+
+
+# What agent CLIs print when they cannot work at all: not logged in, no or a rejected key. Claude
+# Code exits 1 with "Not logged in"; aider 0.86 exits 0 after "litellm.AuthenticationError" and
+# "The API provider is not able to authenticate you".
+_CANNOT_WORK = re.compile(
+    r"not logged in|please run /login|invalid api key|invalid x-api-key|authentication_?error"
+    r"|not able to authenticate you|\b401\b.*unauthori[sz]ed|unauthori[sz]ed.*\b401\b"
+    r"|api key (is )?(missing|not set|invalid)|no api key|credit balance is too low", re.IGNORECASE)
+_TAIL_SEARCHED = 2000   # of the final words and of stderr: where a CLI says why it stopped
+
+
+def cannot_work(run: CommandRun) -> str:
+    """Why the run shows an agent that could not work at all (so the lever is not to blame), or "".
+
+    The caller also checks that it changed nothing: a run that failed after editing is the
+    lever's."""
+    if run.timed_out:
+        return ""
+    said = " ".join(f"{run.reported_error} {run.final_words[-_TAIL_SEARCHED:]} "
+                    f"{run.stderr[-_TAIL_SEARCHED:]}".split())
+    if run.exit_code in (126, 127):
+        return (f"the executor command could not run (exit {run.exit_code}): "
+                f"{_last_line(run.stderr)}")
+    match = _CANNOT_WORK.search(said)
+    if match:
+        return f"the agent cannot work: {_around(said, match)}"
+    if run.exit_code:
+        detail = run.reported_error or _last_line(run.stderr) or _last_line(run.final_words)
+        return f"the executor command exited {run.exit_code} without changing anything" + (
+            f": {detail}" if detail else "")
+    return ""
+
+
+def _around(text: str, match: re.Match) -> str:
+    start = max(0, match.start() - 60)
+    return ("…" if start else "") + text[start:match.end() + 100].strip()
 
 
 def _usage_lines(path: Path) -> list[str]:

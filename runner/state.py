@@ -93,6 +93,8 @@ class Tick:
     def model_or_connect(self) -> Model:
         if self.model is None:
             self.model = self.make_model(self.config)
+            if hasattr(self.model, "deadline"):     # retries and requests stop at the tick's clock
+                self.model.deadline = self.limits.deadline
         return self.model
 
 

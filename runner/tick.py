@@ -23,7 +23,7 @@ from genome.loop_prompt import Config, select_lessons
 from runner import due, feedback, gatekeeper, intent, ledger, notify, sealed
 from runner.agent_tools import discover as discover_project_tools
 from runner.errors import BudgetSpent, ModelUnavailable
-from runner.executor import CommandExecutor
+from runner.executor import CommandExecutor, cannot_work
 from runner.gates import GateSpec, gates_trailer, red_gate_excerpt, run_gates
 from runner.gitops import Git, Snapshot
 from runner.lock import TickLock
@@ -35,6 +35,7 @@ from runner.recovery import recover
 from runner.remote import publish, sync_with_remote
 from runner.secrets import scan_new_text, scan_paths
 from runner.session import (
+    ActEnd,
     Limits,
     Meter,
     Reflection,
@@ -252,14 +253,32 @@ def run_executor(tick: Tick) -> None:
     task = "\n\n".join(block["text"] for message in tick.messages if message["role"] == "user"
                         for block in message["content"] if block.get("type") == "text")
     tick.printer.say(f"executor: {tick.config.executor}")
-    tick.act_end = executor.act(system_prompt(tick) + "\n" + task, tick.lever.id, tick.limits.deadline)
+    before, earlier = tree_print(tick), tick.act_end
+    tick.act_end = executor.act(system_prompt(tick) + "\n" + task, tick.lever.id,
+                                tick.limits.deadline, budget_left(tick))
     report_executor_run(tick, executor)
     track(tick)
     run = executor.last_run
-    if run is not None and not run.timed_out and run.exit_code in (126, 127) and not tick.git.changed_paths():
-        # the agent never started (not installed, a typo): not the lever's failure
-        last = (run.stderr.strip().splitlines() or [""])[-1]
-        raise ModelUnavailable(f"the executor command could not run (exit {run.exit_code}): {last}")
+    if run is not None and tree_print(tick) == before:
+        # not installed, not logged in, key rejected, or failed having changed nothing: the agent
+        # cannot work, which is not the lever's failure, and a repair round would only repeat it
+        why = cannot_work(run)
+        if why:
+            raise ModelUnavailable(why)
+    if earlier is not None and tick.verdict is not None:
+        # a repair round: the commit body tells the whole act, not only the last run
+        tick.act_end = ActEnd(tick.act_end.reason, f"{earlier.text}\n\nAfter the gates said "
+                              f"{tick.verdict.reason}: {tick.act_end.text}")
+
+
+def tree_print(tick: Tick) -> dict[str, str]:
+    """What the working tree holds beyond HEAD, path by path, to see whether a run changed it."""
+    return intent.fingerprint(tick.root, tick.git.changed_paths())
+
+
+def budget_left(tick: Tick) -> float | None:
+    """Dollars the executor may still spend: the tightest budget less the tick's spend so far."""
+    return None if tick.limits.usd is None else tick.limits.usd - tick.meter.cost
 
 
 def executor_of(tick: Tick) -> CommandExecutor:
@@ -269,9 +288,14 @@ def executor_of(tick: Tick) -> CommandExecutor:
 
 
 def report_executor_run(tick: Tick, executor: CommandExecutor) -> None:
+    """Count what the run reported; a run whose cost crosses a money budget stops the tick (exit 4)
+    as a model call would have been stopped before it."""
     run = executor.last_run
     if run is not None:
         tick.meter.add(run.usage, cost=run.cost_usd or None)
+        if tick.limits.usd is not None and tick.meter.cost > tick.limits.usd:
+            raise BudgetSpent(f"the executor's run crossed the {tick.limits.usd_budget} budget (the "
+                              f"tick spent ${tick.meter.cost:.4f} of ${tick.limits.usd:.4f} left)")
 
 
 def toolbox(tick: Tick) -> ToolBox:
@@ -477,11 +501,12 @@ def reflect_with_executor(tick: Tick) -> Reflection:
         raise BudgetSpent(f"the {tick.limits.usd_budget} budget is spent")
     executor = executor_of(tick)
     reflection = executor.reflect(system_prompt(tick) + "\n" + reflection_prompt(tick), tick.record.lever,
-                                  max(tick.limits.deadline, time.monotonic() + 300))
-    report_executor_run(tick, executor)
+                                  max(tick.limits.deadline, time.monotonic() + 300),
+                                  budget_left(tick))
     stray = tick.git.restore(tick.start)
     if stray:
         tick.printer.warn(f"the executor changed {', '.join(stray[:5])} during the reflection; put back")
+    report_executor_run(tick, executor)
     return reflection
 
 

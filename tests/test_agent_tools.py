@@ -233,6 +233,13 @@ FAILURES = [
     ("required-unknown", bash_tool(describing("x", {"type": "object", "properties": {},
                                                          "required": ["path"]})),
      "requires path, which properties does not define"),
+    ("type-misspelt", bash_tool(describing("x", {"type": "object", "properties": {"path": {"type": "strng"}}})),
+     "its input_schema is not a valid JSON Schema (at properties/path/type: 'strng' is not valid"),
+    ("required-not-a-list", bash_tool(describing("x", {"type": "object", "properties": {},
+                                                            "required": "path"})),
+     "not a valid JSON Schema (at required: 'path' is not of type 'array'"),
+    ("bad-pattern-keyword", bash_tool(describing("x", {"type": "object", "properties": {
+        "n": {"type": "integer", "minimum": "zero"}}})), "at properties/n/minimum"),
     ("built-in-name", bash_tool(describing("read_file")), "its name 'read_file' is a built-in tool's"),
     ("huge-description", bash_tool(f"head -c {DESCRIBE_OUTPUT_LIMIT + 1} /dev/zero | tr '\\0' ' '"),
      f"printed more than {DESCRIBE_OUTPUT_LIMIT:,} bytes"),

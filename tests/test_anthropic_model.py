@@ -107,13 +107,67 @@ def test_headers_carry_the_key_and_api_version():
 
 # --- retries -------------------------------------------------------------------------------------
 
-def test_overloaded_twice_then_success_is_retried_by_the_sdk():
-    overloaded = error_reply(529, "overloaded_error", "Overloaded", retry_after_ms=FAST)
+def test_overloaded_twice_then_success_is_retried_honouring_retry_after():
+    overloaded = error_reply(529, "overloaded_error", "Overloaded", retry_after_ms=1500)
+    sleeps = Sleeps()
     with FakeMessagesServer([overloaded, overloaded, text_reply("made it")]) as srv:
-        reply = model_for(srv.url).respond(REQUEST)
+        reply = model_for(srv.url, sleep=sleeps).respond(REQUEST)
     assert reply.text == "made it"
-    assert len(srv.requests) == 3
-    assert [h["x-stainless-retry-count"] for h in srv.headers] == ["0", "1", "2"]
+    assert len(srv.requests) == 3 and sleeps == [1.5, 1.5]
+
+
+class Clock:
+    """A monotonic clock that the injected sleep moves on."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_retry_after_longer_than_a_tick_waits_is_not_waited_for():
+    hour = error_reply(429, "rate_limit_error", "Slow down", retry_after_ms=3_600_000)
+    clock = Clock()
+    with FakeMessagesServer(default=hour) as srv:
+        model = model_for(srv.url, max_retries=7, sleep=clock.sleep, clock=clock)
+        with pytest.raises(ModelUnavailable, match="asked to wait 3600 s, longer than a tick waits"):
+            model.respond(REQUEST)
+    assert len(srv.requests) == 1 and clock.sleeps == []
+
+
+def test_retries_stop_at_the_ticks_wall_clock():
+    overloaded = error_reply(529, "overloaded_error", "Overloaded", retry_after_ms=20_000)
+    clock = Clock()
+    with FakeMessagesServer(default=overloaded) as srv:
+        model = model_for(srv.url, max_retries=7, sleep=clock.sleep, clock=clock)
+        model.deadline = clock.now + 50
+        with pytest.raises(ModelUnavailable, match="Another try would run past the tick's wall clock"):
+            model.respond(REQUEST)
+    assert len(srv.requests) == 3 and clock.sleeps == [20.0, 20.0]     # a fourth would start after 50 s
+    assert clock.now <= model.deadline
+
+
+def test_no_request_starts_when_the_ticks_time_is_up():
+    clock = Clock()
+    with FakeMessagesServer() as srv:
+        model = model_for(srv.url, clock=clock)
+        model.deadline = clock.now + 1
+        with pytest.raises(ModelUnavailable, match="time ran out"):
+            model.respond(REQUEST)
+    assert srv.requests == []
+
+
+def test_a_server_that_says_do_not_retry_is_not_retried():
+    with FakeMessagesServer([lambda request: 1 / 0]) as srv:      # the fake answers 500, x-should-retry: false
+        with pytest.raises(ModelUnavailable):
+            model_for(srv.url, sleep=Sleeps()).respond(REQUEST)
+    assert len(srv.requests) == 1
 
 
 @pytest.mark.parametrize("status, kind", [(529, "overloaded_error"), (429, "rate_limit_error"), (500, "api_error")])

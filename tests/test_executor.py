@@ -16,6 +16,7 @@ from genome.levers import LeverDoc
 from genome.loop_prompt import LoopPromptDoc
 from runner.executor import OUTPUT_LIMIT, REFLECT_ANSWER, CommandExecutor
 from runner.progress import Printer
+from runner.model import Usage
 from runner.session import Reflection
 from runner.tick import TickResult, run_tick
 from tests.conftest import commit_all, git
@@ -360,3 +361,127 @@ def test_an_executor_that_cannot_start_is_unavailable_not_a_failed_lever(project
         executor_tick(project, "no-such-agent-cli -p")
     lever = LeverDoc.parse((project / "levers.md").read_text()).get("L-001")
     assert lever.status == "open" and "(attempt" not in " ".join(lever.log)
+
+
+# ------------------------------------------------------------------------------------ real CLI results
+
+CLAUDE_BUDGET_ERROR = {
+    "type": "result", "subtype": "error_max_budget_usd", "is_error": True, "duration_ms": 80123,
+    "num_turns": 9, "session_id": "7d2a", "total_cost_usd": 1.0312,
+    "usage": {"input_tokens": 20, "output_tokens": 3000, "cache_creation_input_tokens": 9000,
+              "cache_read_input_tokens": 120000},
+    "modelUsage": {
+        "claude-sonnet-5-5": {"inputTokens": 20, "outputTokens": 3000, "cacheReadInputTokens": 120000,
+                              "cacheCreationInputTokens": 9000, "costUSD": 1.02},
+        "claude-haiku-5-5": {"inputTokens": 4000, "outputTokens": 150, "cacheReadInputTokens": 0,
+                             "cacheCreationInputTokens": 0, "costUSD": 0.0112}},
+    "errors": ["Reached maximum budget ($1)"]}
+
+
+def test_a_claude_code_error_result_is_explained_never_pasted(tmp_path, root):
+    out = tmp_path / "result.json"
+    out.write_text(json.dumps(CLAUDE_BUDGET_ERROR))
+    runner, warnings = executor(f"cat {out}; exit 1", root)
+    end = runner.act(PROMPT, "L-001", later())
+    assert end.text == ("(the executor command exited 1; it reported error_max_budget_usd: "
+                        "Reached maximum budget ($1))")
+    assert "{" not in end.text and "success" not in end.text
+    # every model's tokens count, the side model's too
+    assert runner.usage == Usage(4020, 3150, 9000, 120000) and runner.cost_usd == pytest.approx(1.0312)
+
+
+def test_an_error_result_whose_subtype_says_success_is_still_an_error(tmp_path, root):
+    out = tmp_path / "result.json"
+    out.write_text(json.dumps({"type": "result", "subtype": "success", "is_error": True,
+                               "errors": ["API Error: 500 internal"], "total_cost_usd": 0}))
+    runner, _ = executor(f"cat {out}", root)
+    end = runner.act(PROMPT, "L-001", later())
+    assert end.text == "(it reported an error: API Error: 500 internal)"
+
+
+def test_a_command_told_what_it_may_still_spend(tmp_path, root):
+    runner, _ = executor('echo "budget=[$GENOME_BUDGET_USD]"', root)
+    assert runner.act(PROMPT, "L-001", later(), budget_usd=0.4567891).text == "budget=[0.4568]"
+    assert runner.act(PROMPT, "L-001", later()).text == "budget=[]"
+
+
+@pytest.mark.parametrize("said, code, why", [
+    ("Not logged in · Please run /login", 1, "the agent cannot work: Not logged in"),
+    ('API Error: 401 {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}',
+     1, "authentication_error"),
+    ("Segmentation fault", 139, "exited 139 without changing anything: Segmentation fault"),
+    # aider 0.86 without a key: exit 0
+    ("litellm.AuthenticationError: Missing Anthropic API Key\nThe API provider is not able to authenticate "
+     "you. Check your API key.", 0, "the agent cannot work: litellm.AuthenticationError"),
+])
+def test_an_agent_that_cannot_work_is_told_apart(root, said, code, why):
+    from runner.executor import cannot_work
+
+    runner, _ = executor(f"echo '{said}'; exit {code}", root)
+    runner.act(PROMPT, "L-001", later())
+    assert why in cannot_work(runner.last_run)
+    working, _ = executor("echo 'Changed nothing: the premise is false.'", root)
+    working.act(PROMPT, "L-001", later())
+    assert cannot_work(working.last_run) == ""
+
+
+def lever_not_blamed(project: Path) -> None:
+    lever = LeverDoc.parse((project / "levers.md").read_text()).get("L-001")
+    assert lever.status == "open" and "(attempt" not in " ".join(lever.log)
+
+
+def test_an_agent_that_is_not_logged_in_is_unavailable_without_a_repair_round(project, tmp_path):
+    from runner.errors import ModelUnavailable
+
+    runs = tmp_path / "runs"
+    command = script(tmp_path, "claude", f"""#!/bin/bash
+cat > /dev/null
+echo run >> {runs}
+echo "Not logged in · Please run /login"
+exit 1
+""")
+    with pytest.raises(ModelUnavailable, match="Not logged in"):
+        executor_tick(project, command)
+    assert runs.read_text() == "run\n"          # no repair round, no reflection run
+    assert git(project, "status", "--porcelain") == ""
+    lever_not_blamed(project)
+
+
+def test_a_run_that_crosses_the_budget_is_rolled_back_and_exits_4(project, tmp_path):
+    from runner.errors import BudgetSpent
+
+    seen = tmp_path / "budget-seen"
+    result = dict(CLAUDE_BUDGET_ERROR, is_error=False, subtype="success", result="Wrote it.",
+                  total_cost_usd=1.2)
+    command = script(tmp_path, "claude", f"""#!/bin/bash
+cat > /dev/null
+echo "$GENOME_BUDGET_USD" > {seen}
+echo hello > greeting.txt
+echo '{json.dumps(result)}'
+""")
+    with pytest.raises(BudgetSpent, match="crossed the tick budget"):
+        executor_tick(project, command)
+    assert seen.read_text().strip() == "1.0000"      # the template's tick_usd
+    assert not (project / "greeting.txt").exists() and git(project, "status", "--porcelain") == ""
+    lever_not_blamed(project)
+    [entry] = parse_entries((project / "journal/2026/11/23.md").read_text())
+    assert entry.outcome == "budget" and entry.cost_usd == pytest.approx(1.2)
+
+
+def test_after_a_repair_round_the_commit_body_tells_the_whole_act(project, tmp_path):
+    tries = tmp_path / "tries"
+    command = script(tmp_path, "agent", f"""#!/bin/bash
+cat > /dev/null
+[ "$GENOME_PHASE" = act ] || {{ printf '```json\\n{{}}\\n```\\n'; exit 0; }}
+if [ ! -e {tries} ]; then
+    touch {tries}; echo hi > greeting.txt; echo "First try: wrote hi."
+else
+    echo hello > greeting.txt; echo "Second try: the check wants hello, so wrote hello."
+fi
+""")
+    result, log = executor_tick(project, command)
+    assert result.outcome == "shipped", log
+    body = git(project, "log", "-1", "--skip=1", "--format=%B")
+    assert "First try: wrote hi." in body and "Second try: the check wants hello" in body
+    assert body.index("First try") < body.index("After the gates said gate check-1 failed") < body.index(
+        "Second try")

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -84,14 +85,19 @@ def test_overloaded_forever_exits_5_with_the_tree_restored_and_the_lever_not_bla
 
 
 def test_a_stream_broken_by_an_overloaded_error_is_retried(project):
+    models = []
     with FakeMessagesServer([
         tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
         midstream_error("overloaded_error"),
         text_reply("done"),
         reflect(),
     ]) as server:
-        result = run_tick(project, make_model=lambda config: sdk_model(server), now=NOW)
+        started = time.monotonic()
+        result = run_tick(project, make_model=lambda config: models.append(sdk_model(server)) or models[-1],
+                          now=NOW)
     assert result.outcome == "shipped" and len(server.requests) == 4
+    # the model's retries and requests are bound to the tick's wall clock (tick_minutes: 30)
+    assert started + 30 * 60 <= models[0].deadline <= time.monotonic() + 30 * 60
 
 
 def test_no_key_and_no_base_url_exits_5_and_says_how_to_set_one(project):
