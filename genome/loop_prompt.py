@@ -83,6 +83,7 @@ class Config:
     secrets_allow: tuple[str, ...] = ()
     executor: str = ""          # a command that replaces the built-in model session (act and reflect)
     regression: Rules = field(default_factory=Rules)
+    pause_after: int = 5        # failed or unreachable ticks in a row before the loop pauses; 0: never
 
     @property
     def cadence_seconds(self) -> int:
@@ -219,7 +220,7 @@ def parse_config(file: str, yaml_text: str) -> Config:
         if key in raw:
             values[key] = _string(raw[key], key, fail, allow_empty=key in ("notify", "author"))
     for key, low in (("max_tokens", 1), ("repair_rounds", 0), ("max_attempts", 1),
-                     ("command_timeout", 1), ("lessons_tokens", 0)):
+                     ("command_timeout", 1), ("lessons_tokens", 0), ("pause_after", 0)):
         if key in raw:
             values[key] = _whole(raw[key], key, low, fail)
     if "cadence" in values:

@@ -25,6 +25,7 @@ class LazyGroup(click.Group):
 
     lazy = {"schedule": "runner.cli_schedule", "status": "runner.cli_review", "review": "runner.cli_review",
             "feedback": "runner.cli_review", **{name: "runner.cli_settle" for name in SETTLE_COMMANDS}}
+    lazy.update({"check": "runner.cli_watch", "pause": "runner.cli_watch", "resume": "runner.cli_watch"})
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])
@@ -126,6 +127,8 @@ def tick(now: bool, verbose: bool, push: bool | None) -> None:
 
         from runner.due import is_due, read_next_due
         if not is_due(root, datetime.now(timezone.utc)):
+            from runner.watch import log_firing
+            log_firing(root, "not-due")
             click.echo(f"not due until {read_next_due(root):%Y-%m-%d %H:%M}Z (use --now to tick anyway)")
             return
     sys.exit(run_one_tick(root, Printer(verbose=verbose), push=push))
@@ -138,7 +141,9 @@ def run_one_tick(root: Path, printer, make_model=None, push: bool | None = None)
     from runner.tick import run_tick
 
     try:
-        result = run_tick(root, make_model=make_model or model_from_env, printer=printer, push=push)
+        from runner.watch import accounted      # the firing logged; paused, or paused after it
+        result = accounted(root, lambda: run_tick(root, make_model=make_model or model_from_env, printer=printer,
+                                                  push=push))
     except GenomeFileError as error:
         printer.say(f"invalid project file: {error}")
         return INVALID

@@ -9,8 +9,9 @@ from typing import NoReturn
 import click
 
 from genome.errors import GenomeFileError
-from genome.loop_prompt import LoopPromptDoc
+from genome.loop_prompt import Config, LoopPromptDoc
 from genome.text import decode, parse_duration
+from runner import install_source
 from runner import schedule as sched
 from runner.errors import INVALID
 from runner.secrets import mask_secrets
@@ -18,13 +19,31 @@ from runner.secrets import mask_secrets
 DEFAULT_CADENCE = "30m"
 
 
-def cadence_from_loop_prompt(project: Path) -> str:
-    """The ``cadence:`` of the project's loop-prompt.md (validated like every tick validates it);
-    ``30m`` when the file or the setting is missing."""
+def config_of(project: Path) -> Config:
+    """The project's loop-prompt.md settings (validated like every tick validates them); the
+    defaults when the file is missing."""
     path = project / "loop-prompt.md"
     if not path.is_file():
-        return DEFAULT_CADENCE
-    return LoopPromptDoc.parse(decode("loop-prompt.md", path.read_bytes())).config.cadence
+        return Config()
+    return LoopPromptDoc.parse(decode("loop-prompt.md", path.read_bytes())).config
+
+
+def cadence_from_loop_prompt(project: Path) -> str:
+    """The ``cadence:`` of the project's loop-prompt.md; ``30m`` when the file or the setting is missing."""
+    return config_of(project).cadence if (project / "loop-prompt.md").is_file() else DEFAULT_CADENCE
+
+
+def _remote(backend: str, spec: str | None, project: Path) -> sched.Remote | None:
+    """What a runner elsewhere installs; None for the local timers (where --install is refused)."""
+    if backend not in ("github-actions", "kubernetes"):
+        if spec:
+            raise click.UsageError("--install is for --github-actions and --kubernetes; a local timer runs "
+                                   "the genome-tick installed here")
+        return None
+    config = config_of(project)
+    # `setup:` prepares the project's dependencies where the config has it
+    return sched.Remote(install=install_source.resolve(spec), setup=tuple(getattr(config, "setup", ())),
+                        tick_minutes=config.budget.tick_minutes)
 
 
 def _fail(message: str) -> NoReturn:
@@ -121,11 +140,15 @@ def schedule() -> None:
 @click.option("--every", metavar="DURATION",
               help="How often the timer wakes: 1m-30m dividing an hour, 1h-12h dividing a day, 1d or 7d. "
                    "Default: `cadence:` in loop-prompt.md, else 30m.")
+@click.option("--install", "install_spec", metavar="SPEC",
+              help="With --github-actions or --kubernetes: the genome runner to install there, pinned: "
+                   "a version (0.1.0) or a VCS URL at a full commit (git+https://host/repo@COMMIT). "
+                   "Default: where this installation came from, when that can be known.")
 @_backend_options
 @_dry_run_option
 @_project_option
-def install(every: str | None, systemd: bool, cron: bool, github_actions: bool, kubernetes: bool,
-            dry_run: bool, project: Path) -> None:
+def install(every: str | None, install_spec: str | None, systemd: bool, cron: bool, github_actions: bool,
+            kubernetes: bool, dry_run: bool, project: Path) -> None:
     """Put this project's ticks on a timer (again: replaces the earlier one).
 
     \b
@@ -146,9 +169,10 @@ def install(every: str | None, systemd: bool, cron: bool, github_actions: bool, 
     host = sched.Host.from_environ()
     try:
         seconds = _every_seconds(every, project)
-        plan = sched.plan_install(backend or sched.default_backend(host), project, seconds, host)
+        backend = backend or sched.default_backend(host)
+        plan = sched.plan_install(backend, project, seconds, host, _remote(backend, install_spec, project))
         _report(plan, host, dry_run)
-    except (sched.ScheduleError, ValueError, GenomeFileError) as exc:
+    except (sched.ScheduleError, ValueError, GenomeFileError, install_source.InstallSourceError) as exc:
         _fail(str(exc))
 
 

@@ -15,8 +15,11 @@ STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 def main() -> None:
     args = sys.argv[1:]
-    if not args and not is_due(project_root()):
-        sys.exit(0)
+    if not args:
+        root = project_root()
+        if not is_due(root):
+            log_not_due(root)
+            sys.exit(0)
     from runner.cli import cli
 
     cli(["tick", *args], prog_name="genome-tick")
@@ -35,6 +38,29 @@ def is_due(root: str) -> bool:
         from runner import due
         return due.is_due(Path(root), datetime.now(timezone.utc))
     return time.strftime(STAMP, time.gmtime()) >= text
+
+
+# runner.watch reads this log; a line is "<UTC time> <what happened>".
+FIRINGS = os.path.join(".genome", "firings")
+FIRINGS_MAX_BYTES = 128 * 1024
+
+
+def log_not_due(root: str) -> None:
+    """One line in the firings log, with os-level calls only: a schedule that fires is visible."""
+    try:
+        fd = os.open(os.path.join(root, FIRINGS), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (time.strftime(STAMP, time.gmtime()) + " not-due\n").encode())
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+    except OSError:
+        return
+    if size > FIRINGS_MAX_BYTES:    # rare: once in thousands of firings
+        from pathlib import Path
+
+        from runner.watch import trim_firings
+        trim_firings(Path(root, FIRINGS))
 
 
 def project_root() -> str:

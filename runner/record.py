@@ -154,9 +154,10 @@ def attempts_since_reopened(log: list[str]) -> list[str]:
 
 
 def record_stop(tick: Tick, stop: TickStop) -> None:
-    """A budget or API stop is not the lever's failure, but money spent is recorded all the same."""
+    """A budget or API stop is not the lever's failure, but money spent is recorded all the same, and
+    so is a model that could not be reached at all (never silent: the journal says the tick ran)."""
     tick.record.outcome = "budget" if isinstance(stop, BudgetSpent) else "unavailable"
     tick.record.reason = stop.message
-    if tick.meter.turns == 0 and tick.meter.usage.total == 0:
+    if isinstance(stop, BudgetSpent) and tick.meter.turns == 0 and tick.meter.usage.total == 0:
         return     # nothing was sent: nothing to record, the tree stays exactly as it was
     write_record(tick, Reflection())

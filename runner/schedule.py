@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from runner.due import NEXT_DUE, STATE_DIR
+from runner.install_source import InstallSource
 
 BACKENDS = ("systemd", "cron", "github-actions", "kubernetes")
 WORKFLOW_PATH = Path(".github/workflows/genome-tick.yml")
@@ -34,7 +35,10 @@ CRON_MARKER_PREFIX = "# genome-runner:"
 # would make every tick it starts find the project locked.
 CRON_LOCK = f"{STATE_DIR}/cron.lock"
 CRON_LOG = f"{STATE_DIR}/tick.log"
+CHECK_LOG = f"{STATE_DIR}/check.log"
+CHECK_HOUR = 7          # the daily check runs at 07:MM (UTC on GitHub, local time elsewhere)
 K8S_SECRET = "genome-runner"
+K8S_GIT_SECRET = "genome-runner-git"     # a deploy key (ssh) or a token (https) that may push
 REPO_URL_PLACEHOLDER = "REPLACE-WITH-YOUR-REPOSITORY-URL"
 GITHUB_MIN_SECONDS = 5 * 60   # GitHub runs scheduled workflows at most every 5 minutes
 COMMAND_TIMEOUT_SECONDS = 60
@@ -93,18 +97,41 @@ def every_to_oncalendar(seconds: int) -> str:
     return f"*:0/{seconds // 60}"
 
 
-def every_to_cron(seconds: int) -> str:
-    """A five-field cron expression firing every ``seconds``; ValueError when none is honest."""
+def every_to_cron(seconds: int, minute: int = 0) -> str:
+    """A five-field cron expression firing every ``seconds``; ValueError when none is honest.
+
+    ``minute`` (1-59, see ``project_minute``) moves the firings off the full hour, where GitHub
+    delays or drops scheduled runs and every machine calls the API at once; 0 keeps them on it."""
     check_interval(seconds)
-    if seconds == _WEEK:
-        return "0 0 * * 1"
-    if seconds == _DAY:
-        return "0 0 * * *"
-    if seconds % 3600 == 0:
+    if seconds >= 3600:
+        if seconds == _WEEK:
+            return f"{minute} 0 * * 1"
+        if seconds == _DAY:
+            return f"{minute} 0 * * *"
         hours = seconds // 3600
-        return "0 * * * *" if hours == 1 else f"0 */{hours} * * *"
+        return f"{minute} * * * *" if hours == 1 else f"{minute} */{hours} * * *"
     minutes = seconds // 60
-    return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
+    if minutes == 1:
+        return "* * * * *"
+    if minute == 0:
+        return f"*/{minutes} * * * *"
+    return f"{1 + (minute - 1) % (minutes - 1)}-59/{minutes} * * * *"   # a first firing in 1..minutes-1
+
+
+def project_minute(project: Path, host: Host) -> int:
+    """A minute past the hour, 1-59, stable for the project and different between projects: from
+    its ``origin`` URL (the same on every machine), else from its folder."""
+    name = origin_url(project, host) or unit_name(project)
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 59 + 1
+
+
+def cron_every(expression: str) -> int | None:
+    """The interval of a cron expression install writes (at any minute); None for one edited by hand."""
+    for minute in range(60):
+        found = _every_from_expression(expression, lambda seconds: every_to_cron(seconds, minute))
+        if found:
+            return found
+    return None
 
 
 def _every_from_expression(expression: str, to_expression: Callable[[int], str]) -> int | None:
@@ -135,6 +162,15 @@ def unit_name(project: Path) -> str:
 
 def cron_marker(project: Path) -> str:
     return CRON_MARKER_PREFIX + unit_name(project)
+
+
+def cron_check_marker(project: Path) -> str:
+    return f"{CRON_MARKER_PREFIX}check-{unit_name(project)}"
+
+
+def check_cron(project: Path, host: Host) -> str:
+    """When the daily check runs: a cron expression at the project's minute."""
+    return f"{project_minute(project, host)} {CHECK_HOUR} * * *"
 
 
 # --- the host: commands, config dir, the tick executable ----------------------------------------
@@ -180,6 +216,7 @@ class Host:
     systemctl: str = "systemctl"
     loginctl: str = "loginctl"
     run: Runner = run_external
+    path: str = ""          # the PATH install runs with: what the tick's gates found their tools on
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None, run: Runner = run_external) -> Host:
@@ -191,13 +228,24 @@ class Host:
         return cls(config_home=config_home, user=user, genome_tick=find_genome_tick(),
                    crontab=env.get("GENOME_CRONTAB") or "crontab",
                    systemctl=env.get("GENOME_SYSTEMCTL") or "systemctl",
-                   loginctl=env.get("GENOME_LOGINCTL") or "loginctl", run=run)
+                   loginctl=env.get("GENOME_LOGINCTL") or "loginctl", run=run, path=env.get("PATH", ""))
 
     def tick_executable(self) -> str:
         if not self.genome_tick:
             raise ScheduleError("genome-tick was found neither beside this Python nor on PATH; "
                                 "reinstall genome-runner (pip install genome-runner) and try again")
         return self.genome_tick
+
+    def genome_executable(self) -> str:
+        """``genome`` beside ``genome-tick`` (one installation), for the daily check."""
+        return str(Path(self.tick_executable()).with_name("genome"))
+
+    def carried_path(self) -> str:
+        """The PATH a timer's command gets: this one, with the folder of genome-tick first, without
+        empty or relative entries (they would mean the project folder to cron)."""
+        tick_dir = str(Path(self.tick_executable()).parent)
+        entries = [tick_dir, *(e for e in (self.path or os.defpath).split(os.pathsep) if os.path.isabs(e))]
+        return os.pathsep.join(dict.fromkeys(entries))
 
     def systemd_dir(self) -> Path:
         return self.config_home / "systemd" / "user"
@@ -246,9 +294,11 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     output: str = ""
+    on_failure: list[RunCommand] = field(default_factory=list)   # run after a failed apply is undone
 
     def extend(self, other: Plan) -> None:
         self.steps += other.steps
+        self.on_failure += other.on_failure
         self.notes += other.notes
         self.warnings += other.warnings
         self.output += other.output
@@ -289,18 +339,48 @@ def describe(plan: Plan) -> str:
 
 
 def apply(plan: Plan, host: Host) -> list[str]:
-    """Carry the plan out, step by step; returns one line per step saying what happened."""
-    done = []
-    for step in plan.steps:
-        if isinstance(step, WriteFile):
-            done.append(_write(step))
-        elif isinstance(step, DeleteFile):
-            if step.path.exists():
-                step.path.unlink()
-                done.append(f"deleted {step.path}")
-        else:
-            done.append(_run_step(step, host))
+    """Carry the plan out, step by step; returns one line per step saying what happened.
+
+    All or nothing: when a step fails, every file the plan wrote or deleted so far is put back as
+    it was (a timer whose enable failed must not stay behind, half installed), then the error is
+    raised."""
+    done: list[str] = []
+    undo: list[tuple[Path, bytes | None, int]] = []     # (path, content before or None, mode before)
+    made_dirs: list[Path] = []
+    try:
+        for step in plan.steps:
+            if isinstance(step, (WriteFile, DeleteFile)):
+                before = step.path.read_bytes() if step.path.is_file() else None
+                mode = step.path.stat().st_mode & 0o777 if before is not None else 0
+                undo.append((step.path, before, mode))
+                made_dirs += [d for d in step.path.parents if not d.exists() and d not in made_dirs]
+            if isinstance(step, WriteFile):
+                done.append(_write(step))
+            elif isinstance(step, DeleteFile):
+                if step.path.exists():
+                    step.path.unlink()
+                    done.append(f"deleted {step.path}")
+            else:
+                done.append(_run_step(step, host))
+    except BaseException:
+        for path, before, mode in reversed(undo):
+            _put_back(path, before, mode)
+        for directory in sorted(made_dirs, key=lambda d: len(d.parts), reverse=True):
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+        for command in plan.on_failure:
+            host.run(command.argv, command.stdin)
+        raise
     return done
+
+
+def _put_back(path: Path, content: bytes | None, mode: int) -> None:
+    if content is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    path.chmod(mode)
 
 
 def _write(step: WriteFile) -> str:
@@ -373,6 +453,42 @@ def systemd_paths(project: Path, host: Host) -> tuple[Path, Path]:
     return host.systemd_dir() / f"{unit}.service", host.systemd_dir() / f"{unit}.timer"
 
 
+def systemd_check_paths(project: Path, host: Host) -> tuple[Path, Path]:
+    unit = f"{unit_name(project)}-check"
+    return host.systemd_dir() / f"{unit}.service", host.systemd_dir() / f"{unit}.timer"
+
+
+def _check_service_text(project: Path, host: Host) -> str:
+    return (
+        "[Unit]\n"
+        f"Description=genome runner: daily check of {_unit_text(str(project))}\n"
+        "\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        f"WorkingDirectory={_unit_text(str(project))}\n"
+        f"Environment={_unit_exec('PATH=' + host.carried_path())}\n"
+        f"ExecStart={_unit_exec(host.genome_executable())} check --notify\n"
+        # exit 1 means "the loop needs a person": the notify command has said so; not a unit failure
+        "SuccessExitStatus=1\n"
+    )
+
+
+def _check_timer_text(project: Path, host: Host) -> str:
+    unit = unit_name(project)
+    return (
+        "[Unit]\n"
+        f"Description=genome runner: check {_unit_text(str(project))} daily\n"
+        "\n"
+        "[Timer]\n"
+        f"OnCalendar=*-*-* {CHECK_HOUR:02d}:{project_minute(project, host):02d}:00\n"
+        "Persistent=true\n"
+        f"Unit={unit}-check.service\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=timers.target\n"
+    )
+
+
 def _service_text(project: Path, host: Host) -> str:
     return (
         "[Unit]\n"
@@ -382,6 +498,9 @@ def _service_text(project: Path, host: Host) -> str:
         "Type=oneshot\n"
         f"WorkingDirectory={_unit_text(str(project))}\n"
         f"ExecStart={_unit_exec(host.tick_executable())}\n"
+        # the user manager's PATH is short: the gates get the one install ran with (the env file may
+        # set another, since it is read after this line)
+        f"Environment={_unit_exec('PATH=' + host.carried_path())}\n"
         f"EnvironmentFile=-{_unit_text(str(host.env_file(project)))}\n"
         # A tick runs builds and tests in the background: let the person's own work come first.
         "Nice=10\n"
@@ -402,6 +521,8 @@ def _timer_text(project: Path, seconds: int) -> str:
         f"OnCalendar={every_to_oncalendar(seconds)}\n"
         "Persistent=true\n"
         f"RandomizedDelaySec={jitter}\n"
+        # the same delay at every firing, so firings stay one interval apart and none lands early
+        "FixedRandomDelay=true\n"
         f"Unit={unit}.service\n"
         "\n"
         "[Install]\n"
@@ -444,14 +565,23 @@ def plan_install_systemd(project: Path, seconds: int, host: Host) -> Plan:
         WriteFile(service, _service_text(project, host)),
         WriteFile(timer, _timer_text(project, seconds)),
         WriteFile(env_file, _env_file_text(project, unit), mode=0o600, only_if_missing=True),
+        WriteFile(systemd_check_paths(project, host)[0], _check_service_text(project, host)),
+        WriteFile(systemd_check_paths(project, host)[1], _check_timer_text(project, host)),
         RunCommand((*systemctl, "daemon-reload"), if_it_fails=no_manager),
-        RunCommand((*systemctl, "enable", "--now", f"{unit}.timer"), if_it_fails=no_manager),
+        RunCommand((*systemctl, "enable", "--now", f"{unit}.timer", f"{unit}-check.timer"),
+                   if_it_fails=no_manager),
     ])
+    # Should enabling fail, the unit files are taken back (apply undoes the writes); the manager
+    # then forgets them too.
+    plan.on_failure.append(RunCommand((*systemctl, "daemon-reload"), must_succeed=False))
     plan.notes += [
         f"ticks every {format_every(seconds)} (OnCalendar={every_to_oncalendar(seconds)}); "
         f"the API key goes in {env_file}",
         f"when it runs next: systemctl --user list-timers {unit}.timer",
         f"logs: journalctl --user -u {unit}.service",
+        f"a daily check ({unit}-check.timer) runs `genome check --notify`: the notify command hears when "
+        "the loop needs you",
+        f"carried into the units: PATH={host.carried_path()}",
     ]
     warning = _linger_warning(host)
     if warning:
@@ -470,9 +600,11 @@ def plan_remove_systemd(project: Path, host: Host) -> Plan:
     env_file = host.env_file(project)
     plan = Plan(steps=[
         # Tolerated: with no user manager running there is nothing to stop, the files still go.
-        RunCommand((host.systemctl, "--user", "disable", "--now", f"{unit}.timer"), must_succeed=False),
+        RunCommand((host.systemctl, "--user", "disable", "--now", f"{unit}.timer", f"{unit}-check.timer"),
+                   must_succeed=False),
         DeleteFile(timer),
         DeleteFile(service),
+        *(DeleteFile(path) for path in systemd_check_paths(project, host)),
         RunCommand((host.systemctl, "--user", "daemon-reload"), must_succeed=False),
     ])
     if env_file.exists():
@@ -495,12 +627,27 @@ def _systemd_installed(project: Path, host: Host) -> InstalledTimer | None:
 # --- cron ----------------------------------------------------------------------------------------
 
 def cron_line(project: Path, seconds: int, host: Host) -> str:
-    """The one crontab line for this project, ending in its marker so remove finds exactly it."""
+    """The one crontab line for this project, ending in its marker so remove finds exactly it.
+
+    cron starts commands with PATH=/usr/bin:/bin, so the line carries the PATH install ran with:
+    the gates find the same tools (pytest, node, cargo) as when the person ran them."""
     # mkdir: the line logs into .genome/ before any tick could make it again
-    command = (f"cd {_single_quoted(str(project))} && mkdir -p .genome && flock -n {CRON_LOCK} "
+    command = (f"cd {_single_quoted(str(project))} && mkdir -p .genome && "
+               f"PATH={_single_quoted(host.carried_path())} flock -n {CRON_LOCK} "
                f"{shlex.quote(host.tick_executable())} >> {CRON_LOG} 2>&1")
-    # cron turns an unescaped % into a line break.
-    return f"{every_to_cron(seconds)} {command.replace('%', chr(92) + '%')} {cron_marker(project)}"
+    return f"{every_to_cron(seconds, project_minute(project, host))} {_cron_escaped(command)} {cron_marker(project)}"
+
+
+def cron_check_line(project: Path, host: Host) -> str:
+    """The daily watchdog: ``genome check --notify`` once a day, its own marker."""
+    command = (f"cd {_single_quoted(str(project))} && mkdir -p .genome && "
+               f"PATH={_single_quoted(host.carried_path())} {shlex.quote(host.genome_executable())} "
+               f"check --notify >> {CHECK_LOG} 2>&1")
+    return f"{check_cron(project, host)} {_cron_escaped(command)} {cron_check_marker(project)}"
+
+
+def _cron_escaped(command: str) -> str:
+    return command.replace("%", chr(92) + "%")    # cron turns an unescaped % into a line break
 
 
 def read_crontab(host: Host) -> str:
@@ -562,17 +709,22 @@ def plan_install_cron(project: Path, seconds: int, host: Host) -> Plan:
     line = cron_line(project, seconds, host)
     current = read_crontab(host)
     wanted = crontab_with_line(current, line, cron_marker(project))
+    wanted = crontab_with_line(wanted, cron_check_line(project, host), cron_check_marker(project))
     # The line logs into .genome/ before the tick runs; ignored the way the tick makes it, so the
     # log never makes the tree look dirty.
     plan = Plan(steps=[WriteFile(project / STATE_DIR / ".gitignore", "*\n", only_if_missing=True)])
     if wanted == current:
-        plan.notes.append("the crontab already has this line")
+        plan.notes.append("the crontab already has these lines")
     else:
         plan.steps.append(RunCommand((host.crontab, "-"), stdin=wanted))
     plan.notes += [
-        f"ticks every {format_every(seconds)} ({every_to_cron(seconds)}); output goes to {project / CRON_LOG}",
-        "cron starts commands with an almost empty environment: put ANTHROPIC_API_KEY=... (and the PATH "
-        "your gates need) as lines at the top of your crontab with `crontab -e`",
+        f"ticks every {format_every(seconds)} ({every_to_cron(seconds, project_minute(project, host))}); "
+        f"output goes to {project / CRON_LOG}",
+        f"a daily check ({check_cron(project, host)}) runs `genome check --notify`: the notify command hears "
+        f"when the loop needs you; output goes to {project / CHECK_LOG}",
+        f"carried into the lines: PATH={host.carried_path()} (install again after changing it)",
+        "cron passes no other environment: put ANTHROPIC_API_KEY=... as a line at the top of your "
+        "crontab with `crontab -e`",
     ]
     if any(path.exists() for path in systemd_paths(project, host)):
         plan.warnings.append("systemd units for this project are installed too, so it would tick twice; "
@@ -583,6 +735,7 @@ def plan_install_cron(project: Path, seconds: int, host: Host) -> Plan:
 def plan_remove_cron(project: Path, host: Host) -> Plan:
     current = read_crontab(host)
     remaining = crontab_without_line(current, cron_marker(project))
+    remaining = crontab_without_line(remaining, cron_check_marker(project)) if remaining else remaining
     if remaining == current:
         return Plan(notes=["cron: no line for this project in the crontab"])
     return Plan(steps=[RunCommand((host.crontab, "-"), stdin=remaining)])
@@ -593,19 +746,48 @@ def _cron_installed(project: Path, host: Host) -> InstalledTimer | None:
     if line is None:
         return None
     expression = " ".join(line.split()[:5])
-    return InstalledTimer("cron", "crontab", expression, _every_from_expression(expression, every_to_cron))
+    return InstalledTimer("cron", "crontab", expression, cron_every(expression))
 
 
 # --- GitHub Actions ------------------------------------------------------------------------------
 
-def _workflow_text(seconds: int) -> str:
+@dataclass(frozen=True)
+class Remote:
+    """What a runner elsewhere needs beyond the interval: the pinned genome runner to install, the
+    project's own setup commands, and how long one tick may take."""
+
+    install: InstallSource
+    setup: tuple[str, ...] = ()
+    tick_minutes: int = 30
+
+
+# Exact tags, so every run uses the same thing: GitHub's runner image and actions, the container image.
+GITHUB_RUNNER = "ubuntu-22.04"   # an exact image (actionlint knows it; supported into 2027)
+CHECKOUT_ACTION = "actions/checkout@v4.2.2"
+SETUP_PYTHON_ACTION = "actions/setup-python@v5.3.0"
+PYTHON_VERSION = "3.12"
+K8S_IMAGE = "python:3.12.8-bookworm"       # has git and ssh; an exact release tag, never `latest`
+SETUP_MINUTES = 15                         # installing genome runner and the project's setup
+
+
+def _block(lines: Sequence[str], indent: int) -> str:
+    """Shell lines as the body of a YAML literal block at ``indent`` spaces."""
+    return "".join(" " * indent + line + "\n" for text in lines for line in text.splitlines() or [""])
+
+
+def _workflow_text(project: Path, seconds: int, host: Host, remote: Remote) -> str:
+    tick_cron, check = every_to_cron(seconds, project_minute(project, host)), check_cron(project, host)
+    setup = ("      - name: project setup\n        run: |\n" + _block(remote.setup, 10)) if remote.setup else ""
+    timeout = remote.tick_minutes + SETUP_MINUTES
     return f"""\
 # Runs genome-tick on GitHub's runners. Written by `genome schedule install --github-actions`;
 # `genome schedule remove --github-actions` deletes it. GitHub's schedule is in UTC.
+# genome runner comes from {remote.install.origin}.
 name: genome-tick
 on:
   schedule:
-    - cron: "{every_to_cron(seconds)}"
+    - cron: "{tick_cron}"
+    - cron: "{check}"
   workflow_dispatch:
 concurrency:
   group: genome-tick
@@ -614,16 +796,19 @@ permissions:
   contents: write
 jobs:
   tick:
-    runs-on: ubuntu-latest
+    if: github.event.schedule != '{check}'
+    runs-on: {GITHUB_RUNNER}
+    timeout-minutes: {timeout}
     steps:
-      - uses: actions/checkout@v4
+      - uses: {CHECKOUT_ACTION}
         with:
           fetch-depth: 0
-      - uses: actions/setup-python@v5
+      - uses: {SETUP_PYTHON_ACTION}
         with:
-          python-version: "3.12"
-      - run: pip install genome-runner
-      - name: git identity
+          python-version: "{PYTHON_VERSION}"
+      - name: install genome runner
+        run: python -m pip install --quiet "{remote.install.requirement}"
+{setup}      - name: git identity
         run: |
           git config user.name "genome runner"
           git config user.email "genome-runner@users.noreply.github.com"
@@ -635,17 +820,34 @@ jobs:
       - name: push
         if: success() || failure()
         run: git push
+  # Once a day: fails (a red run, and GitHub's failure e-mail) when the loop needs a person.
+  check:
+    if: github.event.schedule == '{check}'
+    runs-on: {GITHUB_RUNNER}
+    timeout-minutes: 10
+    steps:
+      - uses: {CHECKOUT_ACTION}
+        with:
+          fetch-depth: 0
+      - uses: {SETUP_PYTHON_ACTION}
+        with:
+          python-version: "{PYTHON_VERSION}"
+      - run: python -m pip install --quiet "{remote.install.requirement}"
+      - run: genome check
 """
 
 
-def plan_install_github(project: Path, seconds: int, host: Host) -> Plan:
+def plan_install_github(project: Path, seconds: int, host: Host, remote: Remote) -> Plan:
     if seconds < GITHUB_MIN_SECONDS:
         raise ScheduleError(f"GitHub runs scheduled workflows at most every 5 minutes; "
                             f"--every {format_every(seconds)} is too often for --github-actions. Use --every 5m or more")
-    return Plan(steps=[WriteFile(project / WORKFLOW_PATH, _workflow_text(seconds))], notes=[
-        f"ticks every {format_every(seconds)} ({every_to_cron(seconds)}, UTC) once the workflow is on GitHub:",
+    tick_cron = every_to_cron(seconds, project_minute(project, host))
+    return Plan(steps=[WriteFile(project / WORKFLOW_PATH, _workflow_text(project, seconds, host, remote))], notes=[
+        f"ticks every {format_every(seconds)} ({tick_cron}, UTC) once the workflow is on GitHub, "
+        f"with genome runner from {remote.install.origin}:",
         f"  git add {WORKFLOW_PATH} && git commit -m 'Tick on GitHub Actions' && git push",
         "  gh secret set ANTHROPIC_API_KEY   (or Settings → Secrets and variables → Actions)",
+        f"a daily check ({check_cron(project, host)}, UTC) fails visibly when the loop needs you",
     ])
 
 
@@ -666,7 +868,7 @@ def _github_installed(project: Path) -> InstalledTimer | None:
                       re.MULTILINE)
     expression = found.group(1) if found else ""
     return InstalledTimer("github-actions", str(workflow), f"{expression} UTC" if expression else "no schedule",
-                          _every_from_expression(expression, every_to_cron))
+                          cron_every(expression))
 
 
 # --- Kubernetes (printed, never applied) ---------------------------------------------------------
@@ -685,70 +887,107 @@ def origin_url(project: Path, host: Host) -> str | None:
     return url
 
 
-def _manifest(project: Path, seconds: int, host: Host) -> str:
+def _manifest(project: Path, seconds: int, host: Host, remote: Remote) -> str:
     name = unit_name(project)
     url = origin_url(project, host)
+    ssh = bool(url) and not re.match(r"https?://", url or "")
     edit_note = "" if url else (
         f"# EDIT BEFORE APPLYING: {project} has no `origin` remote, so the clone URL below is a\n"
         f"# placeholder; replace {REPO_URL_PLACEHOLDER} with the repository's URL.\n")
+    if ssh:
+        auth_help = (f"#   kubectl create secret generic {K8S_GIT_SECRET} --from-file=ssh-privatekey=DEPLOY_KEY \\\n"
+                     f"#     --from-file=known_hosts=KNOWN_HOSTS   # a deploy key with write access\n")
+        auth_env = ('                - name: GIT_SSH_COMMAND\n'
+                    '                  value: "ssh -i /etc/genome-git/ssh-privatekey '
+                    '-o IdentitiesOnly=yes -o UserKnownHostsFile=/etc/genome-git/known_hosts"\n')
+        auth_setup = ""
+    else:
+        auth_help = (f"#   kubectl create secret generic {K8S_GIT_SECRET} --from-literal=token=TOKEN"
+                     "   # may read and push the repository\n")
+        auth_env = ('                - name: GIT_TOKEN\n                  valueFrom:\n'
+                    f'                    secretKeyRef:\n                      name: {K8S_GIT_SECRET}\n'
+                    '                      key: token\n')
+        # git asks the helper; the token stays in the environment, never in a URL, a file or the log
+        auth_setup = ("git config --global credential.helper "
+                      "'!f() { echo username=x-access-token; echo \"password=$GIT_TOKEN\"; }; f'")
+    setup = "\n".join(remote.setup)
+    script = "\n".join(filter(None, [
+        "set -u",
+        f"python -m pip install --quiet --root-user-action=ignore \"{remote.install.requirement}\" || exit 1",
+        auth_setup,
+        f'git clone --quiet "{url or REPO_URL_PLACEHOLDER}" /work/repo || exit 1',
+        "cd /work/repo",
+        'git config user.name "genome runner"',
+        'git config user.email "genome-runner@localhost"',
+        f"( set -e\n{setup}\n) || exit 1" if setup else "",
+        "genome-tick",
+        "status=$?",
+        "git push origin HEAD || status=1",
+        "exit $status",
+    ]))
+    starting_deadline = max(60, min(seconds, 3600) // 2)
+    active_deadline = (remote.tick_minutes + SETUP_MINUTES) * 60
     return f"""\
 # A Kubernetes CronJob that runs genome-tick every {format_every(seconds)}. Nothing was applied; to use it:
 #   kubectl create secret generic {K8S_SECRET} --from-literal=ANTHROPIC_API_KEY=...
-#   kubectl apply -f THIS-FILE.yaml
-# Cloning and pushing need access to the repository: a URL with a read-write token, or a deploy key.
+{auth_help}#   kubectl apply -f THIS-FILE.yaml
+# genome runner comes from {remote.install.origin}; the image is pinned by an exact tag
+# (for a digest: docker buildx imagetools inspect {K8S_IMAGE}).
 {edit_note}apiVersion: batch/v1
 kind: CronJob
 metadata:
   name: {name}
 spec:
-  schedule: "{every_to_cron(seconds)}"
+  schedule: "{every_to_cron(seconds, project_minute(project, host))}"
   concurrencyPolicy: Forbid
+  startingDeadlineSeconds: {starting_deadline}
   successfulJobsHistoryLimit: 3
   failedJobsHistoryLimit: 3
   jobTemplate:
     spec:
       backoffLimit: 0
+      activeDeadlineSeconds: {active_deadline}
       template:
         spec:
           restartPolicy: Never
           volumes:
             - name: work
               emptyDir: {{}}
-          initContainers:
-            - name: clone
-              image: alpine/git:latest
-              args: ["clone", "{url or REPO_URL_PLACEHOLDER}", "/work/repo"]
-              volumeMounts:
-                - name: work
-                  mountPath: /work
+            - name: git-auth
+              secret:
+                secretName: {K8S_GIT_SECRET}
+                defaultMode: 0400
+                optional: {"false" if ssh else "true"}
           containers:
             - name: tick
-              image: python:3.12
-              workingDir: /work/repo
+              image: {K8S_IMAGE}
+              workingDir: /work
+              resources:
+                requests:
+                  cpu: 500m
+                  memory: 1Gi
+                limits:
+                  memory: 4Gi
               env:
                 - name: ANTHROPIC_API_KEY
                   valueFrom:
                     secretKeyRef:
                       name: {K8S_SECRET}
                       key: ANTHROPIC_API_KEY
-              command: ["/bin/sh", "-c"]
+{auth_env}              command: ["/bin/bash", "-c"]
               args:
                 - |
-                  pip install --quiet genome-runner || exit 1
-                  git config user.name "genome runner"
-                  git config user.email "genome-runner@localhost"
-                  genome-tick
-                  status=$?
-                  git push origin HEAD || status=1
-                  exit $status
-              volumeMounts:
+{_block([script], 18)}              volumeMounts:
                 - name: work
                   mountPath: /work
+                - name: git-auth
+                  mountPath: /etc/genome-git
+                  readOnly: true
 """
 
 
-def plan_install_kubernetes(project: Path, seconds: int, host: Host) -> Plan:
-    return Plan(output=_manifest(project, seconds, host))
+def plan_install_kubernetes(project: Path, seconds: int, host: Host, remote: Remote) -> Plan:
+    return Plan(output=_manifest(project, seconds, host, remote))
 
 
 def plan_remove_kubernetes(project: Path, host: Host) -> Plan:
@@ -763,15 +1002,25 @@ def _checked_project(project: Path) -> Path:
     return absolute
 
 
-def plan_install(backend: str, project: Path, seconds: int, host: Host) -> Plan:
-    """What ``install`` does for one backend; raises ValueError or ScheduleError before anything changes."""
+def plan_install(backend: str, project: Path, seconds: int, host: Host, remote: Remote | None = None) -> Plan:
+    """What ``install`` does for one backend; raises ValueError or ScheduleError before anything changes.
+    GitHub Actions and Kubernetes need ``remote`` (what to install there)."""
     project = _checked_project(project)
     if not (project / "genome.md").is_file():
         raise ScheduleError(f"{project / 'genome.md'} not found: {project} is not a genome project yet. "
                             "Run `genome init` there first")
-    planners = {"systemd": plan_install_systemd, "cron": plan_install_cron,
-                "github-actions": plan_install_github, "kubernetes": plan_install_kubernetes}
+    if backend == "github-actions":
+        return plan_install_github(project, seconds, host, _needs(remote))
+    if backend == "kubernetes":
+        return plan_install_kubernetes(project, seconds, host, _needs(remote))
+    planners = {"systemd": plan_install_systemd, "cron": plan_install_cron}
     return planners[backend](project, seconds, host)
+
+
+def _needs(remote: Remote | None) -> Remote:
+    if remote is None:
+        raise ScheduleError("a runner elsewhere needs to know what to install: pass --install")
+    return remote
 
 
 def plan_remove(backend: str, project: Path, host: Host) -> Plan:

@@ -51,6 +51,9 @@ class Status:
     problems: list[str] = field(default_factory=list)   # what could not be read, and how to fix it
     search_bounded: bool = False    # the look back for the last tick stopped short of the root
     warnings: list[str] = field(default_factory=list)   # what works but needs the person's attention
+    cadence_seconds: int = 1800
+    firings: str | None = None      # "last 24 h: 48 firings, 44 ticks, 3 not due, 1 locked"
+    watch: str = ""                 # paused, or overdue: what a person should know first
 
 
 def gather(root: Path, now: datetime | None = None, host: Host | None = None) -> Status:
@@ -73,7 +76,21 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     _read_config(status, files["HEAD:loop-prompt.md"])
     _read_schedule(status, host or Host.from_environ(run=_missing_crontab_is_empty))
     status.pending_notes = len(feedback.pending(root))
+    _read_watch(status, root, now)
     return status
+
+
+def _read_watch(status: Status, root: Path, now: datetime) -> None:
+    """The firings of the last day, and whether the loop is paused or overdue."""
+    from runner import watch
+
+    status.firings = watch.firings_summary(root, now)
+    paused = watch.read_pause(root)
+    if paused is not None:
+        status.watch = f"paused since {paused.since}: {paused.reason} (`genome resume` to go on)"
+        return
+    last = status.last_tick.time if status.last_tick else None
+    status.watch = watch.overdue(root, now, status.cadence_seconds, last, bool(status.timers)) or ""
 
 
 def _recent_commits_only(root: Path) -> list[str]:
@@ -116,7 +133,8 @@ def _read_config(status: Status, text: str | None) -> None:
         status.problems.append("loop-prompt.md is not committed: run `genome init`, or commit it")
         return
     try:
-        status.budget = LoopPromptDoc.parse(text).config.budget
+        config = LoopPromptDoc.parse(text).config
+        status.budget, status.cadence_seconds = config.budget, config.cadence_seconds
     except GenomeFileError as error:
         status.problems.append(str(error))
 
@@ -149,6 +167,10 @@ def render(status: Status, now: datetime | None = None, colour: bool = False) ->
     rows = [("genome", s(status.version, "bold")), ("next lever", _next_lever(status, s)),
             ("levers", _counts(status, s)), ("last tick", _last(status, now, s)),
             ("spend", _spend(status, s)), ("next due", _due(status, now)), ("schedule", _schedule(status, s))]
+    if status.firings:
+        rows.append(("firings", status.firings))
+    if status.watch:
+        rows.insert(0, ("attention", s(status.watch, "red", "bold")))
     if status.pending_notes:
         plural = "s" if status.pending_notes != 1 else ""
         rows.append(("feedback", f"{status.pending_notes} note{plural} waiting for the next tick"))

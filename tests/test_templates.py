@@ -207,7 +207,8 @@ def test_every_commented_setting_in_the_loop_prompt_template_is_valid_when_uncom
     head, body = text.split("\n---\n", 1)
     optional = [line for line in head.splitlines() if re.match(r"^# [a-z_]+: ", line)]
     assert {line.split(":")[0][2:] for line in optional} == {"prices", "push", "secrets_allow", "regression", "effort",
-                                                              "executor", "grow_only"}
+                                                              "executor", "grow_only",
+                                                              "pause_after"}
     for line in optional:
         config = LoopPromptDoc.parse(text.replace(line, line[2:], 1)).config
         key = line.split(":")[0][2:]

@@ -245,15 +245,24 @@ def test_model_unavailable_restores_the_tree_and_does_not_blame_the_lever(projec
         {k: v for k, v in before.items() if not k.startswith(("journal", "levers"))}
 
 
-def test_no_credentials_exit_before_anything_is_written(project):
-    before, head = tree_state(project), git(project, "rev-parse", "HEAD")
+def test_a_model_unreachable_before_its_first_reply_leaves_a_record_and_a_journal_entry(project):
+    before, head = tree_state(project), git(project, "rev-parse", "HEAD").strip()
 
     def no_key(config):
         raise ModelUnavailable("no API key")
 
     with pytest.raises(ModelUnavailable):
         run_tick(project, make_model=no_key, now=NOW)
-    assert tree_state(project) == before and git(project, "rev-parse", "HEAD") == head
+    assert git(project, "rev-parse", "HEAD~1").strip() == head and git(project, "status", "--porcelain") == ""
+    record = git(project, "log", "-1", "--format=%B")
+    assert "Outcome: unavailable" in record and "Cost-USD: 0.0000" in record
+    [entry] = parse_entries((project / "journal" / "2026" / "11" / "23.md").read_text())
+    assert (entry.outcome, entry.reason, entry.cost_usd) == ("unavailable", "no API key", 0)
+    lever = levers_of(project)["L-001"]
+    assert lever.status == "open" and "(not counted)" in lever.log[-1]
+    # only the record's own files changed
+    assert {k: v for k, v in tree_state(project).items() if not k.startswith(("journal", "levers"))} == \
+        {k: v for k, v in before.items() if not k.startswith(("journal", "levers"))}
 
 
 def test_a_day_budget_smaller_than_one_request_stops_before_any_request(project):
