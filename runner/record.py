@@ -13,7 +13,7 @@ from genome.levers import LeverDoc
 from genome.loop_prompt import Lesson, LoopPromptDoc
 from genome.regression import Outcome, regression
 from runner import due, feedback, gatekeeper, intent
-from runner.errors import BudgetSpent, TickStop
+from runner.errors import BudgetSpent, ModelUnavailable, TickStop
 from runner.secrets import scan_new_text
 from runner.session import Reflection
 from runner.state import GENOME, LEVERS, LOOP_PROMPT, Tick, normalized, track
@@ -155,9 +155,11 @@ def attempts_since_reopened(log: list[str]) -> list[str]:
 
 def record_stop(tick: Tick, stop: TickStop) -> None:
     """A budget or API stop is not the lever's failure, but money spent is recorded all the same, and
-    so is a model that could not be reached at all (never silent: the journal says the tick ran)."""
+    so is a model that was asked and never answered (never silent: the journal says the tick ran).
+    Without credentials no model was made: exit 5 says so, and nothing is written."""
     tick.record.outcome = "budget" if isinstance(stop, BudgetSpent) else "unavailable"
     tick.record.reason = stop.message
-    if isinstance(stop, BudgetSpent) and tick.meter.turns == 0 and tick.meter.usage.total == 0:
+    asked = isinstance(stop, ModelUnavailable) and (tick.model is not None or tick.executor is not None)
+    if not asked and tick.meter.turns == 0 and tick.meter.usage.total == 0:
         return     # nothing was sent: nothing to record, the tree stays exactly as it was
     write_record(tick, Reflection())
