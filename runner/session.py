@@ -104,6 +104,9 @@ class Progress:
 
     _truncation_warned = False
 
+    def said(self, text: str) -> None:
+        """The text blocks of a reply: the model's own words."""
+
 
 def user_message(text: str) -> dict:
     """User turns are always block lists, so a turn's bytes never change once sent (cache prefix)."""
@@ -217,6 +220,8 @@ def converse(model: Model, *, model_name: str, max_tokens: int, system: str, too
         meter.add(reply.usage)
         progress.turn(meter)
         progress.check_input(request, reply.usage)
+        if reply.text:
+            progress.said(reply.text)
         content = sendable(reply.content)
         if content is not None:
             messages.append({"role": "assistant", "content": content})

@@ -142,6 +142,9 @@ class IntentTracker(Progress):
     def warn(self, message: str) -> None:
         self.tick.printer.warn(message)
 
+    def said(self, text: str) -> None:
+        self.tick.printer.said(text)
+
 
 READ_ONLY_TOOLS = ("read_file", "search_files", "search_content", "load_skill")
 

@@ -182,6 +182,10 @@ def _text_genome(review: Review, s: Style, width: int) -> list[str]:
 def _para(s: Style, lead: str, styled_lead: str, text: str, width: int, indent: int, *names: str) -> list[str]:
     """``text`` wrapped at word boundaries to ``width``, after ``lead`` (shown as ``styled_lead``),
     its further lines indented by ``indent``."""
+    if len(lead) > width // 2:       # a lead that long (a lever's whole title) is wrapped as text too
+        margin = lead[:len(lead) - len(lead.lstrip())]
+        return [s(line, *names) for line in _wrap(margin, _printable(lead.lstrip()) + _printable(text),
+                                                   width, indent)]
     lines = _wrap(lead, _printable(text), width, indent)
     first = lines[0][len(lead):]
     return [styled_lead + s(first, *names), *(s(line, *names) for line in lines[1:])]
