@@ -62,7 +62,10 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     leaks = [f for name, text in files.items() for f in scan_new_text(
         name, text, (tick.git.head_file(name) or b"").decode("utf-8", "replace"), tick.config.secrets_allow)]
     if leaks and (reflection != Reflection() or record.summary or record.feedback):
-        # the model's words or the person's notes carried something secret-shaped: record without them
+        narrowed = without_secret_parts(tick, reflection, leaks[0].describe())
+        if narrowed is not None:       # only the parts that hold a secret are left out
+            return write_record(tick, narrowed)
+        # the secret is in no one part on its own: record without any of the tick's words
         record.reason = "; ".join(filter(None, [record.reason, leaks[0].describe() + " (the tick's words dropped)"]))
         record.summary = ""
         record.feedback = [] if not record.feedback else ["(a note was not recorded: it looked like it held a secret)"]
@@ -89,6 +92,44 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         "Genome-Rollback": rollback, "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd:.4f}"})
     tick.git.commit(list(files), message, tick.git.identity(tick.config.author))
     feedback.mark_read(tick.root, tick.notes)
+
+
+NOTE_LEFT_OUT = "(a note was not recorded: it looked like it held a secret)"
+
+
+def without_secret_parts(tick: Tick, reflection: Reflection, finding: str) -> Reflection | None:
+    """The reflection and the record without the parts that look like they hold a secret (the lesson,
+    a genome section, a proposed lever, the tick's account, a note), each judged on its own; None
+    when no single part does, so the caller drops all of the tick's words."""
+    record, allow = tick.record, tick.config.secrets_allow
+
+    def secret(*texts: str) -> bool:
+        return bool(scan_new_text("the tick's words", "\n".join(texts), "", allow))
+
+    dropped = []
+    lesson = reflection.lesson
+    if lesson and secret(lesson):
+        lesson = None
+        dropped.append("the lesson")
+    genome = {heading: text for heading, text in reflection.genome.items() if not secret(heading, text)}
+    if len(genome) < len(reflection.genome):
+        dropped.append("a genome section")
+    levers = [(title, checks) for title, checks in reflection.levers if not secret(title, *checks)]
+    if len(levers) < len(reflection.levers):
+        dropped.append("a proposed lever")
+    if record.summary and secret(record.summary):
+        record.summary = ""
+        dropped.append("the tick's account")
+    notes = [NOTE_LEFT_OUT if secret(note) else note for note in record.feedback]
+    if notes != record.feedback:
+        record.feedback = notes
+        tick.notes_recorded = False
+        dropped.append("a note")
+    if not dropped:
+        return None
+    record.reason = "; ".join(filter(None, [
+        record.reason, f"{finding} (the tick's words dropped: {', '.join(dropped)}; the rest kept)"]))
+    return Reflection(lesson, genome, levers)
 
 
 def roll_back_genome_if_worse(tick: Tick, genome: GenomeDoc, loop: LoopPromptDoc
