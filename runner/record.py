@@ -98,9 +98,9 @@ NOTE_LEFT_OUT = "(a note was not recorded: it looked like it held a secret)"
 
 
 def without_secret_parts(tick: Tick, reflection: Reflection, finding: str) -> Reflection | None:
-    """The reflection and the record without the parts that look like they hold a secret (the lesson,
-    a genome section, a proposed lever, the tick's account, a note), each judged on its own; None
-    when no single part does, so the caller drops all of the tick's words."""
+    """The reflection and the record without the parts that look like they hold a secret (the
+    lesson, a genome section, a proposed lever, the tick's account, a note), each judged on its
+    own; None when no single part does, so the caller drops all of the tick's words."""
     record, allow = tick.record, tick.config.secrets_allow
 
     def secret(*texts: str) -> bool:
@@ -111,7 +111,8 @@ def without_secret_parts(tick: Tick, reflection: Reflection, finding: str) -> Re
     if lesson and secret(lesson):
         lesson = None
         dropped.append("the lesson")
-    genome = {heading: text for heading, text in reflection.genome.items() if not secret(heading, text)}
+    genome = {heading: text for heading, text in reflection.genome.items()
+              if not secret(heading, text)}
     if len(genome) < len(reflection.genome):
         dropped.append("a genome section")
     levers = [(title, checks) for title, checks in reflection.levers if not secret(title, *checks)]
@@ -128,7 +129,8 @@ def without_secret_parts(tick: Tick, reflection: Reflection, finding: str) -> Re
     if not dropped:
         return None
     record.reason = "; ".join(filter(None, [
-        record.reason, f"{finding} (the tick's words dropped: {', '.join(dropped)}; the rest kept)"]))
+        record.reason,
+        f"{finding} (the tick's words dropped: {', '.join(dropped)}; the rest kept)"]))
     return Reflection(lesson, genome, levers)
 
 
