@@ -14,8 +14,9 @@ from genome.text import key_line, load_yaml_mapping, split_frontmatter
 FILE = "genome.md"
 # one frontmatter line that is only `version: N`, optionally with a comment (no tag, anchor or quotes)
 _VERSION_LINE = re.compile(r"^(version[ \t]*:[ \t]*)([-+]?[0-9][0-9A-Za-z_:]*)([ \t]*(?:#.*)?)$")
-PLACEHOLDER_MISSION = ("genome.md still holds the template's placeholder mission: write under `## Mission` "
-                       "who the project is for and what it must do, so the loop knows what it works towards")
+PLACEHOLDER_MISSION = ("genome.md still holds the template's placeholder mission: write under "
+                       "`## Mission` who the project is for and what it must do, so the loop knows "
+                       "what it works towards")
 _SECTION = re.compile(r"^## +(.+?)[ \t]*(?=\r?$)", re.MULTILINE)
 
 
@@ -54,8 +55,8 @@ class GenomeDoc:
 
     @property
     def mission_is_placeholder(self) -> bool:
-        """True while ``## Mission`` says nothing but the template's comment (or is missing): the loop
-        then works without knowing what the project is for."""
+        """True while ``## Mission`` says nothing but the template's comment (or is missing): the
+        loop then works without knowing what the project is for."""
         mission = self.sections().get("Mission", "")
         return not re.sub(r"<!--.*?-->", "", mission, flags=re.DOTALL).strip()
 

@@ -32,7 +32,7 @@ class TickRecord:
     metrics: str = ""              # metric gates' numbers, as in the ``Metric:`` trailer
     satisfied: list[str] = field(default_factory=list)  # levers whose checks passed before any change
     kept_out: list[str] = field(default_factory=list)   # proposed levers not added, and why
-    gate_output: list[str] = field(default_factory=list)  # the red gate: its command, first and last lines
+    gate_output: list[str] = field(default_factory=list)  # a red gate: command, first, last lines
 
     @property
     def tokens(self) -> int:

@@ -130,8 +130,8 @@ class LeverDoc:
         self._insert(placed.block_end, [f"  - {entry}"])
 
     def move_to_top(self, lever_id: str) -> None:
-        """Move the lever's line and its block above the first lever; every other line keeps its bytes
-        (a file that ended without a newline still does)."""
+        """Move the lever's line and its block above the first lever; every other line keeps its
+        bytes (a file that ended without a newline still does)."""
         placed = self._find(lever_id)
         first = self._placed[0]
         if placed.index == first.index:

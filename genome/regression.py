@@ -53,8 +53,8 @@ def _rate(outcomes: list[str]) -> float:
 
 
 def standing(version: int, attempted: int, rolled_back: bool, rules: Rules) -> str:
-    """Where a version stands: ``rolled back``; ``baseline`` (v001, never judged); ``confirmed`` once
-    it got through its window of counted ticks; else ``on probation``."""
+    """Where a version stands: ``rolled back``; ``baseline`` (v001, never judged); ``confirmed``
+    once it got through its window of counted ticks; else ``on probation``."""
     if rolled_back:
         return "rolled back"
     if version <= 1:

@@ -24,7 +24,8 @@ class LazyGroup(click.Group):
     does not pay for the scheduler or the review renderer."""
 
     lazy = {"schedule": "runner.cli_schedule", "status": "runner.cli_review", "review": "runner.cli_review",
-            "feedback": "runner.cli_review", **{name: "runner.cli_settle" for name in SETTLE_COMMANDS}}
+            "feedback": "runner.cli_review",
+            **{name: "runner.cli_settle" for name in SETTLE_COMMANDS}}
     lazy.update({"check": "runner.cli_watch", "pause": "runner.cli_watch", "resume": "runner.cli_watch"})
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -80,7 +80,8 @@ def status() -> None:
               help="Write the review as one self-contained HTML page (charts, coloured code diffs; "
                    "nothing fetched, fine on a phone). Prints the text review too only with --format.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print the review as JSON (schema genome-review/1, documented in the README) instead of "
+              help="Print the review as JSON (schema genome-review/1, documented in the README) "
+                   "instead of "
                    "text or markdown.")
 def review(since: str, output_format: str | None, html_path: Path | None, as_json: bool) -> None:
     """The morning review: what the loop did, from git alone (a fresh clone works).

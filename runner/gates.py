@@ -63,7 +63,8 @@ class GateResult:
         """What a person needs to see why the gate is red: the command and how it ended, then the
         first and last lines it printed (``…`` between them when lines were left out)."""
         why = self.problem or ("timed out" if self.timed_out else f"exit {self.exit_code}")
-        return [f"{self.name}: $ {_clip(' '.join(self.command.split()))} ({why})", *self.output_lines]
+        command = _clip(" ".join(self.command.split()))
+        return [f"{self.name}: $ {command} ({why})", *self.output_lines]
 
     def summary(self) -> str:
         """One line such as ``tests ok 3.1s`` or ``tests FAILED exit 1 2.0s``."""

@@ -185,13 +185,15 @@ def log_outcome(tick: Tick, levers: LeverDoc, stamp: str) -> None:
     levers.append_log(lever.id, line)
 
 
-# The status-log line `genome retry` and `genome revert` write: the stamp, then these words. A tick's own
-# lines carry the genome version right after the stamp, so no reason a tick records can look like one.
-REOPENED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\dZ (?:reverted [0-9a-f]+ and )?reopened by a person\b")
+# The status-log line `genome retry` and `genome revert` write: the stamp, then these words. A
+# tick's own lines carry the genome version right after the stamp, so no reason it records can
+# look like one.
+REOPENED = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\dZ (?:reverted [0-9a-f]+ and )?reopened by a person\b")
 
 
 def attempts_since_reopened(log: list[str]) -> list[str]:
-    """The status-log lines after the last time a person reopened the lever: attempts count from there."""
+    """The status-log lines after a person last reopened the lever: attempts count from there."""
     marks = [i for i, line in enumerate(log) if REOPENED.match(line)]
     return log[marks[-1] + 1:] if marks else log
 

@@ -50,7 +50,7 @@ class Status:
     pending_notes: int = 0
     problems: list[str] = field(default_factory=list)   # what could not be read, and how to fix it
     search_bounded: bool = False    # the look back for the last tick stopped short of the root
-    warnings: list[str] = field(default_factory=list)   # what works but needs the person's attention
+    warnings: list[str] = field(default_factory=list)   # works, but needs the person's attention
     cadence_seconds: int = 1800
     firings: str | None = None      # "last 24 h: 48 firings, 44 ticks, 3 not due, 1 locked"
     watch: str = ""                 # paused, or overdue: what a person should know first

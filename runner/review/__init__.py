@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import importlib
 
-_HOMES = {"Review": "data", "build_review": "data", "render_text": "text", "render_markdown": "markdown",
-          "render_html": "page", "render_json": "as_json"}
+_HOMES = {
+    "Review": "data",
+    "build_review": "data",
+    "render_text": "text",
+    "render_markdown": "markdown",
+    "render_html": "page",
+    "render_json": "as_json",
+}
 __all__ = list(_HOMES)
 
 

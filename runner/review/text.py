@@ -1,5 +1,5 @@
-"""The review for a terminal: aligned columns, coloured when the output is one, every line wrapped at
-word boundaries to the terminal's width."""
+"""The review for a terminal: aligned columns, coloured when the output is one, every line wrapped
+at word boundaries to the terminal's width."""
 
 from __future__ import annotations
 
@@ -27,12 +27,15 @@ MIN_WIDTH = 40
 
 
 def render_text(review: Review, colour: bool = False, width: int = 100) -> str:
-    """The review for a terminal: aligned columns, colour when ``colour``, no line wider than ``width``
-    (a word longer than a whole line is the one thing broken inside)."""
+    """The review for a terminal: aligned columns, colour when ``colour``, no line wider than
+    ``width`` (a word longer than a whole line is the one thing broken inside)."""
     s = Style(colour)
     width = max(width, MIN_WIDTH)
-    out = [*_para(s, "", "", f"genome review · {review.window.label}", width, 0, "bold"),
-           *_para(s, "", "", headline(review), width, 0), ""]
+    out = [
+        *_para(s, "", "", f"genome review · {review.window.label}", width, 0, "bold"),
+        *_para(s, "", "", headline(review), width, 0),
+        "",
+    ]
     if review.needs_person:
         out.append(s("Needs you", "bold", "yellow"))
         for item in review.needs_person:
@@ -45,11 +48,19 @@ def render_text(review: Review, colour: bool = False, width: int = 100) -> str:
         out.append(s("Shipped", "bold"))
         for lever in review.shipped:
             lead = f"  {lever.lever} "
-            out += _para(s, lead, f"  {s(lever.lever, 'cyan')} ",
-                         f"{lever.title}  {lever.sha[:8]}  {diffstat(lever.files)}", width, 4)
+            out += _para(
+                s,
+                lead,
+                f"  {s(lever.lever, 'cyan')} ",
+                f"{lever.title}  {lever.sha[:8]}  {diffstat(lever.files)}",
+                width,
+                4,
+            )
             path_width = max(len(f.path) for f in lever.files) if lever.files else 0
-            out += [_clip(f"      {_printable(f.path).ljust(path_width)}  {file_stat(f)}", width)
-                    for f in lever.files]
+            out += [
+                _clip(f"      {_printable(f.path).ljust(path_width)}  {file_stat(f)}", width)
+                for f in lever.files
+            ]
         out.append("")
     failures = failure_lines(review)
     if failures:
@@ -65,7 +76,9 @@ def render_text(review: Review, colour: bool = False, width: int = 100) -> str:
     if review.settled:
         out.append(s("Settled by you", "bold"))
         for item in review.settled:
-            out += _para(s, "  ", "  ", f"{item.subject}  {item.sha[:8]} · {stamp(item.at)}", width, 4)
+            out += _para(
+                s, "  ", "  ", f"{item.subject}  {item.sha[:8]} · {stamp(item.at)}", width, 4
+            )
         out.append("")
     if review.metric_points:
         out.append(s("Metrics", "bold"))
@@ -89,7 +102,14 @@ def render_text(review: Review, colour: bool = False, width: int = 100) -> str:
         out.append(s("Levers proposed by the loop", "bold"))
         for lever in review.proposed:
             checks = "".join(f"  check: {c}" for c in lever.checks)
-            out += _para(s, f"  {lever.lever} ", f"  {s(lever.lever, 'cyan')} ", lever.title + checks, width, 4)
+            out += _para(
+                s,
+                f"  {lever.lever} ",
+                f"  {s(lever.lever, 'cyan')} ",
+                lever.title + checks,
+                width,
+                4,
+            )
         out.append("")
     if review.notes_read:
         out.append(s("Your notes, read by ticks", "bold"))
@@ -106,8 +126,14 @@ def _text_decisions(review: Review, s: Style, width: int) -> list[str]:
     out = [s("Decide", "bold", "yellow")]
     for decision in review.decisions:
         lead = f"  {decision.lever} "
-        out += _para(s, lead, f"  {s(decision.lever, 'cyan')} ",
-                     f"{decision.title} ({decision.state}): {decision.why}", width, 4)
+        out += _para(
+            s,
+            lead,
+            f"  {s(decision.lever, 'cyan')} ",
+            f"{decision.title} ({decision.state}): {decision.why}",
+            width,
+            4,
+        )
         out += [f"      {s('$', 'dim')} {command}" for command in decision.commands]
     out += _para(s, "  ", "  ", COMMAND_OPTIONS, width, 2, "dim")
     return out + [""]
@@ -116,26 +142,60 @@ def _text_decisions(review: Review, s: Style, width: int) -> list[str]:
 def _text_ticks(review: Review, s: Style, width: int) -> list[str]:
     if not review.ticks:
         return []
-    rows = [(t.at.strftime("%m-%d %H:%M"), t.record.outcome, _printable(lever_text(t.record)),
-             version_text(t.record), gates_short(t.record.gates), f"{t.record.tokens:,}",
-             f"${t.record.cost_usd:.4f}") for t in review.ticks]
+    rows = [
+        (
+            t.at.strftime("%m-%d %H:%M"),
+            t.record.outcome,
+            _printable(lever_text(t.record)),
+            version_text(t.record),
+            gates_short(t.record.gates),
+            f"{t.record.tokens:,}",
+            f"${t.record.cost_usd:.4f}",
+        )
+        for t in review.ticks
+    ]
     header = ("time (UTC)", "outcome", "lever", "version", "gates", "tokens", "cost")
-    return [s("Ticks", "bold"), *_table(s, header, rows, width, flex=2, right={5, 6}, outcome_column=1,
-                                           droppable=(3, 4, 5, 6)), ""]
+    return [
+        s("Ticks", "bold"),
+        *_table(
+            s, header, rows, width, flex=2, right={5, 6}, outcome_column=1, droppable=(3, 4, 5, 6)
+        ),
+        "",
+    ]
 
 
 def _text_versions(review: Review, s: Style, width: int) -> list[str]:
     if not review.versions:
         return []
     rows = [version_row(stats) for stats in review.versions]
-    return [s("Per genome version", "bold"),
-            *_table(s, VERSION_HEADER, rows, width, flex=5, right={1, 2, 3, 4}, droppable=(4, 1, 3),
-                    flex_min=8), ""]
+    return [
+        s("Per genome version", "bold"),
+        *_table(
+            s,
+            VERSION_HEADER,
+            rows,
+            width,
+            flex=5,
+            right={1, 2, 3, 4},
+            droppable=(4, 1, 3),
+            flex_min=8,
+        ),
+        "",
+    ]
 
 
-def _table(s: Style, header: tuple[str, ...], rows: list[tuple[str, ...]], width: int, *, flex: int,
-           right: set[int], outcome_column: int | None = None, droppable: tuple[int, ...] = (),
-           flex_min: int = 16) -> list[str]:
+def _table(
+    s: Style,
+    header: tuple[str, ...],
+    rows: list[tuple[str, ...]],
+    width: int,
+    *,
+    flex: int,
+    right: set[int],
+    outcome_column: int | None = None,
+    droppable: tuple[int, ...] = (),
+    flex_min: int = 16,
+) -> list[str]:
     """Aligned columns within ``width``: the ``flex`` column gives up room first (its cells clipped,
     down to ``flex_min`` characters), then the ``droppable`` columns are left out, in that order."""
     keep = list(range(len(header)))
@@ -148,7 +208,7 @@ def _table(s: Style, header: tuple[str, ...], rows: list[tuple[str, ...]], width
         if fixed + widths[flex] <= width:
             break
     else:
-        widths[flex] = max(4, width - fixed)       # nothing left to leave out: the flex column gives way
+        widths[flex] = max(4, width - fixed)  # nothing left to leave out: the flex column gives way
 
     def line(cells: tuple[str, ...], outcome: str | None) -> str:
         padded = []
@@ -160,7 +220,9 @@ def _table(s: Style, header: tuple[str, ...], rows: list[tuple[str, ...]], width
             padded.append(text)
         return "  " + "  ".join(padded).rstrip()
 
-    outcome = (lambda row: row[outcome_column]) if outcome_column is not None else (lambda row: None)
+    outcome = (
+        (lambda row: row[outcome_column]) if outcome_column is not None else (lambda row: None)
+    )
     return [s(line(header, None), "dim"), *[line(row, outcome(row)) for row in rows]]
 
 
@@ -171,7 +233,10 @@ def _text_genome(review: Review, s: Style, width: int) -> list[str]:
     if not change.diff:
         return [s(f"Genome {change.after}", "bold") + " — body unchanged", ""]
     header, body = change.diff[:2], change.diff[2:]
-    out = [s(f"Genome {change.before} → {change.after}", "bold"), *[f"  {s(line, 'bold')}" for line in header]]
+    out = [
+        s(f"Genome {change.before} → {change.after}", "bold"),
+        *[f"  {s(line, 'bold')}" for line in header],
+    ]
     for line in body:
         colour = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1])
         parts = _wrap("", _printable(line), width - 2, 2) if line.strip() else [line.strip()]
@@ -179,21 +244,30 @@ def _text_genome(review: Review, s: Style, width: int) -> list[str]:
     return out + [""]
 
 
-def _para(s: Style, lead: str, styled_lead: str, text: str, width: int, indent: int, *names: str) -> list[str]:
+def _para(
+    s: Style, lead: str, styled_lead: str, text: str, width: int, indent: int, *names: str
+) -> list[str]:
     """``text`` wrapped at word boundaries to ``width``, after ``lead`` (shown as ``styled_lead``),
     its further lines indented by ``indent``."""
-    if len(lead) > width // 2:       # a lead that long (a lever's whole title) is wrapped as text too
-        margin = lead[:len(lead) - len(lead.lstrip())]
-        return [s(line, *names) for line in _wrap(margin, _printable(lead.lstrip()) + _printable(text),
-                                                   width, indent)]
+    if len(lead) > width // 2:  # a lead that long (a lever's whole title) is wrapped as text too
+        margin = lead[: len(lead) - len(lead.lstrip())]
+        return [
+            s(line, *names)
+            for line in _wrap(margin, _printable(lead.lstrip()) + _printable(text), width, indent)
+        ]
     lines = _wrap(lead, _printable(text), width, indent)
-    first = lines[0][len(lead):]
+    first = lines[0][len(lead) :]
     return [styled_lead + s(first, *names), *(s(line, *names) for line in lines[1:])]
 
 
 def _wrap(lead: str, text: str, width: int, indent: int) -> list[str]:
-    return textwrap.wrap(text, width=width, initial_indent=lead, subsequent_indent=" " * indent,
-                         break_on_hyphens=False) or [lead.rstrip()]
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=lead,
+        subsequent_indent=" " * indent,
+        break_on_hyphens=False,
+    ) or [lead.rstrip()]
 
 
 def _printable(text: str) -> str:
