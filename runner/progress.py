@@ -41,7 +41,7 @@ class Printer(Progress):
         if not self.live and self.verbose:
             self.say(self.status)
 
-    def said(self, text: str) -> None:
+    def model_words(self, text: str) -> None:
         """The model's own words in a reply (its plan, its account): shown with ``verbose``."""
         if self.verbose and text.strip():
             self.say("model: " + _short(text.strip(), MODEL_WORDS_LIMIT).replace("\n", "\n    "))

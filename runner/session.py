@@ -104,7 +104,7 @@ class Progress:
 
     _truncation_warned = False
 
-    def said(self, text: str) -> None:
+    def model_words(self, text: str) -> None:
         """The text blocks of a reply: the model's own words."""
 
 
@@ -221,7 +221,7 @@ def converse(model: Model, *, model_name: str, max_tokens: int, system: str, too
         progress.turn(meter)
         progress.check_input(request, reply.usage)
         if reply.text:
-            progress.said(reply.text)
+            progress.model_words(reply.text)
         content = sendable(reply.content)
         if content is not None:
             messages.append({"role": "assistant", "content": content})

@@ -142,8 +142,8 @@ class IntentTracker(Progress):
     def warn(self, message: str) -> None:
         self.tick.printer.warn(message)
 
-    def said(self, text: str) -> None:
-        self.tick.printer.said(text)
+    def model_words(self, text: str) -> None:
+        self.tick.printer.model_words(text)
 
 
 READ_ONLY_TOOLS = ("read_file", "search_files", "search_content", "load_skill")

@@ -257,7 +257,7 @@ def run_executor(tick: Tick) -> None:
     tick.act_end = executor.act(system_prompt(tick) + "\n" + task, tick.lever.id,
                                 tick.limits.deadline, budget_left(tick))
     report_executor_run(tick, executor)
-    tick.printer.said(tick.act_end.text)
+    tick.printer.model_words(tick.act_end.text)
     track(tick)
     run = executor.last_run
     if run is not None and tree_print(tick) == before:

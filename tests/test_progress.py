@@ -71,5 +71,5 @@ def test_verbose_shows_the_models_own_words(project):
     assert "model: I will write the greeting first." in out
     assert "model: Wrote greeting.txt; the grep check passes." in out
     quiet = io.StringIO()
-    Printer(quiet, live=False).said("not shown without -v")
+    Printer(quiet, live=False).model_words("not shown without -v")
     assert quiet.getvalue() == ""
