@@ -17,7 +17,7 @@ from genome.errors import GenomeFileError
 from genome.genome_file import PLACEHOLDER_MISSION, GenomeDoc
 from genome.levers import STATUSES, Lever, LeverDoc
 from genome.loop_prompt import Budget, LoopPromptDoc
-from runner import feedback
+from runner import feedback, sealed
 from runner.ledger import git_text, read_blobs, record_commits, spend
 from runner.schedule import Host, InstalledTimer, ScheduleError, format_every, run_external, schedule_status
 from runner.style import Style, stamp
@@ -54,6 +54,7 @@ class Status:
     cadence_seconds: int = 1800
     firings: str | None = None      # "last 24 h: 48 firings, 44 ticks, 3 not due, 1 locked"
     watch: str = ""                 # paused, or overdue: what a person should know first
+    sealed: str = ""                # how many sealed gates, and where
 
 
 def gather(root: Path, now: datetime | None = None, host: Host | None = None) -> Status:
@@ -77,6 +78,7 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     _read_schedule(status, host or Host.from_environ(run=_missing_crontab_is_empty))
     status.pending_notes = len(feedback.pending(root))
     _read_watch(status, root, now)
+    _read_sealed(status)
     return status
 
 
@@ -91,6 +93,21 @@ def _read_watch(status: Status, root: Path, now: datetime) -> None:
         return
     last = status.last_tick.time if status.last_tick else None
     status.watch = watch.overdue(root, now, status.cadence_seconds, last, bool(status.timers)) or ""
+
+
+def _read_sealed(status: Status) -> None:
+    """The sealed gates' file, when there is one (the folder is looked at before git is asked)."""
+    if not sealed.sealed_dir().is_dir():
+        return
+    path = sealed.gates_file(status.root)
+    if not path.exists():
+        return
+    try:
+        gates = sealed.parse_sealed(str(path), path.read_text(encoding="utf-8"))
+    except (GenomeFileError, OSError, UnicodeDecodeError) as error:
+        status.problems.append(str(error))
+        return
+    status.sealed = f"{len(gates)} in {path} (never shown to the model)"
 
 
 def _recent_commits_only(root: Path) -> list[str]:
@@ -169,6 +186,8 @@ def render(status: Status, now: datetime | None = None, colour: bool = False) ->
             ("spend", _spend(status, s)), ("next due", _due(status, now)), ("schedule", _schedule(status, s))]
     if status.firings:
         rows.append(("firings", status.firings))
+    if status.sealed:
+        rows.append(("sealed gates", status.sealed))
     if status.watch:
         rows.insert(0, ("attention", s(status.watch, "red", "bold")))
     if status.pending_notes:

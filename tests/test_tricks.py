@@ -235,3 +235,13 @@ def test_the_review_shows_the_person_which_hidden_check_failed_and_its_output(pr
     for text in (render_text(review, width=120), render_markdown(review), render_html(review)):
         assert "Hidden checks that failed" in text and "no-todo FAILED exit 1" in text
         assert "TODO: tidy up" in text
+
+
+def test_status_names_the_sealed_gates_file_and_how_many_it_holds(project):
+    from runner.status import gather, render
+
+    assert "sealed gates" not in render(gather(project))
+    path = seal(project)
+    assert f"sealed gates  1 in {path} (never shown to the model)" in render(gather(project))
+    path.write_text("gates: nope\n")
+    assert f"problem: {path}:1: `gates` must be a list" in render(gather(project))
