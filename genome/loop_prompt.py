@@ -84,6 +84,9 @@ class Config:
     executor: str = ""          # a command that replaces the built-in model session (act and reflect)
     regression: Rules = field(default_factory=Rules)
     pause_after: int = 5        # failed or unreachable ticks in a row before the loop pauses; 0: never
+    deliver: str = "commit"     # where a tick's commits land: commit | branch | pr
+    setup: tuple[str, ...] = ()        # commands that prepare the gate worktree (dependencies, a virtualenv)
+    setup_when: tuple[str, ...] = ()   # globs of the files setup depends on; setup runs again when they change
 
     @property
     def cadence_seconds(self) -> int:
@@ -231,7 +234,18 @@ def parse_config(file: str, yaml_text: str) -> Config:
                        "Write it like `30m`, `2h` or `1d`") from None
     if "gates" in raw:
         values["gates"] = _gates(raw["gates"], fail, _item_line_finder(yaml_text, file))
-    for key in ("protected", "secrets_allow", "grow_only"):
+    if "deliver" in raw:
+        if raw["deliver"] not in ("commit", "branch", "pr"):
+            raise fail("deliver", f"`deliver` must be commit, branch or pr, not {raw['deliver']!r}",
+                       "Write `deliver: commit` (the default), `deliver: branch` or `deliver: pr`")
+        values["deliver"] = raw["deliver"]
+    if "setup" in raw:
+        value = raw["setup"]
+        if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
+            raise fail("setup", "`setup` must be a list of shell commands",
+                       'Write it like `setup: ["python3 -m venv .venv", ".venv/bin/pip install -e ."]`')
+        values["setup"] = tuple(value)
+    for key in ("protected", "secrets_allow", "grow_only", "setup_when"):
         if key not in raw:
             continue
         value = raw[key]

@@ -8,18 +8,20 @@ from __future__ import annotations
 SHIPPED = 0          # shipped, idle, or nothing due
 LEVER_FAILED = 1     # the tick ran and its lever failed (rolled back)
 INVALID = 2          # usage or invalid project files
-REFUSED = 3          # dirty tree, locked, detached HEAD, mid-merge, lost a push race
+REFUSED = 3          # locked, detached HEAD, no commit yet, lost a push race
 BUDGET = 4           # a budget is spent
 UNAVAILABLE = 5      # model/API unavailable after retries, or no credentials
+ENVIRONMENT = 6      # the gates cannot pass before any change (red, not runnable, setup failed)
 
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  shipped, idle, or nothing due
   1  the tick ran and its lever failed (rolled back)
   2  usage error or invalid project files
-  3  refused: dirty tree, another tick running, detached HEAD, merge in progress
+  3  refused: another tick running, detached HEAD, no commit yet, lost a push race
   4  budget spent
   5  model/API unavailable after retries, or no credentials
+  6  environment: a gate red or not runnable before any change, or setup failed
 """
 
 
@@ -49,6 +51,18 @@ class ModelUnavailable(TickStop):
     """The model cannot be reached or refused our credentials/request; not the lever's fault."""
 
     exit_code = UNAVAILABLE
+
+
+class EnvironmentBroken(TickStop):
+    """The gates cannot pass on the start tree (or ``setup:`` failed): a person is needed, and no
+    model is called, nothing is spent and the lever is not blamed."""
+
+    exit_code = ENVIRONMENT
+
+    def __init__(self, message: str, *, what: str = "", output: str = ""):
+        super().__init__(message)
+        self.what = what          # the gate's name, or "setup"
+        self.output = output
 
 
 class UsageError(TickStop):

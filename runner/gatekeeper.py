@@ -7,16 +7,19 @@
 - **Metric gates**: the start tree's numbers, remembered per tree or measured before the act, and
   the candidate's judged against them (``runner.metrics``).
 
-The start-tree runs happen in the project's own tree while it is still clean, so they see the same
-ignored files (virtualenvs, build caches) the gates see later; whatever they write is put back.
+The start-tree runs happen in the gate worktree checked out at the start tree (after ``setup:``), so
+they see the same ignored files (a virtualenv, build caches) the gates see later; the person's tree
+is never used.
 """
 
 from __future__ import annotations
 
-from runner import intent, metrics, proving, sealed, tree_memory
+from pathlib import Path
+
+from runner import baseline, intent, metrics, proving, sealed, tree_memory
 from runner.paths import match_glob
 from runner.proc import run_shell
-from runner.state import Tick, Verdict, normalized, track
+from runner.state import Tick, Verdict, normalized
 
 MAX_PROPOSALS = 3
 
@@ -25,7 +28,7 @@ def grow_only_changes(tick: Tick, changed: list[str]) -> list[str]:
     """Changed paths under ``grow_only`` that HEAD has: modified, deleted or renamed away."""
     globs = tick.config.grow_only
     return [path for path in changed if any(match_glob(g, path) for g in globs)
-            and not path.endswith("/") and tick.git.head_file(path) is not None]
+            and not path.endswith("/") and tick.git.file_at(tick.start.head, path) is not None]
 
 
 def describe(gate) -> str:
@@ -44,34 +47,34 @@ def before_act(tick: Tick) -> None:
     """Skip levers already satisfied, then read or measure the start tree's metric numbers."""
     if tick.lever is None:
         return
-    track(tick, "gate", changed=[])       # files the runs make are theirs, should the tick be killed
-    try:
-        skip_satisfied(tick)
-        if tick.lever is not None and metrics.metric_gates(tick.config.gates):
-            tick.start_tree = tree_memory.code_tree_id(tick.git, tick.start.head)
-            tick.start_memory = tree_memory.load(tick.root, tick.start_tree)
-            metrics.measure_missing(tick.root, tick.start_memory, tick.config.gates, tick.printer.say)
-    finally:
-        put_back = tick.git.restore(tick.start)
-        if put_back:
-            tick.printer.say(f"put back {len(put_back)} path(s) the start-tree runs wrote")
-        track(tick, "act", changed=[])
+    where = at_tree(tick, tick.start.head)
+    skip_satisfied(tick, where)
+    if tick.lever is not None and metrics.metric_gates(tick.config.gates):
+        tick.start_tree = tree_memory.code_tree_id(tick.git, tick.start.head)
+        tick.start_memory = tree_memory.load(tick.root, tick.start_tree)
+        metrics.measure_missing(where, tick.start_memory, tick.config.gates, tick.printer.say)
 
 
-def first_failing_check(tick: Tick, checks: list[str]) -> str | None:
-    """The first check that fails on the tree in ``tick.root`` as it is now, or None if all pass."""
+def at_tree(tick: Tick, commit: str) -> Path:
+    """The gate worktree with ``commit``'s tree checked out (and set up), for runs on it."""
+    return baseline.prepare_gate(tick.git, tick.places, tick.config, tick.start.head, tick.git.tree_of(commit),
+                                 tick.printer)
+
+
+def first_failing_check(tick: Tick, checks: list[str], where: Path) -> str | None:
+    """The first check that fails on the tree checked out in ``where``, or None if all pass."""
     for check in checks:
-        result = run_shell(check, tick.root, tick.config.command_timeout, pipefail=True)
+        result = run_shell(check, where, tick.config.command_timeout, pipefail=True)
         if result.exit_code != 0:
             return check
     return None
 
 
-def skip_satisfied(tick: Tick) -> None:
+def skip_satisfied(tick: Tick, where: Path) -> None:
     """A check that already passes proves nothing: such levers are done without spending."""
     while tick.lever is not None and tick.lever.checks:
         lever = tick.lever
-        if first_failing_check(tick, lever.checks) is not None:
+        if first_failing_check(tick, lever.checks, where) is not None:
             return
         count = len(lever.checks)
         line = (f"already satisfied: {'its check passes' if count == 1 else f'all {count} checks pass'} "
@@ -104,15 +107,16 @@ def judge_metrics(tick: Tick, results: list) -> Verdict | None:
                    feedback=f"The gates passed, but a metric gate judged the change: {bad[0].why}.")
 
 
-def prove_new_tests(tick: Tick, changed: list[str], results: list) -> Verdict | None:
-    """``prove: true`` gates must fail on the start tree's code with the tick's new tests."""
+def prove_new_tests(tick: Tick, changed: list[str], results: list, where: Path) -> Verdict | None:
+    """``prove: true`` gates must fail on the start tree's code with the tick's new tests (read from
+    ``where``, the gate worktree holding the candidate)."""
     gates = [gate for gate in tick.config.gates if gate.prove]
-    tests = proving.new_tests(tick.root, changed, tick.config.grow_only) if gates else []
+    tests = proving.new_tests(where, changed, tick.config.grow_only) if gates else []
     if not tests:
         return None
     tick.printer.say(f"proving {', '.join(g.name for g in gates)} with {len(tests)} new test file(s) "
                      "on the start tree's code")
-    proof = proving.prove(tick.git, tick.root, tick.start.head, gates, tests)
+    proof = proving.prove(tick.git, where, tick.start.head, gates, tests)
     if not proof.ok:
         return Verdict(False, proof.why, results, feedback=proof.feedback)
     results.extend(proof.results)
@@ -121,11 +125,12 @@ def prove_new_tests(tick: Tick, changed: list[str], results: list) -> Verdict | 
     return None
 
 
-def run_sealed(tick: Tick, results: list) -> Verdict | None:
-    """The sealed gates, last; the model learns only that a hidden check failed, never which."""
+def run_sealed(tick: Tick, results: list, where: Path) -> Verdict | None:
+    """The sealed gates, last, in the gate worktree; the model learns only that a hidden check
+    failed, never which."""
     if not tick.sealed_gates:
         return None
-    run = sealed.run(tick.git, tick.root, tick.sealed_gates, time=tick.record.time, lever=tick.record.lever)
+    run = sealed.run(tick.git, where, tick.sealed_gates, time=tick.record.time, lever=tick.record.lever)
     tick.printer.say(f"gate {run.summary.summary()}")
     results.append(run.summary)
     if run.passed:
@@ -155,20 +160,15 @@ def admit_proposals(tick: Tick, proposals: list[tuple[str, list[str]]]) -> list[
     if not any(checks for _, checks in fresh):
         kept_out = [(title, "no `check:`, so nothing could show it undone") for title, _ in fresh]
         return _said(tick, [], kept_out)
-    phase = tick.intent.phase if tick.intent else "improve"
-    track(tick, "gate", changed=[])
+    where = at_tree(tick, tick.tip or tick.start.head)       # the tree as it is now: the code commit's
     admitted, kept_out = [], []
-    try:
-        for title, checks in fresh:
-            if not checks:
-                kept_out.append((title, "no `check:`, so nothing could show it undone"))
-            elif first_failing_check(tick, checks) is None:
-                kept_out.append((title, "its checks already pass, so they would prove nothing"))
-            else:
-                admitted.append((title, checks))
-    finally:
-        tick.git.restore(tick.start)
-        track(tick, phase, changed=[])
+    for title, checks in fresh:
+        if not checks:
+            kept_out.append((title, "no `check:`, so nothing could show it undone"))
+        elif first_failing_check(tick, checks, where) is None:
+            kept_out.append((title, "its checks already pass, so they would prove nothing"))
+        else:
+            admitted.append((title, checks))
     return _said(tick, admitted, kept_out)
 
 

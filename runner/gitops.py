@@ -31,9 +31,15 @@ class GitInternals:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Where the tick started: the commit and branch it must come back to."""
+    """Where the tick starts: the commit it builds on and the branch its work is for (and where
+    that branch pointed, when the tick builds on work waiting on ``genome/<branch>`` instead)."""
     head: str
     branch: str
+    branch_head: str = ""
+
+    def __post_init__(self):
+        if not self.branch_head:
+            object.__setattr__(self, "branch_head", self.head)
 
 
 class Git:
@@ -46,6 +52,7 @@ class Git:
             raise UsageError(f"{root} is a bare repository; run the tick in a clone with a work tree")
         self.root = Path(self.repo.working_tree_dir).resolve()
         self._identities: dict[str, Actor] = {}
+        self._objects_env: dict[str, str] = {}     # set while new objects go to a quarantine
 
     def close(self) -> None:
         self.repo.close()
@@ -75,6 +82,20 @@ class Git:
             shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
             raise Refused(f"the working tree has uncommitted changes ({shown}); commit or stash them, "
                           "then tick again. The runner never touches work it did not make")
+        return Snapshot(head=self.repo.head.commit.hexsha, branch=self.repo.active_branch.name)
+
+    def branch_snapshot(self) -> Snapshot:
+        """The branch and commit a tick starts from. The tick never writes the person's tree, so
+        uncommitted work or a merge in progress there is no reason to refuse; a detached HEAD is
+        (the tick's commits need a branch to land on)."""
+        if not self.repo.head.is_valid():
+            raise Refused("the repository has no commit yet; run `genome init` (it makes the first commit)")
+        if self.repo.head.is_detached:
+            git_dir = Path(self.repo.git_dir)
+            doing = next((what for marker, what in _IN_PROGRESS.items() if (git_dir / marker).exists()), "")
+            raise Refused((f"the repository is in the middle of {doing} (HEAD is detached); finish or abort "
+                           "it, then tick again") if doing else
+                          "HEAD is detached; `git switch <branch>` first, so the tick's commits land on a branch")
         return Snapshot(head=self.repo.head.commit.hexsha, branch=self.repo.active_branch.name)
 
     # ---------------------------------------------------------------- reads
@@ -120,6 +141,26 @@ class Git:
                 if current:
                     added.setdefault(current, set())
             elif line.startswith("@@") and current:
+                start, _, count = line.split("+", 1)[1].split(" ", 1)[0].partition(",")
+                first, length = int(start), int(count) if count else 1
+                added[current].update(range(first, first + length))
+        return added
+
+    def added_lines_between(self, old: str, new: str) -> dict[str, set[int] | None]:
+        """Per path changed from ``old`` to ``new`` (trees or commits), the line numbers the change
+        adds; None for a new file (every line). Read from objects: exactly what would be committed."""
+        added: dict[str, set[int] | None] = {}
+        current, new_file = "", False
+        diff = self.run_git("diff-tree", "-r", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
+                            "--no-renames", old, new)
+        for line in diff.splitlines():
+            if line.startswith("--- "):
+                new_file = line == "--- /dev/null"
+            elif line.startswith("+++ "):
+                current = line[6:] if line.startswith("+++ b/") else ""
+                if current:
+                    added[current] = None if new_file else added.get(current) or set()
+            elif line.startswith("@@") and current and added.get(current) is not None:
                 start, _, count = line.split("+", 1)[1].split(" ", 1)[0].partition(",")
                 first, length = int(start), int(count) if count else 1
                 added[current].update(range(first, first + length))
@@ -223,9 +264,10 @@ class Git:
         (Path(self.repo.git_dir) / "index.lock").unlink(missing_ok=True)
 
     # ---------------------------------------------------------------- remote
-    def upstream(self) -> tuple[str, str]:
-        """(remote, branch) the current branch pushes to; UsageError when there is none."""
-        branch = self.repo.active_branch
+    def upstream(self, name: str | None = None) -> tuple[str, str]:
+        """(remote, branch) the branch ``name`` (default: the current one) pushes to; UsageError when
+        there is none."""
+        branch = self.repo.heads[name] if name else self.repo.active_branch
         tracking = branch.tracking_branch()
         if tracking is None:
             raise UsageError(f"`push: true` needs an upstream for {branch.name}: "
@@ -248,11 +290,14 @@ class Git:
         except GitCommandError:
             return False
 
-    def push_with_lease(self, remote: str, branch: str, expected: str) -> bool:
-        """Push HEAD to ``remote/branch`` only if it still points at ``expected``; False if it moved."""
+    def merge_base(self, one: str, other: str) -> str:
+        return self.run_git("merge-base", one, other).strip()
+
+    def push_with_lease(self, remote: str, branch: str, expected: str, sha: str = "HEAD") -> bool:
+        """Push ``sha`` to ``remote/branch`` only if it still points at ``expected``; False if it moved."""
         done = subprocess.run(
             ["git", "push", "--porcelain", f"--force-with-lease=refs/heads/{branch}:{expected}", remote,
-             f"HEAD:refs/heads/{branch}"], cwd=self.root, capture_output=True, text=True)
+             f"{sha}:refs/heads/{branch}"], cwd=self.root, capture_output=True, text=True)
         if done.returncode == 0:
             return True
         if "stale info" in done.stdout + done.stderr or "rejected" in done.stdout + done.stderr:
@@ -289,18 +334,123 @@ class Git:
         return hook if hook.is_file() and os.access(hook, os.X_OK) else None
 
     def run_git(self, *args: str, paths: list[str] | None = None, stdin: bytes | None = None,
-                env: dict[str, str] | None = None) -> str:
+                env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
         """The git CLI as the runner uses it: no hooks, no fsmonitor, literal paths (given on stdin, so
-        any number fits), and an environment without the API key."""
+        any number fits), and an environment without the API key. ``cwd`` runs it in another worktree
+        of the same repository (the runner's own)."""
         if paths is not None:
             stdin = b"".join(p.encode("utf-8") + b"\0" for p in paths)
         done = subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", *args],
-            input=stdin, cwd=self.root, capture_output=True,
-            env={**scrubbed_env(), "GIT_LITERAL_PATHSPECS": "1", **(env or {})})
+            ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+             "-c", "core.untrackedCache=true", *args],
+            input=stdin, cwd=cwd or self.root, capture_output=True,
+            env={**scrubbed_env(), "GIT_LITERAL_PATHSPECS": "1", **self._objects_env, **(env or {})})
         if done.returncode != 0:
             raise GitCommandError(["git", *args], done.returncode, done.stderr)
         return done.stdout.decode("utf-8", "replace")
+
+    # ---------------------------------------------------------------- objects and refs
+    # A tick writes only objects and refs: its commits are made from tree objects, never through
+    # the person's index or working tree.
+
+    def file_at(self, rev: str, path: str) -> bytes | None:
+        """The committed bytes of ``path`` in commit ``rev``, or None when it has no such file."""
+        done = subprocess.run(["git", "cat-file", "blob", f"{rev}:{path}"], cwd=self.root, capture_output=True,
+                              env={**scrubbed_env(), **self._objects_env})
+        return done.stdout if done.returncode == 0 else None
+
+    # A tick's candidate trees are written to a quarantine object folder (as git's own receive-pack
+    # does with a push): what a red tick wrote, a secret included, never enters the repository.
+    def quarantine(self, folder: Path) -> None:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        self._objects_env = {"GIT_OBJECT_DIRECTORY": str(folder),
+                             "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(self._objects_dir())}
+
+    def end_quarantine(self, keep: bool) -> None:
+        """Move the quarantined objects into the repository (``keep``) or drop them."""
+        if not self._objects_env:
+            return
+        folder = Path(self._objects_env["GIT_OBJECT_DIRECTORY"])
+        self._objects_env = {}
+        if keep:
+            target = self._objects_dir()
+            for source in sorted(folder.glob("??/*")):
+                destination = target / source.parent.name / source.name
+                if not destination.exists():
+                    destination.parent.mkdir(exist_ok=True)
+                    shutil.copyfile(source, destination.with_suffix(".tmp"))
+                    os.replace(destination.with_suffix(".tmp"), destination)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def _objects_dir(self) -> Path:
+        return Path(self.repo.common_dir).resolve() / "objects"
+
+    def tree_of(self, rev: str) -> str:
+        return self.run_git("rev-parse", f"{rev}^{{tree}}").strip()
+
+    def ref_sha(self, ref: str) -> str | None:
+        """What ``ref`` (a full name such as ``refs/heads/main``) points at, or None when it does not exist."""
+        try:
+            return self.run_git("rev-parse", "-q", "--verify", f"{ref}^{{commit}}").strip() or None
+        except GitCommandError:
+            return None
+
+    def update_ref(self, ref: str, new: str, old: str | None, reason: str = "genome runner") -> bool:
+        """Move ``ref`` to ``new`` only if it still points at ``old`` (``None``: only if it does not
+        exist yet): compare-and-swap, so a person's commit made meanwhile is never overwritten."""
+        try:
+            self.run_git("update-ref", "-m", reason, ref, new, old or "0" * 40)
+            return True
+        except GitCommandError:
+            return False
+
+    def delete_ref(self, ref: str, old: str) -> bool:
+        try:
+            self.run_git("update-ref", "-d", ref, old)
+            return True
+        except GitCommandError:
+            return False
+
+    def tree_with(self, base_tree: str, files: dict[str, bytes]) -> str:
+        """A tree object: ``base_tree`` with ``files`` (path -> bytes, regular files) put in. Only
+        the folders on those paths are rewritten, so the cost does not grow with the repository."""
+        by_top: dict[str, dict[str, bytes]] = {}
+        blobs: dict[str, bytes] = {}
+        for path, data in files.items():
+            head, _, rest = path.partition("/")
+            if rest:
+                by_top.setdefault(head, {})[rest] = data
+            else:
+                blobs[head] = data
+        entries: dict[str, str] = {}
+        if base_tree:
+            for line in self.run_git("ls-tree", "-z", base_tree).split("\0"):
+                if line:
+                    meta, name = line.split("\t", 1)
+                    entries[name] = meta
+        for name, data in blobs.items():
+            sha = self.run_git("hash-object", "-w", "--stdin", stdin=data).strip()
+            entries[name] = f"100644 blob {sha}"
+        for name, inner in by_top.items():
+            meta = entries.get(name, "")
+            sub = meta.split()[2] if meta.split()[1:2] == ["tree"] else ""
+            entries[name] = f"040000 tree {self.tree_with(sub, inner)}"
+        listing = b"".join(f"{meta}\t{name}".encode("utf-8") + b"\0" for name, meta in entries.items())
+        return self.run_git("mktree", "-z", stdin=listing).strip()
+
+    def commit_tree(self, tree: str, parent: str, message: str, author: Actor) -> str:
+        """A commit object of ``tree`` on ``parent``; no ref, index or working tree is touched."""
+        identity = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+                    "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
+        return self.run_git("commit-tree", tree, "-p", parent, "-F", "-", stdin=message.encode("utf-8"),
+                            env=identity).strip()
+
+    def diff_names(self, old: str, new: str) -> list[str]:
+        """The paths that differ between two trees or commits (no rename detection)."""
+        out = self.run_git("diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
+        return sorted(p for p in out.split("\0") if p)
 
     def restore(self, start: Snapshot) -> list[str]:
         """Put back exactly what changed since ``start``: tracked files to HEAD, new files and folders

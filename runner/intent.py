@@ -27,6 +27,7 @@ class Intent:
     started: str                    # ISO time
     phase: str = "act"              # act | gate | commit | improve
     commit: str = ""                # the code commit, once made
+    record: str = ""                # the record commit (the tip of what the tick delivers), once made
     cost_usd: float = 0.0
     tokens: int = 0
     touched: dict[str, str] = field(default_factory=dict)   # path -> sha256 of content, "" when deleted

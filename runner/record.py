@@ -12,8 +12,9 @@ from genome.journal import append_entry, journal_path, trailers
 from genome.levers import LeverDoc
 from genome.loop_prompt import Lesson, LoopPromptDoc
 from genome.regression import Outcome, regression
-from runner import due, feedback, gatekeeper, intent
+from runner import deliver, due, feedback, gatekeeper
 from runner.errors import BudgetSpent, ModelUnavailable, TickStop
+from runner.worktrees import Worktrees
 from runner.secrets import scan_new_text
 from runner.session import Reflection
 from runner.state import GENOME, LEVERS, LOOP_PROMPT, Tick, normalized, track
@@ -57,10 +58,10 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         record.feedback = [note.text for note in tick.notes]
     files = {GENOME: genome.render(), LOOP_PROMPT: loop.render(), LEVERS: levers.render()}
     journal = journal_path(record.time)
-    existing = tick.git.head_file(journal)
+    existing = tick.git.file_at(tick.tip, journal)
     files[journal] = append_entry(existing.decode("utf-8") if existing else None, record)
     leaks = [f for name, text in files.items() for f in scan_new_text(
-        name, text, (tick.git.head_file(name) or b"").decode("utf-8", "replace"), tick.config.secrets_allow)]
+        name, text, (tick.git.file_at(tick.tip, name) or b"").decode("utf-8", "replace"), tick.config.secrets_allow)]
     if leaks and (reflection != Reflection() or record.summary or record.feedback):
         narrowed = without_secret_parts(tick, reflection, leaks[0].describe())
         if narrowed is not None:       # only the parts that hold a secret are left out
@@ -71,27 +72,39 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         record.feedback = [] if not record.feedback else ["(a note was not recorded: it looked like it held a secret)"]
         tick.notes_recorded = False
         return write_record(tick, Reflection())
-    if tick.intent is not None:      # what these files will hold, written down before they are written
-        track(tick, "improve", expected={name: intent.text_print(text) for name, text in files.items()})
     gatekeeper.remember_trees(tick)
-    stray = tick.git.changed_paths()
-    if stray:     # something still running wrote after the gates: it is not part of any gated change
-        tick.git.restore(tick.start)
-        tick.printer.warn(f"put back {', '.join(stray[:5])}: changed after the gates, by nothing the runner ran")
-    for name, text in files.items():
-        path = tick.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = due.state_dir(tick.root) / "record.tmp"     # ignored by git, on the same filesystem
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, path)        # whole or not at all, even if the tick is killed right here
     version = record.new_version or record.version
     subject = f"genome: {record.lever or 'idle'} {record.outcome}" + (
         f", {record.version} → {record.new_version}" if record.new_version else "")
     message = subject + "\n\n" + trailers({
         "Lever": record.lever, "Outcome": record.outcome, "Tick-Version": record.version, "Genome-Version": version,
         "Genome-Rollback": rollback, "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd:.4f}"})
-    tick.git.commit(list(files), message, tick.git.identity(tick.config.author))
+    git = tick.git
+    git.end_quarantine(keep=False)       # a red tick's candidate objects go nowhere
+    tree = git.tree_with(git.tree_of(tick.tip), {name: text.encode("utf-8") for name, text in files.items()})
+    tick.tip = git.commit_tree(tree, tick.tip, message, git.identity(tick.config.author))
+    if tick.intent is not None:
+        tick.intent.record = tick.tip
+        track(tick, "deliver")
+    land(tick)
     feedback.mark_read(tick.root, tick.notes)
+
+
+def land(tick: Tick) -> None:
+    """The tick's commits (code and record) go where ``deliver:`` says, in one step."""
+    config = tick.config
+    places = tick.places or Worktrees(tick.git)
+    tick.landing = deliver.deliver(
+        tick.git, mode=config.deliver, branch=tick.start.branch, base=tick.start.head, tip=tick.tip,
+        gate_dir=places.gate_ready(tick.start.head), run_gates=deliver.config_gates(config, tick.printer,
+                                         tick.lever if tick.record.outcome == "shipped" else None),
+        author=tick.git.identity(config.author))
+    if tick.landing.landed and tick.landing.tip != tick.tip:
+        tick.printer.say(f"replayed on {tick.start.branch}'s new commits; the gates passed again")
+    if tick.record.commit and not tick.landing.landed:
+        tick.printer.warn(tick.landing.describe())
+    elif tick.record.commit:
+        tick.printer.say(tick.landing.describe())
 
 
 NOTE_LEFT_OUT = "(a note was not recorded: it looked like it held a secret)"

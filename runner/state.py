@@ -16,16 +16,19 @@ from genome.text import decode
 from runner import intent
 from runner.executor import CommandExecutor
 from runner.gates import GateResult
+from runner.deliver import Landing
 from runner.gitops import Git, GitInternals, Snapshot
 from runner.model import Model
 from runner.progress import Printer
 from runner.session import ActEnd, Limits, Meter, Progress
 from runner.skills import SkillSet
+from runner.worktrees import Worktrees
 
 GENOME, LEVERS, LOOP_PROMPT = "genome.md", "levers.md", "loop-prompt.md"
 
 
-EXIT_CODES = {"shipped": 0, "idle": 0, "blocked": 0, "failed": 1, "budget": 4, "unavailable": 5, "interrupted": 1}
+EXIT_CODES = {"shipped": 0, "idle": 0, "blocked": 0, "failed": 1, "budget": 4, "unavailable": 5, "interrupted": 1,
+              "environment": 6}
 
 
 ModelFactory = Callable[[Config], Model]
@@ -51,6 +54,7 @@ class Verdict:
     repairable: bool = True
     feedback: str = ""               # what the model is shown in a repair round
     changed: list[str] = field(default_factory=list)    # when green: exactly what the commit takes
+    tree: str = ""                   # when green: the candidate tree the gates ran on, the commit's tree
 
 
 @dataclass
@@ -85,6 +89,9 @@ class Tick:
     start_memory: dict = field(default_factory=dict)   # its remembered numbers, as read before the act
     judged: list = field(default_factory=list)         # metric gates judged on the candidate
     sealed_gates: tuple = ()         # gates kept outside the repository, never shown to the model
+    places: Worktrees | None = None  # the act and gate worktrees
+    tip: str = ""                    # the newest commit the tick made (the start commit until it makes one)
+    landing: Landing | None = None   # where the tick's commits went
 
     @property
     def config(self) -> Config:
@@ -109,10 +116,10 @@ class TickResult:
         return EXIT_CODES[self.outcome]
 
 
-def read_project(git: Git) -> Project:
-    """The three files from HEAD, never the working tree: the model cannot edit its own gates."""
+def read_project(git: Git, rev: str = "HEAD") -> Project:
+    """The three files as committed at ``rev``, never a working tree: the model cannot edit its own gates."""
     def committed(name: str) -> str:
-        data = git.head_file(name)
+        data = git.file_at(rev, name)
         if data is None:
             raise GenomeFileError(name, None, "the file is not committed in this repository",
                                   "Run `genome init` to add the templates, or commit the file")
@@ -132,7 +139,7 @@ class IntentTracker(Progress):
 
     def turn(self, meter: Meter) -> None:
         self.tick.printer.turn(meter)
-        track(self.tick, changed=None)          # spend only: nothing on disk changed by a reply
+        track(self.tick)
 
     def tool(self, name, tool_input, content, is_error) -> None:
         self.tick.printer.tool(name, tool_input, content, is_error)
@@ -149,18 +156,12 @@ class IntentTracker(Progress):
 READ_ONLY_TOOLS = ("read_file", "search_files", "search_content", "load_skill")
 
 
-def track(tick: Tick, phase: str | None = None, *, changed: list[str] | None | bool = True,
-          expected: dict[str, str] | None = None) -> None:
-    """Write the intent record: phase and spend, and (unless ``changed`` is None) a fingerprint of
-    every changed path, from ``changed`` when the caller already has the list."""
+def track(tick: Tick, phase: str | None = None) -> None:
+    """Write the intent record: phase and spend (the work itself is in the runner's worktrees and
+    in git objects, never in the person's tree, so there is nothing of theirs to fingerprint)."""
     record = tick.intent
     record.phase = phase or record.phase
     record.cost_usd, record.tokens = round(tick.meter.cost, 6), tick.meter.usage.total
-    if changed is not None:
-        paths = tick.git.changed_paths() if changed is True else changed
-        record.touched = intent.fingerprint(tick.root, paths)
-    record.touched.update(expected or {})
-    record.new_files_are_ours = record.phase == "gate"
     intent.save(tick.root, record)
 
 

@@ -13,6 +13,7 @@ lessons, journal) and ``remote`` (fast-forward first, push with a lease last).
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,9 +23,11 @@ from genome.journal import TickRecord, trailers
 from genome.loop_prompt import Config, select_lessons
 from runner import due, feedback, gatekeeper, intent, ledger, notify, sealed
 from runner.agent_tools import discover as discover_project_tools
-from runner.errors import BudgetSpent, ModelUnavailable
+from runner import baseline
+from runner.errors import BudgetSpent, EnvironmentBroken, ModelUnavailable
 from runner.executor import CommandExecutor, cannot_work
 from runner.gates import GateSpec, gates_trailer, red_gate_excerpt, run_gates
+from runner import deliver
 from runner.gitops import Git, Snapshot
 from runner.lock import TickLock
 from runner.paths import is_protected
@@ -59,6 +62,7 @@ from runner.state import (
     track,
 )
 from runner.tools import BUILTIN_TOOLS, ToolBox
+from runner.worktrees import Candidate, Worktrees
 
 
 def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = None,
@@ -71,11 +75,14 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
     with Git(root) as git, TickLock(root):
         recover(root, git, now, printer)
         start = guard(git, printer)
-        project = read(git)
+        project = read(git, start)
         push = project.config.push if push is None else push
         if push:
             start = sync_with_remote(git, printer)
-            project = read(git)
+            project = read(git, start)
+        start = land_waiting(git, start, project, printer)
+        if start.head != start.branch_head:
+            project = read(git, start)
         try:
             tick = pick(root, git, start, now, project, printer, make_model)
         except BudgetSpent:
@@ -83,7 +90,14 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
             raise
         if tick.record.outcome == "blocked":
             return wait_for_person(tick)
+        if tick.lever is not None:
+            try:
+                baseline.check(git, tick.places, tick.config, start.head, printer)
+            except EnvironmentBroken as broken:
+                environment_failure(tick, broken)
+                raise
         intent.save(root, tick.intent)
+        git.quarantine(tick.places.quarantine)
         try:
             gatekeeper.before_act(tick)
             if tick.lever is None:
@@ -104,10 +118,11 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
             announce(tick)
             raise
         except BaseException:
-            # whatever went wrong, the person's repo goes back as it was; the intent record stays, so
-            # the next tick records the attempt and what it spent (and a shipped commit as shipped)
+            # whatever went wrong, git's own settings go back as they were (the person's tree was
+            # never written); the intent record stays, so the next tick records the attempt and
+            # what it spent (and a gated commit as shipped)
+            git.end_quarantine(keep=False)
             git.put_back_internals(tick.internals)
-            git.restore(tick.start)
             raise
         intent.clear(root)
         schedule(tick)
@@ -121,16 +136,43 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
 
 
 def guard(git: Git, printer: Printer) -> Snapshot:
-    """Refuse (exit 3) on a dirty tree, a detached HEAD, or a merge/rebase in progress."""
+    """Refuse (exit 3) on a detached HEAD or a repository without a commit. The person's
+    uncommitted work is no reason to refuse: the tick never writes their tree."""
     printer.phase("guard")
-    return git.refuse_unless_clean()
+    return git.branch_snapshot()
+
+
+def land_waiting(git: Git, start: Snapshot, project: Project, printer: Printer) -> Snapshot:
+    """Work waiting on ``genome/<branch>`` lands first when ``deliver: commit`` and it is safe;
+    otherwise the tick builds on it, so that a lever done there is not done twice."""
+    waiting = git.ref_sha(deliver.waiting_ref(start.branch))
+    if waiting is None:
+        return start
+    if project.config.deliver == "commit":
+        landing = land_work(git, project.config, start.branch, waiting, printer)
+        printer.say(landing.describe())
+        if landing.landed:
+            return Snapshot(head=landing.tip, branch=start.branch)
+    return Snapshot(head=waiting, branch=start.branch, branch_head=start.branch_head)
+
+
+def land_work(git: Git, config: Config, branch: str, waiting: str, printer: Printer) -> deliver.Landing:
+    """``genome/<branch>`` onto ``branch``, its gates run again first (on the replayed result when
+    the branch moved)."""
+    places = Worktrees(git)
+    gate_dir = places.prepare_gate(waiting, git.tree_of(waiting), keep_ignored=False)
+    head = git.ref_sha(deliver.branch_ref(branch)) or waiting
+    base = git.merge_base(head, waiting)
+    return deliver.land_or_park(git, branch=branch, base=base, tip=waiting, gate_dir=gate_dir,
+                                run_gates=deliver.config_gates(config, printer),
+                                author=git.identity(config.author), gates_ran_on_tip=False)
 
 
 # ---------------------------------------------------------------------------------------- read
 
-def read(git: Git) -> Project:
-    """The three files from HEAD, never the working tree: the model cannot edit its own gates."""
-    return read_project(git)
+def read(git: Git, start: Snapshot) -> Project:
+    """The three files from the start commit, never a working tree: the model cannot edit its own gates."""
+    return read_project(git, start.head)
 
 
 # ---------------------------------------------------------------------------------------- pick
@@ -155,7 +197,7 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
     tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
                 make_model=make_model, meter=Meter(price=price), limits=limits, record=record, lever=lever,
                 intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time),
-                internals=git.internals())
+                internals=git.internals(), places=Worktrees(git), tip=start.head)
     tick.notes = feedback.pending(root)
     tick.sealed_gates = sealed.load(git)
     if lever is not None:
@@ -184,6 +226,25 @@ def wait_for_person(tick: Tick) -> TickResult:
     return finish(tick)
 
 
+def environment_failure(tick: Tick, broken: EnvironmentBroken) -> None:
+    """The gates cannot pass before any change: nothing was spent and the lever is not blamed.
+    Recorded once per start tree and failure (a journal entry with the output, and ``notify``);
+    after that each tick says it again and backs off, without a commit."""
+    first = broken.message.splitlines()[0]
+    tick.record.outcome, tick.record.reason = "unavailable", f"environment: {first}"
+    tick.record.summary = clip(broken.output, 3000)
+    notice = due.state_dir(tick.root) / "environment"
+    stamp = intent.text_print(broken.message)
+    if not notice.exists() or notice.read_text() != stamp:
+        tick.notes = []
+        write_record(tick, Reflection())
+        intent.clear(tick.root)
+        notice.write_text(stamp)
+        announce(tick)
+    tick.printer.say(broken.message)
+    schedule(tick)
+
+
 def budget_limits(git: Git, config: Config, now: datetime) -> Limits:
     """The tightest of the tick, day and week money budgets, from spend recorded in git."""
     budget = config.budget
@@ -210,9 +271,10 @@ def budget_limits(git: Git, config: Config, now: datetime) -> Limits:
 def act(tick: Tick) -> None:
     """The model (or the person's own agent CLI) works on the one lever."""
     tick.printer.phase("act", f"{tick.lever.id} {tick.lever.title}")
-    tick.skills = SkillSet.discover(tick.root, warn=tick.printer.warn)
-    # the tree is still clean here, so these are exactly the tools committed at HEAD
-    tick.project_tools = discover_project_tools(tick.root, reserved=BUILTIN_TOOLS, warn=tick.printer.warn)
+    work = baseline.prepare_act(tick.git, tick.places, tick.config, tick.start.head, tick.printer)
+    tick.skills = SkillSet.discover(work, warn=tick.printer.warn)
+    # the act worktree is still at the start commit here, so these are exactly the tools committed there
+    tick.project_tools = discover_project_tools(work, reserved=BUILTIN_TOOLS, warn=tick.printer.warn)
     lever = tick.lever
     checks = "".join(f"\n  check: {c}" for c in lever.checks)
     tick.messages = [user_message(
@@ -273,8 +335,8 @@ def run_executor(tick: Tick) -> None:
 
 
 def tree_print(tick: Tick) -> dict[str, str]:
-    """What the working tree holds beyond HEAD, path by path, to see whether a run changed it."""
-    return intent.fingerprint(tick.root, tick.git.changed_paths())
+    """What the act worktree holds beyond the start commit, path by path, to see whether a run changed it."""
+    return intent.fingerprint(tick.places.act, tick.places.act_changed_paths())
 
 
 def budget_left(tick: Tick) -> float | None:
@@ -284,7 +346,7 @@ def budget_left(tick: Tick) -> float | None:
 
 def executor_of(tick: Tick) -> CommandExecutor:
     if tick.executor is None:
-        tick.executor = CommandExecutor(tick.config.executor, tick.root, warn=tick.printer.warn)
+        tick.executor = CommandExecutor(tick.config.executor, tick.places.act, warn=tick.printer.warn)
     return tick.executor
 
 
@@ -301,10 +363,11 @@ def report_executor_run(tick: Tick, executor: CommandExecutor) -> None:
 
 def toolbox(tick: Tick) -> ToolBox:
     skills = tick.skills
-    return ToolBox(tick.root, protected=tick.config.protected, command_timeout_max=tick.config.command_timeout,
+    # the act worktree holds none of the person's ignored files, so the tools may change any there
+    return ToolBox(tick.places.act, protected=tick.config.protected, command_timeout_max=tick.config.command_timeout,
                    load_skill=skills.load if skills else None, project_tools=tick.project_tools,
-                   is_ignored=tick.git.is_ignored, deadline=tick.limits.deadline,
-                   grow_only=tick.config.grow_only, is_committed=lambda rel: tick.git.head_file(rel) is not None)
+                   deadline=tick.limits.deadline, grow_only=tick.config.grow_only,
+                   is_committed=lambda rel: tick.git.file_at(tick.start.head, rel) is not None)
 
 
 def system_prompt(tick: Tick) -> str:
@@ -354,18 +417,29 @@ def gate_and_repair(tick: Tick) -> None:
 
 
 def gate(tick: Tick) -> Verdict:
-    """The diff check, then every config gate and the lever's checks, in fresh shells."""
+    """The act's result fixed as the candidate tree; the diff check on it; then the candidate checked
+    out in the gate worktree, where every config gate and the lever's checks run in fresh shells."""
     tick.printer.phase("gate")
-    changed = tick.git.changed_paths()
-    track(tick, "gate", changed=changed)
+    track(tick, "gate")
     if tick.act_end and tick.act_end.reason in ("stuck", "refusal"):
         return Verdict(False, tick.act_end.note, repairable=False)
-    diff = diff_check(tick, changed)
+    candidate = tick.places.candidate(tick.start.head)
+    diff = diff_check(tick, candidate)
     if diff:
         return diff
+    try:
+        where = baseline.prepare_gate(tick.git, tick.places, tick.config, tick.start.head, candidate.tree,
+                                      tick.printer, env=quarantine_env(tick))
+    except EnvironmentBroken as broken:     # setup on the candidate: the change broke it
+        return Verdict(False, "setup failed on the change", feedback=broken.message)
+    # scanned before any gate runs: the bytes on disk are still exactly the candidate's
+    secrets = secrets_in_change(tick, candidate, where)
+    if secrets:
+        return Verdict(False, secrets, repairable=False)
     specs = [GateSpec(g.name, g.run, g.timeout, metric=g.metric, repeat=g.repeat) for g in tick.config.gates]
     specs += [GateSpec(f"check-{i}", c, tick.config.command_timeout) for i, c in enumerate(tick.lever.checks, 1)]
-    results = run_gates(specs, tick.root)
+    # the candidate's objects are still in quarantine: the gates' own git commands can read them there
+    results = run_gates(specs, where, {**os.environ, **quarantine_env(tick)})
     for result in results:
         tick.printer.say(f"gate {result.summary()}")
     red = [r for r in results if not r.passed]
@@ -376,39 +450,43 @@ def gate(tick: Tick) -> Verdict:
     judged = gatekeeper.judge_metrics(tick, results)
     if judged:
         return judged
-    changed = tick.git.changed_paths()         # the gates may have written artifacts, or worse
-    again = diff_check(tick, changed)
-    if again:
-        return again
-    secrets = secrets_in_change(tick, changed)
-    if secrets:
-        return Verdict(False, secrets, results, repairable=False)
-    late = gatekeeper.prove_new_tests(tick, changed, results) or gatekeeper.run_sealed(tick, results)
+    if tick.git.internals() != tick.internals:
+        return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/ or index flags)",
+                       results, repairable=False)
+    late = (gatekeeper.prove_new_tests(tick, candidate.changed, results, where)
+            or gatekeeper.run_sealed(tick, results, where))
     if late:
         return late
-    return Verdict(True, results=results, changed=changed)
+    return Verdict(True, results=results, changed=candidate.changed, tree=candidate.tree)
 
 
-def secrets_in_change(tick: Tick, changed: list[str]) -> str:
-    """The change as it would be committed, scanned line by line where it adds lines. Says where,
+def quarantine_env(tick: Tick) -> dict[str, str]:
+    return {"GIT_ALTERNATE_OBJECT_DIRECTORIES": str(tick.places.quarantine)}
+
+
+def secrets_in_change(tick: Tick, candidate: Candidate, where: Path) -> str:
+    """The change as it will be committed, scanned line by line where it adds lines. Says where,
     never what: the secret itself must not reach the log, the journal or the output."""
-    added = tick.git.added_lines(changed)
-    found = [f for f in scan_paths(tick.root, changed, tick.config.secrets_allow)
+    added = tick.git.added_lines_between(tick.start.head, candidate.tree)
+    present = [p for p in candidate.changed if (where / p).is_file()]
+    found = [f for f in scan_paths(where, present, tick.config.secrets_allow)
              if added.get(f.path) is None or f.line in added[f.path] or f.kind == ".env file"]
     return "; ".join(f.describe() for f in found[:3])
 
 
-def diff_check(tick: Tick, changed: list[str]) -> Verdict | None:
-    """Whatever tool made a change, protected paths and the runner's own git state stay untouched."""
-    git = tick.git
-    if git.head_sha() != tick.start.head or git.current_branch() != tick.start.branch:
-        return Verdict(False, "the model moved HEAD (commits are the runner's job)", repairable=False)
-    if git.internals() != tick.internals:
+def diff_check(tick: Tick, candidate: Candidate) -> Verdict | None:
+    """Whatever tool made a change, protected paths, submodules and git's own settings stay untouched."""
+    if tick.git.internals() != tick.internals:
         return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/ or index flags)",
                        repairable=False)
-    nested = [p for p in changed if p.endswith("/") and (tick.root / p / ".git").exists()]
-    if nested:
-        return Verdict(False, f"made a nested git repository at {nested[0]}", repairable=False)
+    if candidate.gitlinks:
+        known = tick.git.file_at(tick.start.head, ".gitmodules") or b""
+        inside = [p for p in candidate.gitlinks if p.encode() in known]
+        if inside:
+            return Verdict(False, f"changed the submodule {inside[0]} (submodules are not the tick's to change)",
+                           repairable=False)
+        return Verdict(False, f"made a nested git repository at {candidate.gitlinks[0]}", repairable=False)
+    changed = candidate.changed
     hits = [p for p in changed if is_protected(p, tick.config.protected)]
     if hits:
         return Verdict(False, f"changed protected path {', '.join(hits[:3])}", repairable=False)
@@ -424,7 +502,8 @@ def diff_check(tick: Tick, changed: list[str]) -> Verdict | None:
 
 
 def commit(tick: Tick) -> None:
-    """Green: the runner stages exactly the changed paths and commits them with trailers."""
+    """Green: the code commit is made from the candidate tree the gates ran on, on the start commit.
+    It lands with the tick's record commit (see ``record``), never on its own."""
     tick.printer.phase("commit")
     lever, record = tick.lever, tick.record
     record.gates = gates_trailer(tick.verdict.results)
@@ -440,20 +519,20 @@ def commit(tick: Tick) -> None:
     if hook is not None:
         tick.printer.warn(f"the pre-commit hook {hook} is not run on the tick's commits (the gates are their "
                           "checks); if it must pass, add it to `gates:` in loop-prompt.md")
-    track(tick, "commit", changed=changed)
-    sha = tick.git.commit(changed, message, tick.git.identity(tick.config.author))
+    sha = tick.git.commit_tree(tick.verdict.tree, tick.start.head, message, tick.git.identity(tick.config.author))
+    tick.git.end_quarantine(keep=True)      # gated, secret-scanned: its objects join the repository
     tick.intent.commit = sha
-    track(tick, "improve", changed=[])
+    track(tick, "improve")
+    tick.tip = sha
     record.outcome, record.commit, record.summary = "shipped", sha[:12], account
-    tick.start = Snapshot(head=sha, branch=tick.start.branch)     # from here on, a failure keeps the commit
     tick.printer.say(f"committed {sha[:12]} ({len(changed)} file{'s' if len(changed) != 1 else ''})")
 
 
 def roll_back(tick: Tick, reason: str) -> None:
-    """Red: restore exactly what the tick changed, nothing else."""
+    """Red: nothing of the change goes anywhere. The act worktree is reset by the next tick."""
     tick.printer.phase("roll back", reason)
-    tick.git.put_back_internals(tick.internals)      # first: index flags may be hiding changed files
-    restored = tick.git.restore(tick.start)
+    tick.git.put_back_internals(tick.internals)
+    tick.places.reset(tick.start.head)
     stopped = tick.act_end is not None and tick.act_end.reason == "stopped"
     # a signal is nobody's failure: the attempt is recorded, not counted
     tick.record.outcome, tick.record.reason = ("interrupted", f"stopped by a signal ({reason})") if stopped \
@@ -463,8 +542,6 @@ def roll_back(tick: Tick, reason: str) -> None:
         tick.record.gate_output = red_gate_excerpt(tick.verdict.results, tick.config.secrets_allow)
     if tick.act_end:
         tick.record.summary = tick.act_end.text
-    if restored:
-        tick.printer.say(f"restored {len(restored)} path{'s' if len(restored) != 1 else ''}")
 
 
 # ---------------------------------------------------------------------------------------- improve
@@ -504,10 +581,7 @@ def reflect_with_executor(tick: Tick) -> Reflection:
     reflection = executor.reflect(system_prompt(tick) + "\n" + reflection_prompt(tick), tick.record.lever,
                                   max(tick.limits.deadline, time.monotonic() + 300),
                                   budget_left(tick))
-    stray = tick.git.restore(tick.start)
-    if stray:
-        tick.printer.warn(f"the executor changed {', '.join(stray[:5])} during the reflection; put back")
-    report_executor_run(tick, executor)
+    report_executor_run(tick, executor)      # what it changed in the act worktree goes nowhere
     return reflection
 
 

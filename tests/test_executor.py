@@ -315,7 +315,8 @@ def test_an_executor_ships_a_lever_without_any_api_key(project, tmp_path, monkey
 
     assert result.outcome == "shipped", log
     assert git(project, "status", "--porcelain") == "" and not (project / "stray.txt").exists()
-    assert any("the executor changed stray.txt during the reflection; put back" in line for line in log)
+    # what it wrote during the reflection stayed in the act worktree: in no commit, not in the person's tree
+    assert "stray.txt" not in git(project, "log", "--all", "--name-only", "--format=")
     code_commit = git(project, "log", "-1", "--skip=1", "--format=%B")
     assert code_commit.startswith("L-001 Add a greeting file\n\nWrote greeting.txt for L-001.\n")
     assert "genome-usage" not in code_commit

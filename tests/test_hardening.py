@@ -30,30 +30,34 @@ def shell(command):
     return tool_reply("run_command", {"command": command})
 
 
-def test_a_gate_script_that_rewrites_a_protected_file_is_caught_after_the_gates(project):
-    (project / "check.sh").write_text("grep -qx hello greeting.txt\n")
+def test_what_a_gate_writes_is_never_committed(project):
+    (project / "check.sh").write_text("true\n")
     set_config(project, "run: git diff --check HEAD", "run: bash check.sh")
     before = tree_state(project)
     result, _ = tick(project, write("greeting.txt"),
-                     write("check.sh", "echo true > tests/test_core.sh\ngrep -qx hello greeting.txt\n"))
-    assert result.outcome == "failed" and "tests/test_core.sh" in result.record.reason
-    assert (project / "tests/test_core.sh").read_text() == before["tests/test_core.sh"].decode()
-    assert "test_core.sh" not in git(project, "diff", "--name-only", "HEAD~1", "HEAD")
+                     write("check.sh", "echo true > tests/test_core.sh\ntouch tests/core.pyc\n"
+                                       "grep -qx hello greeting.txt\n"))
+    # the gates ran on the candidate in their own worktree; their by-products are not the change
+    assert result.outcome == "shipped"
+    assert git(project, "diff", "--name-only", "HEAD~2", "HEAD~1").split() == ["check.sh", "greeting.txt"]
+    assert (project / "tests/test_core.sh").read_bytes() == before["tests/test_core.sh"]
+    assert not (project / "tests/core.pyc").exists()
 
 
-def test_hiding_a_change_behind_an_index_flag_fails_the_tick_and_is_undone(project):
+def test_an_index_flag_cannot_hide_a_change_from_the_candidate(project):
     result, _ = tick(project, write("greeting.txt"),
                      shell("git update-index --assume-unchanged tests/test_core.sh && echo true > tests/test_core.sh"))
-    assert result.outcome == "failed" and ".git/" in result.record.reason
+    assert result.outcome == "failed" and "tests/test_core.sh" in result.record.reason
     assert (project / "tests/test_core.sh").read_text() == "test 1 -eq 1\n"
     assert git(project, "ls-files", "-v", "tests/test_core.sh").startswith("H ")
 
 
 def test_a_planted_git_hook_fails_the_tick_and_is_removed(project):
     result, _ = tick(project, write("greeting.txt"),
-                     shell("printf '#!/bin/sh\\necho hooked > hooked.txt\\n' > .git/hooks/post-commit && "
-                           "chmod +x .git/hooks/post-commit"))
-    assert result.outcome == "failed"
+                     shell("hooks=$(git rev-parse --git-common-dir)/hooks && "
+                           "printf '#!/bin/sh\\necho hooked > hooked.txt\\n' > $hooks/post-commit && "
+                           "chmod +x $hooks/post-commit"))
+    assert result.outcome == "failed" and ".git/" in result.record.reason
     assert not (project / ".git/hooks/post-commit").exists() and not (project / "hooked.txt").exists()
     assert git(project, "status", "--porcelain") == ""
 
@@ -62,26 +66,33 @@ def test_a_nested_repository_fails_the_tick_and_the_folder_is_removed(project):
     result, _ = tick(project, write("greeting.txt"),
                      shell("git init -q vendorlib && cd vendorlib && echo x > a && git add a && "
                            "git -c user.name=x -c user.email=x@x commit -qm x"))
-    assert result.outcome == "failed" and "nested git repository at vendorlib/" in result.record.reason
+    assert result.outcome == "failed" and "nested git repository at vendorlib" in result.record.reason
     assert not (project / "vendorlib").exists() and git(project, "status", "--porcelain") == ""
 
 
-def test_a_deleted_branch_comes_back_with_the_tree(project):
+def test_the_checked_out_branch_cannot_be_deleted_from_the_act_worktree(project):
     head = git(project, "rev-parse", "HEAD")
-    result, _ = tick(project, write("greeting.txt"), shell("git checkout -q --detach && git branch -D main"))
-    assert result.outcome == "failed" and "HEAD" in result.record.reason
+    result, model = tick(project, write("greeting.txt"), shell("git checkout -q --detach && git branch -D main"))
+    assert "checked out at" in tool_results_text(model)
+    assert result.outcome == "shipped"
     assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
-    assert git(project, "rev-parse", "HEAD~1") == head      # only the record commit on top
+    assert git(project, "rev-parse", "HEAD~2") == head      # the code commit and the record commit on top
 
 
-def test_an_existing_ignored_file_is_not_changed_by_the_tools(project):
+def tool_results_text(model):
+    return "".join(str(b.get("content")) for request in model.requests for message in request["messages"]
+                   if isinstance(message["content"], list) for b in message["content"]
+                   if isinstance(b, dict) and b.get("type") == "tool_result")
+
+
+def test_the_persons_ignored_files_are_out_of_the_models_reach(project):
     (project / ".gitignore").write_text((project / ".gitignore").read_text() + ".env\n")
     (project / ".env").write_text("PASSWORD=the person's\n")
     commit_all(project, "ignore .env")
     result, model = tick(project, write(".env", "PASSWORD=overwritten\n"), write("greeting.txt"))
-    [refusal] = model.requests[1]["messages"][-1]["content"]
-    assert refusal["is_error"] and "ignored by git" in refusal["content"]
+    # the act worktree has no .env of the person's: the write lands there, ignored, and goes nowhere
     assert (project / ".env").read_text() == "PASSWORD=the person's\n" and result.outcome == "shipped"
+    assert "PASSWORD" not in git(project, "log", "-p", "--all")
 
 
 def test_many_thousands_of_new_files_do_not_overflow_a_command_line(project):

@@ -207,17 +207,17 @@ def test_a_metric_that_does_not_improve_fails_and_the_model_sees_the_numbers(pro
     assert levers_of(project)["L-001"].log[-1].endswith("metric score did not improve (attempt 1/3)")
 
 
-def test_a_gain_within_the_noise_does_not_ship(project):
+def test_a_gain_within_the_noise_does_not_ship(project, tmp_path):
     # three runs of the start tree read 10, 14, 12 (spread 4); the candidate's read 13, 13, 13
-    (project / "noisy.sh").write_text('n=$(head -1 runs.txt); sed -i 1d runs.txt; echo "score: $n"\n')
-    (project / "runs.txt").write_text("10\n14\n12\n")
-    (project / ".gitignore").write_text((project / ".gitignore").read_text() + "runs.txt\n")
-    gate = ("  - name: score\n    run: bash noisy.sh\n    metric: 'score: ([0-9]+)'\n    better: higher\n"
+    runs = tmp_path / "runs.txt"          # the machine's noise, outside the worktrees
+    (project / "noisy.sh").write_text('n=$(head -1 "$1"); sed -i 1d "$1"; echo "score: $n"\n')
+    runs.write_text("10\n14\n12\n")
+    gate = (f"  - name: score\n    run: bash noisy.sh {runs}\n    metric: 'score: ([0-9]+)'\n    better: higher\n"
             "    repeat: 3\n")
     scored_project(project, gate=gate)
     set_config(project, "repair_rounds: 1", "repair_rounds: 0")
     result, _ = tick(project, [
-        tool_reply("run_command", {"command": "printf '13\\n13\\n13\\n' > runs.txt && echo tuned > tuned.txt"}),
+        tool_reply("run_command", {"command": f"printf '13\\n13\\n13\\n' > {runs} && echo tuned > tuned.txt"}),
         text_reply("Tuned."), reflect()])
     assert result.outcome == "failed" and result.record.reason == "metric score did not improve"
     assert result.record.metrics == "score=13 start=12 spread=0 runs=3"

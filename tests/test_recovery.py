@@ -3,6 +3,7 @@ tick: nothing left over, nothing of the person's lost, the interrupted attempt r
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -12,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from genome.levers import LeverDoc
-from runner.errors import Refused
 from runner.scripted import ScriptedModel, text_reply, tool_reply
 from runner.tick import run_tick
-from tests.conftest import commit_all, git
+from tests.conftest import commit_all, git, tree_state
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
@@ -24,7 +24,7 @@ DRIVER = textwrap.dedent("""
     import os, signal, sys
     from datetime import datetime, timezone
     from pathlib import Path
-    from runner import tick as T
+    from runner import deliver, tick as T
     from runner.gitops import Git
     from runner.scripted import ScriptedModel, text_reply, tool_reply
 
@@ -40,20 +40,21 @@ DRIVER = textwrap.dedent("""
     if phase == "reflect":
         script = [write, extra, text_reply("done"), die]
     commits = []
-    real_commit = Git.commit
-    def commit(self, paths, message, author):
+    real_commit_tree = Git.commit_tree
+    def commit_tree(self, tree, parent, message, author):
         commits.append(message)
         if phase == "commit" and len(commits) == 1:
-            self.repo.git.add("-A", "--", *paths)            # staged, then killed before the commit lands
-            (Path(self.repo.git_dir) / "index.lock").write_text("")   # as a killed git leaves it
-            die()
+            die()                                           # gated, killed before the code commit is made
         if phase == "record" and len(commits) == 2:
-            die()                                           # record files written, not committed
-        sha = real_commit(self, paths, message, author)
-        if phase == "after-commit" and len(commits) == 1:
-            die()                                           # the code commit landed, the record did not
-        return sha
-    Git.commit = commit
+            die()                                           # the code commit made, the record not
+        return real_commit_tree(self, tree, parent, message, author)
+    Git.commit_tree = commit_tree
+    real_land = deliver.land_on_branch
+    def land_on_branch(git, branch, expected, tip):
+        if phase == "deliver":
+            die()                                           # both commits made, the branch not moved
+        return real_land(git, branch, expected, tip)
+    deliver.land_on_branch = land_on_branch
     T.run_tick(root, make_model=lambda config: ScriptedModel(script),
                now=datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc))
 """)
@@ -78,11 +79,12 @@ def person_files(project):
     return project
 
 
-EXPECTED_PHASE = {"model": "act", "gate": "gate", "commit": "commit"}
+EXPECTED_PHASE = {"model": "act", "gate": "gate", "commit": "gate"}
 
 
 @pytest.mark.parametrize("phase", ["model", "gate", "commit"])
-def test_a_tick_killed_before_its_work_landed_is_undone_and_the_next_tick_ships(person_files, phase, tmp_path):
+def test_a_tick_killed_before_its_work_landed_leaves_the_tree_as_it_was_and_the_next_tick_ships(
+        person_files, phase, tmp_path):
     root = person_files
     armed = tmp_path / "armed"      # while it exists, the lever's check kills the tick running it
     if phase == "gate":
@@ -91,21 +93,24 @@ def test_a_tick_killed_before_its_work_landed_is_undone_and_the_next_tick_ships(
             "check: grep -qx 'hello' greeting.txt",
             f"check: grep -qx 'hello' greeting.txt && {{ test ! -e {armed} || kill -9 $PPID; }}", 1))
         commit_all(root, "a check that can kill its runner")
+    (root / "wip.txt").write_text("the person's untracked work\n")
     head = git(root, "rev-parse", "HEAD").strip()
+    before, refs = tree_state(root), git(root, "for-each-ref")
     killed_tick(root, phase)
     armed.unlink(missing_ok=True)
     assert (root / ".genome" / "intent.json").exists()
+    assert tree_state(root) == before and git(root, "for-each-ref") == refs
+    assert (root / "scratch.txt").read_text() == "ignored notes\n"
 
     result = run_tick(root, make_model=lambda config: ScriptedModel([
         tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
         text_reply("done"), tool_reply("reflect", {"lesson": None})]), now=NOW)
 
     assert result.outcome == "shipped" and result.record.lever == "L-001"
-    assert git(root, "status", "--porcelain") == ""
+    assert git(root, "status", "--porcelain") == "?? wip.txt\n"
     assert not (root / ".genome" / "intent.json").exists()
-    assert not (root / "src").exists()                      # the dead tick's extra file is gone
+    assert not (root / "src").exists()                      # the dead tick's extra file went nowhere
     assert (root / "scratch.txt").read_text() == "ignored notes\n"
-    assert not (root / ".git" / "index.lock").exists()
     subjects = git(root, "log", "--format=%s", f"{head}..HEAD").splitlines()
     assert subjects[-1] == "genome: L-001 interrupted"      # the recovery's own record comes first
     first = lever(root)
@@ -113,12 +118,14 @@ def test_a_tick_killed_before_its_work_landed_is_undone_and_the_next_tick_ships(
     assert first.status == "done" and "(attempt" not in " ".join(first.log)
 
 
-@pytest.mark.parametrize("phase", ["after-commit", "reflect", "record"])
-def test_a_tick_killed_after_its_code_commit_keeps_the_commit_and_records_it(person_files, phase):
+@pytest.mark.parametrize("phase", ["record", "reflect", "deliver"])
+def test_a_tick_killed_after_its_code_commit_delivers_the_commit_and_records_it(person_files, phase):
     root = person_files
     killed_tick(root, phase)
-    code = git(root, "rev-parse", "HEAD").strip()
-    assert git(root, "log", "-1", "--format=%s").startswith("L-001 ")
+    left = json.loads((root / ".genome" / "intent.json").read_text())
+    code = left["commit"]
+    assert code and git(root, "log", "-1", "--format=%s", code).startswith("L-001 ")
+    assert not (root / "greeting.txt").exists()              # nothing landed in the person's tree yet
     result = run_tick(root, make_model=lambda config: ScriptedModel([
         tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
         text_reply("done"), tool_reply("reflect", {"lesson": None})]), now=NOW)
@@ -131,13 +138,18 @@ def test_a_tick_killed_after_its_code_commit_keeps_the_commit_and_records_it(per
     assert not (root / ".genome" / "intent.json").exists()
 
 
-def test_recovery_refuses_when_the_person_changed_what_the_dead_tick_touched(person_files):
+def test_the_person_working_after_a_killed_tick_is_never_touched(person_files):
     root = person_files
     killed_tick(root, "model")
-    (root / "greeting.txt").write_text("the person fixed it by hand\n")
-    model = ScriptedModel([text_reply("never")])
-    with pytest.raises(Refused, match="greeting.txt changed since"):
-        run_tick(root, make_model=lambda config: model, now=NOW)
-    assert (root / "greeting.txt").read_text() == "the person fixed it by hand\n"
-    assert (root / "src" / "extra.txt").exists() and model.requests == []
-    assert (root / ".genome" / "intent.json").exists()
+    (root / "greeting.txt").write_text("the person wrote it by hand\n")
+    commit_all(root, "the person's own greeting")
+    (root / "notes.txt").write_text("uncommitted\n")
+    head = git(root, "rev-parse", "HEAD")
+    result = run_tick(root, make_model=lambda config: ScriptedModel([
+        tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
+        text_reply("done"), tool_reply("reflect", {"lesson": None})]), now=NOW)
+    assert git(root, "log", "--format=%s", f"{head.strip()}~1..HEAD").count("interrupted") == 1
+    assert (root / "greeting.txt").read_text() == "the person wrote it by hand\n"
+    assert (root / "notes.txt").read_text() == "uncommitted\n"
+    assert result.outcome in ("shipped", "failed")
+    assert git(root, "rev-parse", "HEAD~2") == head or git(root, "rev-parse", "HEAD~3") == head

@@ -171,22 +171,41 @@ def test_a_lever_is_blocked_after_max_attempts_and_the_next_one_is_picked(projec
     assert result.record.lever == "L-002" and result.outcome == "shipped"
 
 
-def test_dirty_tree_is_refused_without_a_model_call(project):
-    (project / "wip.txt").write_text("the person's uncommitted work")
-    made = []
-    with pytest.raises(Refused, match="uncommitted changes"):
-        run_tick(project, make_model=lambda config: made.append(1) or ScriptedModel([]), now=NOW)
-    assert made == [] and (project / "wip.txt").read_text() == "the person's uncommitted work"
+GREEN = [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}), text_reply("done"), reflect()]
 
 
-def test_detached_head_and_merge_in_progress_are_refused(project):
+def test_a_dirty_tree_is_no_reason_to_refuse_and_is_never_written(project):
+    (project / "wip.txt").write_text("the person's untracked work")
+    (project / "tests" / "test_core.sh").write_text("test 2 -eq 2\n")     # a tracked file, changed
+    before = tree_state(project)
+    result, _ = tick(project, GREEN)
+    assert result.outcome == "shipped"
+    assert tree_state(project) == before                        # byte for byte, nothing added
+    # a checked-out branch never moves ahead of its tree: the work waits on genome/main
+    assert git(project, "rev-parse", "main") != git(project, "rev-parse", "genome/main")
+    assert git(project, "show", "genome/main~1:greeting.txt") == "hello\n"
+    assert git(project, "diff", "--name-only").split() == ["tests/test_core.sh"]
+
+
+def test_untracked_files_alone_do_not_stop_the_branch_moving_forward(project):
+    (project / "wip.txt").write_text("the person's untracked work")
+    result, _ = tick(project, GREEN)
+    assert result.outcome == "shipped" and (project / "greeting.txt").read_text() == "hello\n"
+    assert (project / "wip.txt").read_text() == "the person's untracked work"
+    assert git(project, "status", "--porcelain").split() == ["??", "wip.txt"]
+
+
+def test_a_detached_head_is_refused_and_a_merge_in_progress_makes_the_work_wait(project):
     git(project, "checkout", "-q", "--detach")
     with pytest.raises(Refused, match="detached"):
         tick(project, [])
     git(project, "checkout", "-q", "main")
-    (project / ".git" / "MERGE_HEAD").write_text(git(project, "rev-parse", "HEAD"))
-    with pytest.raises(Refused, match="merge"):
-        tick(project, [])
+    head = git(project, "rev-parse", "HEAD").strip()
+    (project / ".git" / "MERGE_HEAD").write_text(head + "\n")
+    result, _ = tick(project, GREEN)
+    assert result.outcome == "shipped"
+    assert git(project, "rev-parse", "main").strip() == head and (project / ".git" / "MERGE_HEAD").exists()
+    assert git(project, "show", "genome/main~1:greeting.txt") == "hello\n"
 
 
 def test_overlapping_tick_is_refused(project):
@@ -335,9 +354,9 @@ def test_broken_genome_frontmatter_is_an_invalid_project_and_nothing_changes(pro
 
 
 def test_config_comes_from_head_not_from_the_working_tree(project):
-    # A gate committed at HEAD fails; the model "fixes" loop-prompt.md in the working tree, which
-    # is refused by the tools and, through run_command, by the diff check: HEAD's gate still rules.
-    set_config(project, "run: git diff --check HEAD", "run: test -f must-exist.txt")
+    # A gate committed at HEAD fails on the change; the model "fixes" loop-prompt.md in its worktree,
+    # which is refused by the tools and, through run_command, by the diff check: HEAD's gate still rules.
+    set_config(project, "run: git diff --check HEAD", "run: test ! -f greeting.txt || test -f must-exist.txt")
     result, _ = tick(project, [
         tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
         tool_reply("run_command", {"command": "sed -i 's/test -f must-exist.txt/true/' loop-prompt.md"}),

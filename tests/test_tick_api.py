@@ -127,16 +127,15 @@ def test_a_rejected_key_exits_5_at_once(project):
     assert len(server.requests) == 1
 
 
-def test_a_dirty_tree_and_an_overlapping_tick_exit_3_without_a_model_call(project):
+def test_a_detached_head_and_an_overlapping_tick_exit_3_without_a_model_call(project):
     with FakeMessagesServer([text_reply("never")]) as server:
         with TickLock(project):
             locked = genome_tick(project, server, "--now")
-        (project / "wip.txt").write_text("mine")
-        dirty = genome_tick(project, server, "--now")
+        git(project, "checkout", "-q", "--detach")
+        detached = genome_tick(project, server, "--now")
     assert locked.returncode == 3 and "another tick is running (pid" in locked.stderr
-    assert dirty.returncode == 3 and "uncommitted changes (wip.txt)" in dirty.stderr
+    assert detached.returncode == 3 and "HEAD is detached" in detached.stderr
     assert server.requests == []
-    assert (project / "wip.txt").read_text() == "mine"
 
 
 def test_broken_genome_frontmatter_exits_2_naming_file_and_line_without_a_model_call(project):
