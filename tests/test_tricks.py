@@ -84,7 +84,7 @@ def test_trick_a_new_test_that_passes_on_the_old_code_fails_the_tick(project):
     assert result.outcome == "failed" and result.record.reason == "the new tests do not test the change"
     assert "they pass without your change" in json.dumps(model.requests[-1])
     assert not (project / "tests/test_greeting.sh").exists()
-    assert git(project, "worktree", "list").count("\n") == 1      # the scratch checkout is gone
+    assert "genome-scratch" not in git(project, "worktree", "list")      # the scratch checkout is gone
 
 
 def test_a_new_test_that_fails_on_the_old_code_proves_the_change(project):
@@ -95,16 +95,17 @@ def test_a_new_test_that_fails_on_the_old_code_proves_the_change(project):
         text_reply("Added greeting.txt and a test that reads it."), reflect()])
     assert result.outcome == "shipped", result.record.reason
     assert "tests-proof ok" in git(project, "log", "-1", "--skip=1", "--format=%B")
-    assert git(project, "worktree", "list").count("\n") == 1
+    assert "genome-scratch" not in git(project, "worktree", "list")
 
 
 def test_a_proving_gate_red_on_a_fresh_checkout_anyway_proves_nothing(project):
     proving_project(project)
-    # a committed test that needs an ignored build product: green here, red on a fresh checkout
+    # a committed test that needs an ignored build product: green where `setup:` made it, red on a
+    # fresh checkout
     (project / ".gitignore").write_text((project / ".gitignore").read_text() + ".built\n")
-    (project / ".built").write_text("")
     (project / "tests/test_built.sh").write_text("test -f .built\n")
     commit_all(project)
+    set_config(project, "gates:", 'setup: ["touch .built"]\ngates:')
     result, _ = tick(project, [
         tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
         tool_reply("write_file", {"path": "tests/test_greeting.sh", "content": "grep -qx hello greeting.txt\n"}),
@@ -116,7 +117,8 @@ def test_a_proving_gate_red_on_a_fresh_checkout_anyway_proves_nothing(project):
 
 def test_trick_a_test_edited_to_pass_fails_the_tick(project):
     proving_project(project)
-    (project / "tests/test_core.sh").write_text("grep -qx hello greeting.txt\n")
+    # green before any change (a red gate there would stop the tick before the model: exit 6)
+    (project / "tests/test_core.sh").write_text("test ! -e greeting.txt || grep -qx hello greeting.txt\n")
     commit_all(project, "a test the change must satisfy")
     result, model = tick(project, [
         tool_reply("edit_file", {"path": "tests/test_core.sh", "old_text": "hello", "new_text": "hi"}),
@@ -126,16 +128,17 @@ def test_trick_a_test_edited_to_pass_fails_the_tick(project):
     assert "committed under grow_only" in json.dumps(model.requests[1])
     assert result.outcome == "failed"
     assert result.record.reason == "changed existing file tests/test_core.sh under grow_only"
-    assert (project / "tests/test_core.sh").read_text() == "grep -qx hello greeting.txt\n"
+    assert (project / "tests/test_core.sh").read_text() == "test ! -e greeting.txt || grep -qx hello greeting.txt\n"
 
 
 # ------------------------------------------------------------------------------------ metrics and noise
 
-def test_trick_a_metric_improved_within_the_noise_does_not_ship(project):
-    # the benchmark is noisy: the start tree's three runs read 100, 140, 120
-    (project / "bench.sh").write_text('n=$(head -1 .runs); sed -i 1d .runs; echo "took $n ms"\n')
-    (project / ".runs").write_text("100\n140\n120\n")
-    (project / ".gitignore").write_text((project / ".gitignore").read_text() + ".runs\n")
+def test_trick_a_metric_improved_within_the_noise_does_not_ship(project, tmp_path):
+    # the benchmark is noisy: the start tree's three runs read 100, 140, 120 (the machine's noise,
+    # outside the runner's worktrees)
+    runs = tmp_path / "runs"
+    (project / "bench.sh").write_text(f'n=$(head -1 {runs}); sed -i 1d {runs}; echo "took $n ms"\n')
+    runs.write_text("100\n140\n120\n")
     (project / "levers.md").write_text("- [ ] L-001 Make it faster\n")
     commit_all(project)
     set_config(project, TEMPLATE_GATE_END, "    timeout: 300\n  - name: speed\n    run: bash bench.sh\n"
@@ -144,7 +147,7 @@ def test_trick_a_metric_improved_within_the_noise_does_not_ship(project):
     # a cosmetic change, and a lucky run of the benchmark: 110 looks 10 ms faster than the median 120
     result, _ = tick(project, [
         tool_reply("write_file", {"path": "bench.sh", "content": (project / "bench.sh").read_text() + "# fast\n"}),
-        tool_reply("run_command", {"command": "printf '110\\n110\\n110\\n' > .runs"}),
+        tool_reply("run_command", {"command": f"printf '110\\n110\\n110\\n' > {runs}"}),
         text_reply("Faster."), reflect()])
     assert result.outcome == "failed" and result.record.reason == "metric speed did not improve"
     assert result.record.metrics == "speed=110 start=120 spread=0 runs=3"
