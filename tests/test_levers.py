@@ -455,9 +455,10 @@ def test_property_valid_files_render_back_byte_for_byte(document):
 
 
 def removal_of(inserted: list[str], before: list[str], after: list[str], newline: str) -> int:
-    """Where ``inserted`` went in ``after`` when nothing else changed but a final newline; -1 if not so."""
+    """Where ``inserted`` went in ``after`` when nothing else changed but a final newline; -1 if not so.
+    The last place that fits: a line appended after an identical one could stand at either."""
     fixed = before[:-1] + [before[-1] + newline] if before and not before[-1].endswith("\n") else before
-    for at in range(len(after) - len(inserted) + 1):
+    for at in reversed(range(len(after) - len(inserted) + 1)):
         rest = after[:at] + after[at + len(inserted):]
         if after[at:at + len(inserted)] == inserted and (rest == before or (rest == fixed and at == len(before))):
             return at
@@ -575,3 +576,10 @@ def test_property_arbitrary_text_parses_or_raises_a_genome_file_error(text):
     assert doc.render() == text
     for lever in doc.levers:
         assert lever.status in STATUSES.values()
+
+
+def test_a_log_line_equal_to_the_one_before_it_is_appended_after_it():
+    doc = LeverDoc.parse("# \n\n- [ ] 0\n  check:0\n  - 0\n\n```\n```")
+    doc.assign_ids()
+    doc.append_log("L-001", "0")
+    assert doc.render() == "# \n\n- [ ] L-001 0\n  check:0\n  - 0\n  - 0\n\n```\n```"
