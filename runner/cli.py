@@ -102,7 +102,8 @@ def init(directory: Path) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--now", is_flag=True, help="Tick even if the schedule says the next tick is not due yet.")
-@click.option("-v", "--verbose", is_flag=True, help="Print the model's own words and every tool call's input and output.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Print the model's own words and every tool call's input and output.")
 @click.option("--push", is_flag=True, default=None,
               help="Push the tick's commits with a lease (as `push: true` in loop-prompt.md does).")
 def tick(now: bool, verbose: bool, push: bool | None) -> None:
@@ -193,7 +194,8 @@ def model_from_env(config):
 # ---------------------------------------------------------------------------------------- run
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option("-v", "--verbose", is_flag=True, help="Print the model's own words and every tool call's input and output.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Print the model's own words and every tool call's input and output.")
 @click.option("--poll", type=click.IntRange(1, 3600), default=30, show_default=True,
               help="Seconds between checks of the next due time.")
 def run(verbose: bool, poll: int) -> None:

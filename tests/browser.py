@@ -64,6 +64,7 @@ class PageReport:
     requests: list[str] = field(default_factory=list)  # every URL the page asked for
     errors: list[str] = field(default_factory=list)  # console errors, exceptions, error log entries
     layout: dict[str, Any] = field(default_factory=dict)  # what OVERLAPS found
+    then: Any = None  # what the ``then`` expression returned
 
 
 class Chromium:
@@ -163,8 +164,9 @@ class Chromium:
         message, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(message)
 
-    def open(self, url: str, width: int, height: int = 900) -> PageReport:
-        """Load ``url`` at ``width`` CSS pixels and report what it did."""
+    def open(self, url: str, width: int, height: int = 900, then: str = "") -> PageReport:
+        """Load ``url`` at ``width`` CSS pixels and report what it did; ``then`` is a script run
+        after the layout check (its promise awaited), as a person's clicks would be."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
             "sessionId"
@@ -176,6 +178,11 @@ class Chromium:
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
             session=session,
         )
+        self.send("Emulation.setFocusEmulationEnabled", {"enabled": True}, session=session)
+        self.send(
+            "Browser.grantPermissions",
+            {"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+        )
         self.events.clear()
         self.send("Page.navigate", {"url": url}, session=session)
         self.wait_for("Page.loadEventFired")
@@ -184,6 +191,14 @@ class Chromium:
             "Runtime.evaluate", {"expression": OVERLAPS, "returnByValue": True}, session=session
         )
         report = PageReport(width, layout=result["result"]["value"])
+        if then:
+            done = self.send(
+                "Runtime.evaluate",
+                {"expression": then, "awaitPromise": True, "returnByValue": True},
+                session=session,
+            )
+            report.then = done["result"].get("value")
+            time.sleep(0.2)
         for event in self.events:
             method, params = event.get("method"), event.get("params", {})
             if event.get("sessionId") not in (None, session):

@@ -355,6 +355,15 @@ def test_status_shows_where_the_loop_stands(history, fake_crontab):
     assert f"last tick   blocked no open lever · {tick_time(7) + timedelta(minutes=2):%Y-%m-%d %H:%M}Z (28 min ago)" in text
     assert f"today ${found.spend_today:.2f} of $10.00 · this week ${found.spend_week:.2f} of $50.00" in text
     assert "schedule    none installed" in text
+    assert found.warnings == [PLACEHOLDER_MISSION] and f"warning: {PLACEHOLDER_MISSION}" in text
+
+
+def test_status_and_review_give_a_tick_the_same_minute(history, fake_crontab):
+    status = render(gather(history, now=tick_time(8)), now=tick_time(8))
+    review = build_review(history, "24h", now=tick_time(8))
+    last = review.ticks[-1].at
+    assert f"{last:%Y-%m-%d %H:%M}Z" in status
+    assert f"{last:%m-%d %H:%M}" in render_text(review) and f"{last:%Y-%m-%d %H:%M}" in render_markdown(review)
 
 
 def test_status_sees_an_installed_timer_and_waiting_notes(history, fake_crontab):

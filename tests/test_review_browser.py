@@ -169,13 +169,29 @@ def every_outcome() -> Review:
     )
 
 
+# Click the first copy button, then read the clipboard back: the command must be on it.
+COPY = """(async () => {
+  const button = document.querySelector("button.copy");
+  if (!button) return null;
+  button.click();
+  await new Promise((done) => setTimeout(done, 200));
+  let clip;
+  try { clip = await navigator.clipboard.readText(); }
+  catch (error) { clip = "unreadable: " + error; }
+  return {label: button.textContent, command: button.getAttribute("data-copy"), clip: clip};
+})()"""
+
+
 def check_in_browser(page: Path, tmp_path: Path) -> None:
     browser = Chromium(tmp_path / "chromium-profile")
     try:
-        reports = [browser.open(page.as_uri(), width) for width in WIDTHS]
+        reports = [browser.open(page.as_uri(), width, then=COPY) for width in WIDTHS]
     finally:
         browser.close()
     for report in reports:
+        copied = report.then
+        assert copied is not None and copied["command"].startswith("genome "), copied
+        assert copied["label"] == "copied" and copied["clip"] == copied["command"], copied
         assert report.requests == [page.as_uri()], (report.width, report.requests)
         assert report.errors == [], (report.width, report.errors)
         layout = report.layout

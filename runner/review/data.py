@@ -63,11 +63,12 @@ def resolve_window(root: Path, since: str, now: datetime) -> Window:
             start = now - timedelta(seconds=seconds)
         except OverflowError:
             raise UsageError(f"--since {text} reaches back before the year 1; give a shorter span") from None
-        return Window(f"last {text} (since {stamp(start)})", (f"--since={_git_date(start)}", "HEAD"), None,
-                      start, now)
+        return Window(f"last {text} (since {stamp(start)})",
+                      (f"--since={_git_date(start)}", "HEAD"), None, start, now)
     if _DATE.fullmatch(text):
         start = _parse_date(text)
-        return Window(f"since {stamp(start)}", (f"--since={_git_date(start)}", "HEAD"), None, start, now)
+        return Window(f"since {stamp(start)}", (f"--since={_git_date(start)}", "HEAD"), None, start,
+                      now)
     if text and not text.startswith("-"):
         done = subprocess.run([*GIT, "-C", str(root), "rev-parse", "--verify", "--quiet", "--end-of-options",
                                f"{text}^{{commit}}"], capture_output=True, text=True)
@@ -138,8 +139,9 @@ class Commit:
 
     @property
     def is_decision(self) -> bool:
-        """A person's settle command: ``genome revert/retry/drop/promote`` (no Outcome: not a tick)."""
-        return "Decision" in self.trailers and "Outcome" not in self.trailers and self.subject.startswith("genome: ")
+        """A person's settle command: ``genome revert/retry/drop/promote`` (no Outcome: no tick)."""
+        return ("Decision" in self.trailers and "Outcome" not in self.trailers
+                and self.subject.startswith("genome: "))
 
     @property
     def is_code(self) -> bool:
@@ -229,7 +231,7 @@ def _unquote(name: str) -> str:
 @dataclass
 class TickRow:
     sha: str               # the record commit
-    at: datetime           # when its record was committed: the time `genome status` and the ledger use
+    at: datetime           # when its record was committed, as `genome status` and the ledger say
     record: TickRecord
     rollback: str = ""     # "v003 -> v002: why", when this tick rolled the genome back
 
@@ -325,7 +327,7 @@ class Decision:
 
 @dataclass
 class Settled:
-    """A decision a person already made in the window (`genome revert`, `retry`, `drop`, `promote`)."""
+    """A decision a person made in the window (`genome revert`, `retry`, `drop`, `promote`)."""
     lever: str
     decision: str
     sha: str
@@ -397,7 +399,8 @@ def build_review(root: Path, since: str = "24h", now: datetime | None = None) ->
     window = resolve_window(root, since, now)
     commits = list(reversed(read_commits(root, window)))
     base = _genome_base(commits, window)
-    specs = ["HEAD:genome.md", "HEAD:levers.md", "HEAD:loop-prompt.md"] + ([f"{base}:genome.md"] if base else [])
+    specs = ["HEAD:genome.md", "HEAD:levers.md", "HEAD:loop-prompt.md"]
+    specs += [f"{base}:genome.md"] if base else []
     blobs = read_blobs(root, specs)
     levers, levers_problem = _head_levers(blobs["HEAD:levers.md"])
     titles = {lever.id: lever.title for lever in levers.levers if lever.id} if levers else {}
@@ -474,7 +477,8 @@ def version_stats(ticks: list[TickRow], rules: Rules) -> list[VersionStats]:
 def decisions(levers: LeverDoc | None, shipped: list[ShippedLever], proposed: list[ProposedLever]
               ) -> list[Decision]:
     """Each lever that waits on the person, with the commands that settle it: blocked levers (retry
-    or drop), levers shipped in the window (keep, or revert), proposals still open (promote or drop)."""
+    or drop), levers shipped in the window (keep, or revert), proposals still open (promote or
+    drop)."""
     if levers is None:
         return []
     now = {lever.id: lever for lever in levers.levers if lever.id}
@@ -487,7 +491,8 @@ def decisions(levers: LeverDoc | None, shipped: list[ShippedLever], proposed: li
     for item in shipped:
         lever = now.get(item.lever)
         if lever is not None and lever.status == "done":
-            found.append(Decision(item.lever, item.title, "shipped", f"shipped in {item.sha[:8]}; keep it, or",
+            found.append(Decision(item.lever, item.title, "shipped",
+                                  f"shipped in {item.sha[:8]}; keep it, or",
                                   [f"genome revert {item.lever}"]))
     for item in proposed:
         lever = now.get(item.lever)
@@ -498,7 +503,8 @@ def decisions(levers: LeverDoc | None, shipped: list[ShippedLever], proposed: li
 
 
 def _settled(commit: Commit) -> Settled:
-    return Settled(commit.trailers.get("Lever", ""), commit.trailers.get("Decision", ""), commit.sha, commit.time,
+    return Settled(commit.trailers.get("Lever", ""), commit.trailers.get("Decision", ""),
+                   commit.sha, commit.time,
                    commit.subject.removeprefix("genome: "))
 
 
@@ -631,10 +637,12 @@ def needs_person(ticks: list[TickRow], levers: LeverDoc | None, levers_problem: 
         if lever.status == "blocked":
             why = lever.log[-1] if lever.log else "marked [!] in levers.md"
             if lever.id:
-                items.append(f"{lever.id} {lever.title} is blocked ({why}): `genome retry {lever.id} --hint TEXT` "
-                             f"reopens it with a hint for the next attempt; `genome drop {lever.id}` drops it")
+                items.append(f"{lever.id} {lever.title} is blocked ({why}): "
+                             f"`genome retry {lever.id} --hint TEXT` reopens it with a hint for "
+                             f"the next attempt; `genome drop {lever.id}` drops it")
             else:
-                items.append(f"a lever is blocked: {lever.title} ({why}): give it a hint and reopen it as `[ ]`, "
+                items.append(f"a lever is blocked: {lever.title} ({why}): give it a hint and "
+                             "reopen it as `[ ]`, "
                              "or drop it as `[-]`")
     stops: dict[tuple[str, str], list[TickRow]] = {}
     for tick in ticks:
