@@ -27,10 +27,8 @@ from genome.levers import LeverDoc, lever_line
 from genome.loop_prompt import Lesson, LoopPromptDoc
 from genome.regression import Rules, standing
 from genome.text import parse_duration
-from runner import sealed
 from runner.errors import UsageError
 from runner.ledger import GIT, git_text, head_sha, read_blobs
-from runner.metrics import parse_trailer_with_start
 from runner.style import stamp
 
 _LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f%s%x1f%(trailers:only,unfold)%x1f"
@@ -365,6 +363,10 @@ class Review:
     def metric_points(self) -> dict[str, list[MetricPoint]]:
         """Each metric gate's number over the window: the start tree's, then one per shipped tick."""
         series: dict[str, list[MetricPoint]] = {}
+        if not any(tick.record.metrics for tick in self.ticks):
+            return series
+        from runner.metrics import parse_trailer_with_start     # only a review with metrics needs it
+
         for tick in self.ticks:
             if tick.record.outcome != "shipped" or not tick.record.metrics:
                 continue
@@ -434,8 +436,12 @@ def build_review(root: Path, since: str = "24h", now: datetime | None = None) ->
 
 def hidden_failures(root: Path, ticks: list[TickRow]) -> list:
     """The sealed gates that failed in the window's ticks, from this machine's record of them."""
+    from runner import sealed      # loaded (and its git call made) only where gates are sealed
+
     times = {tick.record.time for tick in ticks}
-    return [r for r in sealed.read_results(root) if not r.passed and r.time in times] if times else []
+    if not times or not sealed.sealed_dir().is_dir():
+        return []
+    return [r for r in sealed.read_results(root) if not r.passed and r.time in times]
 
 
 

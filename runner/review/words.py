@@ -64,8 +64,12 @@ class Failure:
 def failure_lines(review: Review) -> list[Failure]:
     """Each failed tick and each newly blocked lever, in time order; a lever that failed and then
     shipped says so."""
+    shipped_at: dict[str, list] = {}
+    for ship in review.shipped:
+        shipped_at.setdefault(ship.lever, []).append(ship)
+
     def later(lever: str, at: datetime) -> str:
-        ship = next((s for s in review.shipped if s.lever == lever and s.at >= at), None)
+        ship = next((s for s in shipped_at.get(lever, []) if s.at >= at), None)
         return f"shipped later in {ship.sha[:8]}" if ship else ""
 
     found = [Failure(lever_text(t.record), f"failed at {stamp(t.at)}: {t.record.reason or 'no reason recorded'}"
