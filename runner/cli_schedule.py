@@ -29,7 +29,7 @@ def config_of(project: Path) -> Config:
 
 
 def cadence_from_loop_prompt(project: Path) -> str:
-    """The ``cadence:`` of the project's loop-prompt.md; ``30m`` when the file or the setting is missing."""
+    """The ``cadence:`` of the project's loop-prompt.md; ``30m`` without the file or the setting."""
     return config_of(project).cadence if (project / "loop-prompt.md").is_file() else DEFAULT_CADENCE
 
 
@@ -37,13 +37,18 @@ def _remote(backend: str, spec: str | None, project: Path) -> sched.Remote | Non
     """What a runner elsewhere installs; None for the local timers (where --install is refused)."""
     if backend not in ("github-actions", "kubernetes"):
         if spec:
-            raise click.UsageError("--install is for --github-actions and --kubernetes; a local timer runs "
-                                   "the genome-tick installed here")
+            raise click.UsageError(
+                "--install is for --github-actions and --kubernetes; a local timer runs "
+                "the genome-tick installed here"
+            )
         return None
     config = config_of(project)
     # `setup:` prepares the project's dependencies where the config has it
-    return sched.Remote(install=install_source.resolve(spec), setup=tuple(getattr(config, "setup", ())),
-                        tick_minutes=config.budget.tick_minutes)
+    return sched.Remote(
+        install=install_source.resolve(spec),
+        setup=tuple(getattr(config, "setup", ())),
+        tick_minutes=config.budget.tick_minutes,
+    )
 
 
 def _fail(message: str) -> NoReturn:
@@ -82,7 +87,10 @@ def _repository_top() -> Path:
 
     return Path(project_root())
 _dry_run_option = click.option(
-    "--dry-run", is_flag=True, help="Print every file, crontab line and command it would write or run; change nothing.")
+    "--dry-run",
+    is_flag=True,
+    help="Print every file, crontab line and command it would write or run; change nothing.",
+)
 
 
 def _report(plan: sched.Plan, host: sched.Host, dry_run: bool) -> None:
@@ -137,18 +145,22 @@ def schedule() -> None:
 
 
 @schedule.command(short_help="Put this project's ticks on a timer.")
-@click.option("--every", metavar="DURATION",
-              help="How often the timer wakes: 1m-30m dividing an hour, 1h-12h dividing a day, 1d or 7d. "
-                   "Default: `cadence:` in loop-prompt.md, else 30m.")
+@click.option(
+    "--every",
+    metavar="DURATION",
+    help="How often the timer wakes: 1m-30m dividing an hour, 1h-12h dividing a day, 1d or 7d. "
+    "Default: `cadence:` in loop-prompt.md, else 30m.",
+)
 @click.option("--install", "install_spec", metavar="SPEC",
-              help="With --github-actions or --kubernetes: the genome runner to install there, pinned: "
-                   "a version (0.1.0) or a VCS URL at a full commit (git+https://host/repo@COMMIT). "
-                   "Default: where this installation came from, when that can be known.")
+              help="With --github-actions or --kubernetes: the genome runner to install there, "
+                   "pinned: a version (0.1.0) or a VCS URL at a full commit "
+                   "(git+https://host/repo@COMMIT). Default: where this installation came from, "
+                   "when that can be known.")
 @_backend_options
 @_dry_run_option
 @_project_option
-def install(every: str | None, install_spec: str | None, systemd: bool, cron: bool, github_actions: bool,
-            kubernetes: bool, dry_run: bool, project: Path) -> None:
+def install(every: str | None, install_spec: str | None, systemd: bool, cron: bool,
+            github_actions: bool, kubernetes: bool, dry_run: bool, project: Path) -> None:
     """Put this project's ticks on a timer (again: replaces the earlier one).
 
     \b
@@ -170,9 +182,11 @@ def install(every: str | None, install_spec: str | None, systemd: bool, cron: bo
     try:
         seconds = _every_seconds(every, project)
         backend = backend or sched.default_backend(host)
-        plan = sched.plan_install(backend, project, seconds, host, _remote(backend, install_spec, project))
+        remote = _remote(backend, install_spec, project)
+        plan = sched.plan_install(backend, project, seconds, host, remote)
         _report(plan, host, dry_run)
-    except (sched.ScheduleError, ValueError, GenomeFileError, install_source.InstallSourceError) as exc:
+    except (sched.ScheduleError, ValueError, GenomeFileError,
+            install_source.InstallSourceError) as exc:
         _fail(str(exc))
 
 

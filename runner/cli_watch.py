@@ -16,11 +16,17 @@ def _root():
     return project_root()
 
 
-@click.command(epilog="Exit codes: 0 nothing needs you · 1 the loop needs you (one line per reason) · "
-                      "2 not a genome project")
-@click.option("--notify", "send", is_flag=True,
-              help="Also send the reasons to the `notify` command of loop-prompt.md (what the daily check "
-                   "that `genome schedule install` sets up does).")
+@click.command(
+    epilog="Exit codes: 0 nothing needs you · 1 the loop needs you (one line per reason) · "
+    "2 not a genome project"
+)
+@click.option(
+    "--notify",
+    "send",
+    is_flag=True,
+    help="Also send the reasons to the `notify` command of loop-prompt.md (what the daily check "
+    "that `genome schedule install` sets up does).",
+)
 def check(send: bool) -> None:
     """Exit non-zero, one line per reason, when the loop needs a person.
 
@@ -49,18 +55,39 @@ def check(send: bool) -> None:
         config = watch._config(root)
         command = config.notify if config else ""
         if not command.strip():
-            click.echo("warning: no `notify` command in loop-prompt.md; nobody else heard this", err=True)
+            click.echo(
+                "warning: no `notify` command in loop-prompt.md; nobody else heard this", err=True
+            )
         from runner import notify
 
-        notify.notify(command, {"outcome": "check", "message": "; ".join(found), "needs_person": True,
-                                "reasons": found, "lever": "", "title": "", "version": "", "gates": "",
-                                "tokens": 0, "cost_usd": 0.0, "commit": ""},
-                      root, lambda message: click.echo(f"warning: {message}", err=True))
+        notify.notify(
+            command,
+            {
+                "outcome": "check",
+                "message": "; ".join(found),
+                "needs_person": True,
+                "reasons": found,
+                "lever": "",
+                "title": "",
+                "version": "",
+                "gates": "",
+                "tokens": 0,
+                "cost_usd": 0.0,
+                "commit": "",
+            },
+            root,
+            lambda message: click.echo(f"warning: {message}", err=True),
+        )
     raise SystemExit(NEEDS_PERSON)
 
 
 @click.command()
-@click.option("--reason", default="paused by hand", show_default=True, help="Why, for `genome status` and check.")
+@click.option(
+    "--reason",
+    default="paused by hand",
+    show_default=True,
+    help="Why, for `genome status` and check.",
+)
 def pause(reason: str) -> None:
     """Stop ticking until `genome resume`: timers still fire, but nothing runs and nothing is spent.
 
@@ -75,7 +102,7 @@ def pause(reason: str) -> None:
 
 @click.command()
 def resume() -> None:
-    """Go on ticking after a pause (yours, or the loop's own after a streak); the failure streak starts over.
+    """Go on ticking after a pause (yours, or the loop's own); the failure streak starts over.
 
     \b
     Example:

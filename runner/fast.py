@@ -56,10 +56,11 @@ def log_not_due(root: str) -> None:
             os.close(fd)
     except OSError:
         return
-    if size > FIRINGS_MAX_BYTES:    # rare: once in thousands of firings
+    if size > FIRINGS_MAX_BYTES:  # rare: once in thousands of firings
         from pathlib import Path
 
         from runner.watch import trim_firings
+
         trim_firings(Path(root, FIRINGS))
 
 

@@ -18,7 +18,9 @@ from importlib import metadata
 DIST_NAME = "genome-runner"
 _VERSION = re.compile(r"(?:v|==)?(\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?)")
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_VCS_URL = re.compile(r"(?P<vcs>git)\+(?P<url>(?:https|ssh|git)://[^\s@]+(?:@[^\s@/]+/[^\s@]*)?)@(?P<rev>[^\s@#]+)")
+_VCS_URL = re.compile(
+    r"(?P<vcs>git)\+(?P<url>(?:https|ssh|git)://[^\s@]+(?:@[^\s@/]+/[^\s@]*)?)@(?P<rev>[^\s@#]+)"
+)
 
 
 class InstallSourceError(Exception):
@@ -27,12 +29,14 @@ class InstallSourceError(Exception):
 
 @dataclass(frozen=True)
 class InstallSource:
-    requirement: str        # what pip installs: `genome-runner==1.2.3` or `genome-runner @ git+...@sha`
-    origin: str             # said to the person: where it came from
+    requirement: str  # what pip installs: `genome-runner==1.2.3` or `genome-runner @ git+...@sha`
+    origin: str  # said to the person: where it came from
 
 
-EXAMPLES = ("--install 0.1.0 (a released version), or "
-            "--install git+https://github.com/OWNER/genome-runner@COMMIT (a full 40-character commit)")
+EXAMPLES = (
+    "--install 0.1.0 (a released version), or "
+    "--install git+https://github.com/OWNER/genome-runner@COMMIT (a full 40-character commit)"
+)
 
 
 def parse_spec(spec: str) -> InstallSource:
@@ -40,15 +44,21 @@ def parse_spec(spec: str) -> InstallSource:
     spec = spec.strip()
     version = _VERSION.fullmatch(spec)
     if version:
-        return InstallSource(f"{DIST_NAME}=={version.group(1)}", f"version {version.group(1)} (--install)")
+        return InstallSource(
+            f"{DIST_NAME}=={version.group(1)}", f"version {version.group(1)} (--install)"
+        )
     vcs = _VCS_URL.fullmatch(spec)
     if vcs:
         if not _COMMIT.fullmatch(vcs.group("rev")):
             raise InstallSourceError(
-                f"--install {spec}: {vcs.group('rev')!r} is not a full commit id, and a branch or tag can "
-                f"move under the schedule. Pin the commit: git+{vcs.group('url')}@<40-character commit>")
+                f"--install {spec}: {vcs.group('rev')!r} is not a full commit id, and a branch or "
+                "tag can move under the schedule. Pin the commit: "
+                f"git+{vcs.group('url')}@<40-character commit>"
+            )
         return InstallSource(f"{DIST_NAME} @ {spec}", f"{spec} (--install)")
-    raise InstallSourceError(f"--install {spec!r} is neither a version nor a VCS URL at a commit. Use {EXAMPLES}")
+    raise InstallSourceError(
+        f"--install {spec!r} is neither a version nor a VCS URL at a commit. Use {EXAMPLES}"
+    )
 
 
 def from_installation(dist: metadata.Distribution | None = None) -> InstallSource:
@@ -57,26 +67,46 @@ def from_installation(dist: metadata.Distribution | None = None) -> InstallSourc
     try:
         dist = dist or metadata.distribution(DIST_NAME)
     except metadata.PackageNotFoundError:
-        raise InstallSourceError(f"{DIST_NAME} is not installed as a package here, so where to install it "
-                                 f"from is unknown. Pass {EXAMPLES}") from None
+        raise InstallSourceError(
+            f"{DIST_NAME} is not installed as a package here, so where to install it "
+            f"from is unknown. Pass {EXAMPLES}"
+        ) from None
     text = dist.read_text("direct_url.json")
-    if text is None:      # PEP 610: no direct_url.json means it came from an index
-        return InstallSource(f"{DIST_NAME}=={dist.version}", f"version {dist.version}, as installed here")
+    if text is None:  # PEP 610: no direct_url.json means it came from an index
+        return InstallSource(
+            f"{DIST_NAME}=={dist.version}", f"version {dist.version}, as installed here"
+        )
     try:
         direct = json.loads(text)
         url = direct["url"]
     except (ValueError, KeyError, TypeError):
-        raise InstallSourceError(f"this installation's direct_url.json cannot be read. Pass {EXAMPLES}") from None
+        raise InstallSourceError(
+            f"this installation's direct_url.json cannot be read. Pass {EXAMPLES}"
+        ) from None
     vcs = direct.get("vcs_info") if isinstance(direct, dict) else None
-    if isinstance(vcs, dict) and vcs.get("vcs") == "git" and _COMMIT.fullmatch(str(vcs.get("commit_id", ""))):
+    if (
+        isinstance(vcs, dict)
+        and vcs.get("vcs") == "git"
+        and _COMMIT.fullmatch(str(vcs.get("commit_id", "")))
+    ):
         if url.startswith("file:"):
-            raise InstallSourceError(f"this installation came from a local clone ({url}), which a runner "
-                                     f"cannot reach. Pass {EXAMPLES}")
+            raise InstallSourceError(
+                f"this installation came from a local clone ({url}), which a runner "
+                f"cannot reach. Pass {EXAMPLES}"
+            )
         pinned = f"git+{url}@{vcs['commit_id']}"
         return InstallSource(f"{DIST_NAME} @ {pinned}", f"{pinned}, as installed here")
-    where = "a local folder" if "dir_info" in direct else "an archive" if "archive_info" in direct else "a URL"
-    raise InstallSourceError(f"this installation came from {where} ({url}), which a runner cannot reach or "
-                             f"which is not pinned to a commit. Pass {EXAMPLES}")
+    where = (
+        "a local folder"
+        if "dir_info" in direct
+        else "an archive"
+        if "archive_info" in direct
+        else "a URL"
+    )
+    raise InstallSourceError(
+        f"this installation came from {where} ({url}), which a runner cannot reach or "
+        f"which is not pinned to a commit. Pass {EXAMPLES}"
+    )
 
 
 def resolve(spec: str | None) -> InstallSource:

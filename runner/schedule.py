@@ -9,6 +9,7 @@ front of the real ones.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import os
@@ -115,7 +116,9 @@ def every_to_cron(seconds: int, minute: int = 0) -> str:
         return "* * * * *"
     if minute == 0:
         return f"*/{minutes} * * * *"
-    return f"{1 + (minute - 1) % (minutes - 1)}-59/{minutes} * * * *"   # a first firing in 1..minutes-1
+    return (
+        f"{1 + (minute - 1) % (minutes - 1)}-59/{minutes} * * * *"  # a first firing in 1..minutes-1
+    )
 
 
 def project_minute(project: Path, host: Host) -> int:
@@ -126,12 +129,16 @@ def project_minute(project: Path, host: Host) -> int:
 
 
 def cron_every(expression: str) -> int | None:
-    """The interval of a cron expression install writes (at any minute); None for one edited by hand."""
+    """The interval of a cron expression install writes (any minute); None for a hand-edited one."""
     for minute in range(60):
-        found = _every_from_expression(expression, lambda seconds: every_to_cron(seconds, minute))
+        found = _every_from_expression(expression, functools.partial(_cron_at, minute=minute))
         if found:
             return found
     return None
+
+
+def _cron_at(seconds: int, minute: int) -> str:
+    return every_to_cron(seconds, minute)
 
 
 def _every_from_expression(expression: str, to_expression: Callable[[int], str]) -> int | None:
@@ -228,7 +235,8 @@ class Host:
         return cls(config_home=config_home, user=user, genome_tick=find_genome_tick(),
                    crontab=env.get("GENOME_CRONTAB") or "crontab",
                    systemctl=env.get("GENOME_SYSTEMCTL") or "systemctl",
-                   loginctl=env.get("GENOME_LOGINCTL") or "loginctl", run=run, path=env.get("PATH", ""))
+                   loginctl=env.get("GENOME_LOGINCTL") or "loginctl", run=run,
+                   path=env.get("PATH", ""))
 
     def tick_executable(self) -> str:
         if not self.genome_tick:
@@ -244,7 +252,8 @@ class Host:
         """The PATH a timer's command gets: this one, with the folder of genome-tick first, without
         empty or relative entries (they would mean the project folder to cron)."""
         tick_dir = str(Path(self.tick_executable()).parent)
-        entries = [tick_dir, *(e for e in (self.path or os.defpath).split(os.pathsep) if os.path.isabs(e))]
+        given = (self.path or os.defpath).split(os.pathsep)
+        entries = [tick_dir, *(entry for entry in given if os.path.isabs(entry))]
         return os.pathsep.join(dict.fromkeys(entries))
 
     def systemd_dir(self) -> Path:
@@ -294,7 +303,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     output: str = ""
-    on_failure: list[RunCommand] = field(default_factory=list)   # run after a failed apply is undone
+    on_failure: list[RunCommand] = field(default_factory=list)  # after a failed apply is undone
 
     def extend(self, other: Plan) -> None:
         self.steps += other.steps
@@ -345,7 +354,7 @@ def apply(plan: Plan, host: Host) -> list[str]:
     it was (a timer whose enable failed must not stay behind, half installed), then the error is
     raised."""
     done: list[str] = []
-    undo: list[tuple[Path, bytes | None, int]] = []     # (path, content before or None, mode before)
+    undo: list[tuple[Path, bytes | None, int]] = []  # (path, content before or None, mode before)
     made_dirs: list[Path] = []
     try:
         for step in plan.steps:
@@ -561,16 +570,20 @@ def plan_install_systemd(project: Path, seconds: int, host: Host) -> Plan:
     systemctl = (host.systemctl, "--user")
     no_manager = ("The unit files are written; where no systemd user manager runs "
                   "(containers, some SSH sessions) use --cron instead.")
-    plan = Plan(steps=[
-        WriteFile(service, _service_text(project, host)),
-        WriteFile(timer, _timer_text(project, seconds)),
-        WriteFile(env_file, _env_file_text(project, unit), mode=0o600, only_if_missing=True),
-        WriteFile(systemd_check_paths(project, host)[0], _check_service_text(project, host)),
-        WriteFile(systemd_check_paths(project, host)[1], _check_timer_text(project, host)),
-        RunCommand((*systemctl, "daemon-reload"), if_it_fails=no_manager),
-        RunCommand((*systemctl, "enable", "--now", f"{unit}.timer", f"{unit}-check.timer"),
-                   if_it_fails=no_manager),
-    ])
+    plan = Plan(
+        steps=[
+            WriteFile(service, _service_text(project, host)),
+            WriteFile(timer, _timer_text(project, seconds)),
+            WriteFile(env_file, _env_file_text(project, unit), mode=0o600, only_if_missing=True),
+            WriteFile(systemd_check_paths(project, host)[0], _check_service_text(project, host)),
+            WriteFile(systemd_check_paths(project, host)[1], _check_timer_text(project, host)),
+            RunCommand((*systemctl, "daemon-reload"), if_it_fails=no_manager),
+            RunCommand(
+                (*systemctl, "enable", "--now", f"{unit}.timer", f"{unit}-check.timer"),
+                if_it_fails=no_manager,
+            ),
+        ]
+    )
     # Should enabling fail, the unit files are taken back (apply undoes the writes); the manager
     # then forgets them too.
     plan.on_failure.append(RunCommand((*systemctl, "daemon-reload"), must_succeed=False))
@@ -579,8 +592,8 @@ def plan_install_systemd(project: Path, seconds: int, host: Host) -> Plan:
         f"the API key goes in {env_file}",
         f"when it runs next: systemctl --user list-timers {unit}.timer",
         f"logs: journalctl --user -u {unit}.service",
-        f"a daily check ({unit}-check.timer) runs `genome check --notify`: the notify command hears when "
-        "the loop needs you",
+        f"a daily check ({unit}-check.timer) runs `genome check --notify`: the notify command "
+        "hears when the loop needs you",
         f"carried into the units: PATH={host.carried_path()}",
     ]
     warning = _linger_warning(host)
@@ -600,8 +613,8 @@ def plan_remove_systemd(project: Path, host: Host) -> Plan:
     env_file = host.env_file(project)
     plan = Plan(steps=[
         # Tolerated: with no user manager running there is nothing to stop, the files still go.
-        RunCommand((host.systemctl, "--user", "disable", "--now", f"{unit}.timer", f"{unit}-check.timer"),
-                   must_succeed=False),
+        RunCommand((host.systemctl, "--user", "disable", "--now", f"{unit}.timer",
+                    f"{unit}-check.timer"), must_succeed=False),
         DeleteFile(timer),
         DeleteFile(service),
         *(DeleteFile(path) for path in systemd_check_paths(project, host)),
@@ -620,11 +633,16 @@ def _systemd_installed(project: Path, host: Host) -> InstalledTimer | None:
     if timer.exists():
         found = re.search(r"^OnCalendar=(.*)$", timer.read_text(encoding="utf-8"), re.MULTILINE)
         expression = found.group(1).strip() if found else ""
-    return InstalledTimer("systemd", str(timer), f"OnCalendar={expression}" if expression else "no OnCalendar",
-                          _every_from_expression(expression, every_to_oncalendar))
+    return InstalledTimer(
+        "systemd",
+        str(timer),
+        f"OnCalendar={expression}" if expression else "no OnCalendar",
+        _every_from_expression(expression, every_to_oncalendar),
+    )
 
 
 # --- cron ----------------------------------------------------------------------------------------
+
 
 def cron_line(project: Path, seconds: int, host: Host) -> str:
     """The one crontab line for this project, ending in its marker so remove finds exactly it.
@@ -632,17 +650,20 @@ def cron_line(project: Path, seconds: int, host: Host) -> str:
     cron starts commands with PATH=/usr/bin:/bin, so the line carries the PATH install ran with:
     the gates find the same tools (pytest, node, cargo) as when the person ran them."""
     # mkdir: the line logs into .genome/ before any tick could make it again
-    command = (f"cd {_single_quoted(str(project))} && mkdir -p .genome && "
-               f"PATH={_single_quoted(host.carried_path())} flock -n {CRON_LOCK} "
-               f"{shlex.quote(host.tick_executable())} >> {CRON_LOG} 2>&1")
-    return f"{every_to_cron(seconds, project_minute(project, host))} {_cron_escaped(command)} {cron_marker(project)}"
+    command = (
+        f"cd {_single_quoted(str(project))} && mkdir -p .genome && "
+        f"PATH={_single_quoted(host.carried_path())} flock -n {CRON_LOCK} "
+        f"{shlex.quote(host.tick_executable())} >> {CRON_LOG} 2>&1"
+    )
+    expression = every_to_cron(seconds, project_minute(project, host))
+    return f"{expression} {_cron_escaped(command)} {cron_marker(project)}"
 
 
 def cron_check_line(project: Path, host: Host) -> str:
     """The daily watchdog: ``genome check --notify`` once a day, its own marker."""
     command = (f"cd {_single_quoted(str(project))} && mkdir -p .genome && "
-               f"PATH={_single_quoted(host.carried_path())} {shlex.quote(host.genome_executable())} "
-               f"check --notify >> {CHECK_LOG} 2>&1")
+               f"PATH={_single_quoted(host.carried_path())} "
+               f"{shlex.quote(host.genome_executable())} check --notify >> {CHECK_LOG} 2>&1")
     return f"{check_cron(project, host)} {_cron_escaped(command)} {cron_check_marker(project)}"
 
 
@@ -718,10 +739,11 @@ def plan_install_cron(project: Path, seconds: int, host: Host) -> Plan:
     else:
         plan.steps.append(RunCommand((host.crontab, "-"), stdin=wanted))
     plan.notes += [
-        f"ticks every {format_every(seconds)} ({every_to_cron(seconds, project_minute(project, host))}); "
+        f"ticks every {format_every(seconds)} "
+        f"({every_to_cron(seconds, project_minute(project, host))}); "
         f"output goes to {project / CRON_LOG}",
-        f"a daily check ({check_cron(project, host)}) runs `genome check --notify`: the notify command hears "
-        f"when the loop needs you; output goes to {project / CHECK_LOG}",
+        f"a daily check ({check_cron(project, host)}) runs `genome check --notify`: the notify "
+        f"command hears when the loop needs you; output goes to {project / CHECK_LOG}",
         f"carried into the lines: PATH={host.carried_path()} (install again after changing it)",
         "cron passes no other environment: put ANTHROPIC_API_KEY=... as a line at the top of your "
         "crontab with `crontab -e`",
@@ -735,7 +757,8 @@ def plan_install_cron(project: Path, seconds: int, host: Host) -> Plan:
 def plan_remove_cron(project: Path, host: Host) -> Plan:
     current = read_crontab(host)
     remaining = crontab_without_line(current, cron_marker(project))
-    remaining = crontab_without_line(remaining, cron_check_marker(project)) if remaining else remaining
+    if remaining:
+        remaining = crontab_without_line(remaining, cron_check_marker(project))
     if remaining == current:
         return Plan(notes=["cron: no line for this project in the crontab"])
     return Plan(steps=[RunCommand((host.crontab, "-"), stdin=remaining)])
@@ -751,6 +774,7 @@ def _cron_installed(project: Path, host: Host) -> InstalledTimer | None:
 
 # --- GitHub Actions ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Remote:
     """What a runner elsewhere needs beyond the interval: the pinned genome runner to install, the
@@ -761,8 +785,9 @@ class Remote:
     tick_minutes: int = 30
 
 
-# Exact tags, so every run uses the same thing: GitHub's runner image and actions, the container image.
-GITHUB_RUNNER = "ubuntu-22.04"   # an exact image (actionlint knows it; supported into 2027)
+# Exact tags, so every run uses the same thing: GitHub's runner image and actions, the container
+# image.
+GITHUB_RUNNER = "ubuntu-22.04"  # an exact image (actionlint knows it; supported into 2027)
 CHECKOUT_ACTION = "actions/checkout@v4.2.2"
 SETUP_PYTHON_ACTION = "actions/setup-python@v5.3.0"
 PYTHON_VERSION = "3.12"
@@ -772,12 +797,17 @@ SETUP_MINUTES = 15                         # installing genome runner and the pr
 
 def _block(lines: Sequence[str], indent: int) -> str:
     """Shell lines as the body of a YAML literal block at ``indent`` spaces."""
-    return "".join(" " * indent + line + "\n" for text in lines for line in text.splitlines() or [""])
+    return "".join(
+        " " * indent + line + "\n" for text in lines for line in text.splitlines() or [""]
+    )
 
 
 def _workflow_text(project: Path, seconds: int, host: Host, remote: Remote) -> str:
-    tick_cron, check = every_to_cron(seconds, project_minute(project, host)), check_cron(project, host)
-    setup = ("      - name: project setup\n        run: |\n" + _block(remote.setup, 10)) if remote.setup else ""
+    tick_cron = every_to_cron(seconds, project_minute(project, host))
+    check = check_cron(project, host)
+    setup = ""
+    if remote.setup:
+        setup = "      - name: project setup\n        run: |\n" + _block(remote.setup, 10)
     timeout = remote.tick_minutes + SETUP_MINUTES
     return f"""\
 # Runs genome-tick on GitHub's runners. Written by `genome schedule install --github-actions`;
@@ -842,7 +872,8 @@ def plan_install_github(project: Path, seconds: int, host: Host, remote: Remote)
         raise ScheduleError(f"GitHub runs scheduled workflows at most every 5 minutes; "
                             f"--every {format_every(seconds)} is too often for --github-actions. Use --every 5m or more")
     tick_cron = every_to_cron(seconds, project_minute(project, host))
-    return Plan(steps=[WriteFile(project / WORKFLOW_PATH, _workflow_text(project, seconds, host, remote))], notes=[
+    workflow = WriteFile(project / WORKFLOW_PATH, _workflow_text(project, seconds, host, remote))
+    return Plan(steps=[workflow], notes=[
         f"ticks every {format_every(seconds)} ({tick_cron}, UTC) once the workflow is on GitHub, "
         f"with genome runner from {remote.install.origin}:",
         f"  git add {WORKFLOW_PATH} && git commit -m 'Tick on GitHub Actions' && git push",
@@ -891,40 +922,62 @@ def _manifest(project: Path, seconds: int, host: Host, remote: Remote) -> str:
     name = unit_name(project)
     url = origin_url(project, host)
     ssh = bool(url) and not re.match(r"https?://", url or "")
-    edit_note = "" if url else (
-        f"# EDIT BEFORE APPLYING: {project} has no `origin` remote, so the clone URL below is a\n"
-        f"# placeholder; replace {REPO_URL_PLACEHOLDER} with the repository's URL.\n")
+    edit_note = (
+        ""
+        if url
+        else (
+            f"# EDIT BEFORE APPLYING: {project} has no `origin` remote, so the clone URL below\n"
+            f"# is a placeholder; replace {REPO_URL_PLACEHOLDER} with the repository's URL.\n"
+        )
+    )
     if ssh:
-        auth_help = (f"#   kubectl create secret generic {K8S_GIT_SECRET} --from-file=ssh-privatekey=DEPLOY_KEY \\\n"
-                     f"#     --from-file=known_hosts=KNOWN_HOSTS   # a deploy key with write access\n")
-        auth_env = ('                - name: GIT_SSH_COMMAND\n'
-                    '                  value: "ssh -i /etc/genome-git/ssh-privatekey '
-                    '-o IdentitiesOnly=yes -o UserKnownHostsFile=/etc/genome-git/known_hosts"\n')
+        auth_help = (
+            f"#   kubectl create secret generic {K8S_GIT_SECRET} \\\n"
+            "#     --from-file=ssh-privatekey=DEPLOY_KEY \\\n"
+            f"#     --from-file=known_hosts=KNOWN_HOSTS   # a deploy key with write access\n"
+        )
+        auth_env = (
+            "                - name: GIT_SSH_COMMAND\n"
+            '                  value: "ssh -i /etc/genome-git/ssh-privatekey '
+            '-o IdentitiesOnly=yes -o UserKnownHostsFile=/etc/genome-git/known_hosts"\n'
+        )
         auth_setup = ""
     else:
-        auth_help = (f"#   kubectl create secret generic {K8S_GIT_SECRET} --from-literal=token=TOKEN"
-                     "   # may read and push the repository\n")
-        auth_env = ('                - name: GIT_TOKEN\n                  valueFrom:\n'
-                    f'                    secretKeyRef:\n                      name: {K8S_GIT_SECRET}\n'
-                    '                      key: token\n')
+        auth_help = (
+            f"#   kubectl create secret generic {K8S_GIT_SECRET} --from-literal=token=TOKEN"
+            "   # may read and push the repository\n"
+        )
+        auth_env = (
+            "                - name: GIT_TOKEN\n                  valueFrom:\n"
+            f"                    secretKeyRef:\n                      name: {K8S_GIT_SECRET}\n"
+            "                      key: token\n"
+        )
         # git asks the helper; the token stays in the environment, never in a URL, a file or the log
-        auth_setup = ("git config --global credential.helper "
-                      "'!f() { echo username=x-access-token; echo \"password=$GIT_TOKEN\"; }; f'")
+        auth_setup = (
+            "git config --global credential.helper "
+            "'!f() { echo username=x-access-token; echo \"password=$GIT_TOKEN\"; }; f'"
+        )
     setup = "\n".join(remote.setup)
-    script = "\n".join(filter(None, [
-        "set -u",
-        f"python -m pip install --quiet --root-user-action=ignore \"{remote.install.requirement}\" || exit 1",
-        auth_setup,
-        f'git clone --quiet "{url or REPO_URL_PLACEHOLDER}" /work/repo || exit 1',
-        "cd /work/repo",
-        'git config user.name "genome runner"',
-        'git config user.email "genome-runner@localhost"',
-        f"( set -e\n{setup}\n) || exit 1" if setup else "",
-        "genome-tick",
-        "status=$?",
-        "git push origin HEAD || status=1",
-        "exit $status",
-    ]))
+    script = "\n".join(
+        filter(
+            None,
+            [
+                "set -u",
+                "python -m pip install --quiet --root-user-action=ignore "
+                f'"{remote.install.requirement}" || exit 1',
+                auth_setup,
+                f'git clone --quiet "{url or REPO_URL_PLACEHOLDER}" /work/repo || exit 1',
+                "cd /work/repo",
+                'git config user.name "genome runner"',
+                'git config user.email "genome-runner@localhost"',
+                f"( set -e\n{setup}\n) || exit 1" if setup else "",
+                "genome-tick",
+                "status=$?",
+                "git push origin HEAD || status=1",
+                "exit $status",
+            ],
+        )
+    )
     starting_deadline = max(60, min(seconds, 3600) // 2)
     active_deadline = (remote.tick_minutes + SETUP_MINUTES) * 60
     return f"""\
@@ -1002,8 +1055,10 @@ def _checked_project(project: Path) -> Path:
     return absolute
 
 
-def plan_install(backend: str, project: Path, seconds: int, host: Host, remote: Remote | None = None) -> Plan:
-    """What ``install`` does for one backend; raises ValueError or ScheduleError before anything changes.
+def plan_install(backend: str, project: Path, seconds: int, host: Host,
+                 remote: Remote | None = None) -> Plan:
+    """What ``install`` does for one backend; raises ValueError or ScheduleError before anything
+    changes.
     GitHub Actions and Kubernetes need ``remote`` (what to install there)."""
     project = _checked_project(project)
     if not (project / "genome.md").is_file():

@@ -293,10 +293,14 @@ def _alphabet_size(value: str) -> int:
 MASK = "****"
 # NAME=value in a crontab, an env file or a unit's Environment=; the value runs to the line's end.
 _ENV_ASSIGNMENT = re.compile(
-    r"""^(?P<lead>[ \t]*(?:export[ \t]+|Environment=["']?)?)(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*"""
-    r"(?P<value>\S.*?)[ \t]*$", re.MULTILINE)
-_MASKED_NAME = re.compile(r"key|secret|token|passw|pwd|passphrase|credential|authorization|cookie",
-                          re.IGNORECASE)
+    r"""^(?P<lead>[ \t]*(?:export[ \t]+|Environment=["']?)?)"""
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*"
+    r"(?P<value>\S.*?)[ \t]*$",
+    re.MULTILINE,
+)
+_MASKED_NAME = re.compile(
+    r"key|secret|token|passw|pwd|passphrase|credential|authorization|cookie", re.IGNORECASE
+)
 _URL_PASSWORD = re.compile(r"(?P<start>[A-Za-z][A-Za-z0-9+.-]*://[^/\s@:]*:)[^/\s@]+@")
 
 
@@ -305,6 +309,7 @@ def mask_secrets(text: str) -> str:
     ``****``: values of variables named like secrets, credentials in URLs, and provider tokens
     wherever they stand. Placeholders such as ``...`` are left alone so the text still shows what
     goes where."""
+
     def assignment(match: re.Match[str]) -> str:
         value = match.group("value")
         if not _MASKED_NAME.search(match.group("name")) or value.strip("\"'") in ("", "...", MASK):

@@ -3,7 +3,8 @@ watchdog behind `genome check`.
 
 ``.genome/firings``: one line per firing of the timer, ``<UTC time> <what happened>``: ``not-due``
 (written by ``runner.fast`` with os-level calls only), ``tick:<outcome>``, ``locked``, ``refused``,
-``paused``, ``budget``, ``unavailable``, ``invalid``, ``error``. Kept small: past ``FIRINGS_MAX_BYTES``
+``paused``, ``budget``, ``unavailable``, ``invalid``, ``error``. Kept small: past
+``FIRINGS_MAX_BYTES``
 the oldest half is dropped.
 
 ``.genome/paused``: present while the loop is paused; JSON with when, why and by whom. A paused
@@ -25,14 +26,14 @@ from typing import TypeVar
 from runner.due import STATE_DIR, read_next_due, state_dir
 from runner.errors import BudgetSpent, ModelUnavailable, Refused, TickStop, UsageError
 
-FIRINGS = "firings"                # runner.fast writes the not-due lines to the same file
-FIRINGS_MAX_BYTES = 128 * 1024     # a line is ~30 bytes: days of one-minute firings
+FIRINGS = "firings"  # runner.fast writes the not-due lines to the same file
+FIRINGS_MAX_BYTES = 128 * 1024  # a line is ~30 bytes: days of one-minute firings
 PAUSED = "paused"
-DAY_CHECKED = "day-checked"        # the last budget day judged for spending without shipping
+DAY_CHECKED = "day-checked"  # the last budget day judged for spending without shipping
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
-PAUSE_AFTER_DEFAULT = 5            # ticks in a row that failed or could not reach the model
-OVERDUE_CADENCES = 3               # no tick for this many cadences past due: overdue
-BUDGET_DAYS = 2                    # the day budget spent this many days running: a person should look
+PAUSE_AFTER_DEFAULT = 5  # ticks in a row that failed or could not reach the model
+OVERDUE_CADENCES = 3  # no tick for this many cadences past due: overdue
+BUDGET_DAYS = 2  # the day budget spent this many days running: a person should look
 STREAK_OUTCOMES = ("failed", "unavailable")
 
 Result = TypeVar("Result")
@@ -45,6 +46,7 @@ class Paused(TickStop):
 
 
 # ------------------------------------------------------------------------------------- firings
+
 
 def log_firing(root: Path, what: str, now: datetime | None = None) -> None:
     """Append one line to the firings log; never fails the firing it accounts for."""
@@ -66,8 +68,8 @@ def log_firing(root: Path, what: str, now: datetime | None = None) -> None:
 def trim_firings(path: Path) -> None:
     """Keep the newest half of the log (whole lines), replaced in one rename."""
     data = path.read_bytes()
-    keep = data[len(data) - FIRINGS_MAX_BYTES // 2:]
-    keep = keep[keep.find(b"\n") + 1:]
+    keep = data[len(data) - FIRINGS_MAX_BYTES // 2 :]
+    keep = keep[keep.find(b"\n") + 1 :]
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(keep)
     os.replace(tmp, path)
@@ -75,7 +77,9 @@ def trim_firings(path: Path) -> None:
 
 def read_firings(root: Path, since: datetime) -> list[tuple[datetime, str]]:
     try:
-        lines = (root / STATE_DIR / FIRINGS).read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = (
+            (root / STATE_DIR / FIRINGS).read_text(encoding="utf-8", errors="replace").splitlines()
+        )
     except OSError:
         return []
     found = []
@@ -95,8 +99,13 @@ def firings_summary(root: Path, now: datetime) -> str | None:
     firings = read_firings(root, now - timedelta(hours=24))
     if not firings:
         return None
-    kinds = Counter("ticks" if what.startswith("tick:") else what.replace("-", " ") for _, what in firings)
-    parts = [f"{len(firings)} firing{'s' if len(firings) != 1 else ''}", f"{kinds.pop('ticks', 0)} ticks"]
+    kinds = Counter(
+        "ticks" if what.startswith("tick:") else what.replace("-", " ") for _, what in firings
+    )
+    parts = [
+        f"{len(firings)} firing{'s' if len(firings) != 1 else ''}",
+        f"{kinds.pop('ticks', 0)} ticks",
+    ]
     parts += [f"{count} {kind}" for kind, count in kinds.most_common()]
     return "last 24 h: " + ", ".join(parts)
 
@@ -108,11 +117,12 @@ def last_firing(root: Path) -> datetime | None:
 
 # ------------------------------------------------------------------------------------- pause
 
+
 @dataclass(frozen=True)
 class Pause:
     since: str
     reason: str
-    by: str         # "person" or "loop"
+    by: str  # "person" or "loop"
 
 
 def read_pause(root: Path) -> Pause | None:
@@ -122,7 +132,9 @@ def read_pause(root: Path) -> Pause | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
-        return Pause("?", "the pause file .genome/paused cannot be read", "?")   # still paused: safe side
+        return Pause(
+            "?", "the pause file .genome/paused cannot be read", "?"
+        )  # still paused: safe side
 
 
 def pause(root: Path, reason: str, by: str = "person", now: datetime | None = None) -> Pause:
@@ -145,14 +157,17 @@ def resume(root: Path) -> Pause | None:
 
 # ------------------------------------------------------------------------------------- accounting
 
+
 def accounted(root: Path, run: Callable[[], Result], now: datetime | None = None) -> Result:
     """Run one due tick, refused while paused, with its firing logged whatever happens; after it,
     pause the loop when a streak or an unproductive day says a person is needed."""
     found = read_pause(root)
     if found is not None:
         log_firing(root, "paused", now)
-        raise Paused(f"the loop is paused since {found.since} ({found.reason}); "
-                     "nothing runs until `genome resume`")
+        raise Paused(
+            f"the loop is paused since {found.since} ({found.reason}); "
+            "nothing runs until `genome resume`"
+        )
     try:
         result = run()
     except BaseException as error:
@@ -190,8 +205,10 @@ def pause_if_needed(root: Path, now: datetime | None = None) -> Pause | None:
     reason = None
     streak = _streak(root)
     if limit and streak >= limit:
-        reason = (f"{streak} ticks in a row failed or could not reach the model (pause_after: {limit}); "
-                  "look at the journal, fix the cause, then `genome resume`")
+        reason = (
+            f"{streak} ticks in a row failed or could not reach the model (pause_after: {limit}); "
+            "look at the journal, fix the cause, then `genome resume`"
+        )
     else:
         reason = _unproductive_day(root, now)
     if reason is None:
@@ -199,9 +216,23 @@ def pause_if_needed(root: Path, now: datetime | None = None) -> Pause | None:
     found = pause(root, reason, by="loop", now=now)
     from runner import notify
 
-    notify.notify(config.notify, {"outcome": "paused", "message": f"paused: {reason}", "needs_person": True,
-                                  "lever": "", "title": "", "version": "", "gates": "", "tokens": 0,
-                                  "cost_usd": 0.0, "commit": ""}, root, lambda message: None)
+    notify.notify(
+        config.notify,
+        {
+            "outcome": "paused",
+            "message": f"paused: {reason}",
+            "needs_person": True,
+            "lever": "",
+            "title": "",
+            "version": "",
+            "gates": "",
+            "tokens": 0,
+            "cost_usd": 0.0,
+            "commit": "",
+        },
+        root,
+        lambda message: None,
+    )
     _pause_commit(root, reason, now)
     return found
 
@@ -226,34 +257,54 @@ def _unproductive_day(root: Path, now: datetime) -> str | None:
             return None
     except OSError:
         pass
-    ticks = [t for t in record_commits(root, f"--since={yesterday.strftime('%Y-%m-%d %H:%M:%S +0000')}")
-             if yesterday <= t[0] < today]
+    ticks = [
+        t
+        for t in record_commits(root, f"--since={yesterday.strftime('%Y-%m-%d %H:%M:%S +0000')}")
+        if yesterday <= t[0] < today
+    ]
     marker.write_text(day + "\n")
     spent = sum(cost for _, _, _, cost in ticks)
     if spent > 0 and not any(outcome == "shipped" for _, outcome, _, _ in ticks):
-        return (f"{day} spent ${spent:.2f} over {len(ticks)} ticks and shipped nothing; look at the journal, "
-                "then `genome resume`")
+        return (
+            f"{day} spent ${spent:.2f} over {len(ticks)} ticks and shipped nothing; "
+            "look at the journal, "
+            "then `genome resume`"
+        )
     return None
 
 
 def _pause_commit(root: Path, reason: str, now: datetime) -> None:
     """A commit that says why, on top of HEAD, with the tree and the index left as they are."""
     message = f"genome: paused\n\n{reason}\n\nPaused: {now.strftime(STAMP)}\n"
-    env = {**os.environ, "GIT_AUTHOR_NAME": "genome runner", "GIT_AUTHOR_EMAIL": "genome@localhost",
-           "GIT_COMMITTER_NAME": "genome runner", "GIT_COMMITTER_EMAIL": "genome@localhost"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "genome runner",
+        "GIT_AUTHOR_EMAIL": "genome@localhost",
+        "GIT_COMMITTER_NAME": "genome runner",
+        "GIT_COMMITTER_EMAIL": "genome@localhost",
+    }
     try:
         head = _git(root, "rev-parse", "--verify", "HEAD^{commit}")
         branch = _git(root, "symbolic-ref", "-q", "HEAD")
         tree = _git(root, "rev-parse", "HEAD^{tree}")
-        commit = subprocess.run(["git", "commit-tree", tree, "-p", head], cwd=root, input=message, env=env,
-                                capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "commit-tree", tree, "-p", head],
+            cwd=root,
+            input=message,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         _git(root, "update-ref", "-m", "genome: paused", branch, commit, head)
     except (subprocess.CalledProcessError, OSError):
-        pass      # the pause itself holds; the notification has said why
+        pass  # the pause itself holds; the notification has said why
 
 
 def _git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def _config(root: Path):
@@ -270,14 +321,24 @@ def _config(root: Path):
 
 # ------------------------------------------------------------------------------------- the watchdog
 
-def overdue(root: Path, now: datetime, cadence_seconds: int, last_tick: datetime | None,
-            timers_installed: bool) -> str | None:
+
+def overdue(
+    root: Path,
+    now: datetime,
+    cadence_seconds: int,
+    last_tick: datetime | None,
+    timers_installed: bool,
+) -> str | None:
     """Overdue: a timer is installed, yet no tick for more than ``OVERDUE_CADENCES`` cadences after
     the tick was due (from .genome/next-due, else one cadence after the last recorded tick)."""
     if not timers_installed:
         return None
     due = read_next_due(root)
-    ticked = [when for when, what in read_firings(root, now - timedelta(days=30)) if what.startswith("tick:")]
+    ticked = [
+        when
+        for when, what in read_firings(root, now - timedelta(days=30))
+        if what.startswith("tick:")
+    ]
     latest = max(filter(None, [last_tick, *ticked[-1:]]), default=None)
     expected = due or (latest + timedelta(seconds=cadence_seconds) if latest else None)
     if expected is None:
@@ -309,8 +370,10 @@ def reasons(root: Path, now: datetime | None = None, host=None) -> list[str]:
     found: list[str] = []
     paused = read_pause(root)
     if paused is not None:
-        found.append(f"paused since {paused.since} by {'you' if paused.by == 'person' else 'the loop'}: "
-                     f"{paused.reason} (`genome resume` to go on)")
+        found.append(
+            f"paused since {paused.since} by {'you' if paused.by == 'person' else 'the loop'}: "
+            f"{paused.reason} (`genome resume` to go on)"
+        )
     config = _config(root)
     cadence = config.cadence_seconds if config else 1800
     last = status.last_tick.time if status.last_tick else None
@@ -319,12 +382,17 @@ def reasons(root: Path, now: datetime | None = None, host=None) -> list[str]:
         if late:
             found.append(late)
     if status.counts and status.counts.get("open", 0) == 0 and status.counts.get("blocked", 0) > 0:
-        found.append(f"all levers blocked ({status.counts['blocked']}): unblock one (`[ ]`) or add one to levers.md")
+        found.append(
+            f"all levers blocked ({status.counts['blocked']}): "
+            "unblock one (`[ ]`) or add one to levers.md"
+        )
     if config is not None and config.budget.day_usd:
         spent_days = _budget_days(root, now, config.budget.day_usd)
         if spent_days >= BUDGET_DAYS:
-            found.append(f"budget spent for days: the day budget (${config.budget.day_usd:.2f}) was used up "
-                         f"{spent_days} days running; raise `budget:` or look at what the ticks spend on")
+            found.append(
+                f"budget spent for days: the day budget (${config.budget.day_usd:.2f}) was used up "
+                f"{spent_days} days running; raise `budget:` or look at what the ticks spend on"
+            )
     unsandboxed = _unsandboxed(config)
     if unsandboxed:
         found.append(unsandboxed)
@@ -339,14 +407,16 @@ def _budget_days(root: Path, now: datetime, day_usd: float) -> int:
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     first = today - timedelta(days=BUDGET_DAYS)
     per_day: Counter[str] = Counter()
-    for when, _, _, cost in record_commits(root, f"--since={first.strftime('%Y-%m-%d %H:%M:%S +0000')}"):
+    for when, _, _, cost in record_commits(
+        root, f"--since={first.strftime('%Y-%m-%d %H:%M:%S +0000')}"
+    ):
         per_day[when.strftime("%Y-%m-%d")] += cost
     days = 0
     for back in range(BUDGET_DAYS + 1):
         if per_day[(today - timedelta(days=back)).strftime("%Y-%m-%d")] >= day_usd:
             days += 1
         elif back > 0:
-            break            # today may not have reached it yet; an earlier day that did not ends the run
+            break  # today may not have reached it yet; an earlier day that did not ends the run
     return days
 
 
@@ -362,4 +432,8 @@ def _unsandboxed(config) -> str | None:
     if probe is None:
         return None
     bwrap, problem = probe()
-    return None if bwrap else f"unsandboxed: `sandbox: required` but bubblewrap does not work here ({problem})"
+    return (
+        None
+        if bwrap
+        else f"unsandboxed: `sandbox: required` but bubblewrap does not work here ({problem})"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -108,10 +109,14 @@ def test_the_not_due_path_imports_nothing_heavy(project):
     probe = ("import sys, runpy; sys.argv = ['genome-tick']\n"
              "try:\n    from runner.fast import main; main()\n"
              "except SystemExit as e:\n"
-             "    heavy = [m for m in ('anthropic', 'git', 'click', 'yaml', 'httpx2') if m in sys.modules]\n"
+             "    heavy = [m for m in ('anthropic', 'git', 'click', 'yaml', 'httpx2', 'runner.watch', 'runner.due',\n"
+             "                         'datetime', 'json') if m in sys.modules]\n"
              "    print(e.code, heavy)\n")
     done = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
     assert done.stdout.strip() == "0 []", done.stderr
+    # the firing is accounted for, with os-level calls only
+    [line] = (project / ".genome" / "firings").read_text().splitlines()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ not-due", line)
 
 
 def test_demo_runs_a_whole_tick_with_a_scripted_model():

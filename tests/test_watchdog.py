@@ -30,8 +30,12 @@ def fast_import_commits(root: Path, messages: list[str], start: datetime) -> Non
     for index, message in enumerate(messages):
         data = message.encode()
         when = int((start + timedelta(minutes=index)).timestamp())
-        stream.append(f"commit refs/heads/main\ncommitter T <t@example.com> {when} +0000\n"
-                      f"data {len(data)}\n".encode() + data + b"\n")
+        stream.append(
+            f"commit refs/heads/main\ncommitter T <t@example.com> {when} +0000\n"
+            f"data {len(data)}\n".encode()
+            + data
+            + b"\n"
+        )
         if index == 0:
             stream.append(f"from {head}\n".encode())
     subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(stream), check=True)
@@ -52,11 +56,15 @@ def test_status_before_any_tick_this_week_looks_back_a_bounded_number_of_commits
     assert f"none in the last {limit:,} commits" in render(found, now=NOW)
 
 
-# ------------------------------------------------------------------------------------------- firings
+# ---------------------------------------------------------------------------------------- firings
+
 
 def green_script():
-    return [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}), text_reply("done"),
-            tool_reply("reflect", {"lesson": None})]
+    return [
+        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+        text_reply("done"),
+        tool_reply("reflect", {"lesson": None}),
+    ]
 
 
 def down_script():
@@ -77,10 +85,10 @@ def genome_tick(root: Path) -> subprocess.CompletedProcess:
 def test_every_firing_leaves_a_line_and_status_sums_up_the_day(project, capsys):
     code, _ = tick_once(project, green_script())
     assert code == 0
-    for _ in range(3):                                      # a timer waking while nothing is due
+    for _ in range(3):  # a timer waking while nothing is due
         result = genome_tick(project)
         assert result.returncode == 0 and result.stdout == ""
-    with TickLock(project):                                 # another tick holds the lock
+    with TickLock(project):  # another tick holds the lock
         (project / ".genome" / "next-due").unlink()
         code, model = tick_once(project, green_script())
         assert code == 3 and model.requests == []
@@ -104,6 +112,7 @@ def test_the_firings_log_stays_small(project):
 
 # ------------------------------------------------------------------------------------------- pause
 
+
 def test_pause_spends_nothing_until_resume(project, monkeypatch):
     monkeypatch.chdir(project)
     runner = CliRunner()
@@ -113,9 +122,13 @@ def test_pause_spends_nothing_until_resume(project, monkeypatch):
     code, model = tick_once(project, green_script())
     assert code == 0 and model.requests == [] and git(project, "rev-parse", "HEAD") == head
     assert watch.read_firings(project, NOW - timedelta(days=3650))[-1][1] == "paused"
-    assert "paused since" in render(gather(project)) and "reviewing the night's work" in render(gather(project))
+    assert "paused since" in render(gather(project)) and "reviewing the night's work" in render(
+        gather(project)
+    )
     checked = runner.invoke(cli, ["check"])
-    assert checked.exit_code == 1 and "paused since" in checked.output and "by you" in checked.output
+    assert (
+        checked.exit_code == 1 and "paused since" in checked.output and "by you" in checked.output
+    )
     assert "resumed" in runner.invoke(cli, ["resume"]).output
     code, model = tick_once(project, green_script())
     assert code == 0 and len(model.requests) == 3
@@ -131,14 +144,21 @@ def test_the_loop_pauses_itself_after_a_streak_and_says_so_once(project):
         assert code == 5
         assert (watch.read_pause(project) is not None) is expected_paused
     found = watch.read_pause(project)
-    assert found.by == "loop" and "2 ticks in a row failed or could not reach the model" in found.reason
+    assert (
+        found.by == "loop"
+        and "2 ticks in a row failed or could not reach the model" in found.reason
+    )
     assert git(project, "log", "-1", "--format=%s") == "genome: paused\n"
     assert git(project, "status", "--porcelain") == ""
-    heard = [json.loads(line) for line in (project / ".genome" / "heard.jsonl").read_text().splitlines()]
+    heard = [
+        json.loads(line) for line in (project / ".genome" / "heard.jsonl").read_text().splitlines()
+    ]
     paused = [h for h in heard if h["outcome"] == "paused"]
-    assert len(paused) == 1 and paused[0]["needs_person"] and "pause_after: 2" in paused[0]["message"]
+    assert (
+        len(paused) == 1 and paused[0]["needs_person"] and "pause_after: 2" in paused[0]["message"]
+    )
     head = git(project, "rev-parse", "HEAD")
-    code, model = tick_once(project, green_script())          # spends nothing, says nothing new
+    code, model = tick_once(project, green_script())  # spends nothing, says nothing new
     assert code == 0 and model.requests == [] and git(project, "rev-parse", "HEAD") == head
     assert len((project / ".genome" / "heard.jsonl").read_text().splitlines()) == len(heard)
     watch.resume(project)
@@ -147,18 +167,24 @@ def test_the_loop_pauses_itself_after_a_streak_and_says_so_once(project):
 
 
 def test_a_day_that_spent_money_and_shipped_nothing_pauses_the_loop(project):
-    day = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    day = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+        days=1
+    )
     record = "genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nCost-USD: 0.4200\n"
     fast_import_commits(project, [record, record], day + timedelta(hours=10))
     (project / ".genome" / "next-due").unlink(missing_ok=True)
     code, _ = tick_once(project, down_script())
     found = watch.read_pause(project)
-    assert found is not None and f"{day:%Y-%m-%d} spent $0.84 over 2 ticks and shipped nothing" in found.reason
-    watch.resume(project)            # judged once: resuming does not pause again for the same day
+    assert (
+        found is not None
+        and f"{day:%Y-%m-%d} spent $0.84 over 2 ticks and shipped nothing" in found.reason
+    )
+    watch.resume(project)  # judged once: resuming does not pause again for the same day
     assert watch.pause_if_needed(project) is None
 
 
-# ------------------------------------------------------------------------------------------- watchdog
+# ---------------------------------------------------------------------------------------- watchdog
+
 
 def install_timer(project: Path) -> None:
     from runner.schedule import Host, systemd_paths
@@ -179,8 +205,8 @@ def test_the_watchdog_sees_a_gap_in_the_history(project, monkeypatch):
     assert code == 0
     monkeypatch.delenv("GIT_COMMITTER_DATE")
     monkeypatch.delenv("GIT_AUTHOR_DATE")
-    due.record_outcome(project, now - timedelta(hours=5), 1800, "shipped")     # due 4.5 h ago
-    assert "overdue" not in render(gather(project))               # no timer: nothing is late
+    due.record_outcome(project, now - timedelta(hours=5), 1800, "shipped")  # due 4.5 h ago
+    assert "overdue" not in render(gather(project))  # no timer: nothing is late
     install_timer(project)
     text = render(gather(project))
     assert "attention" in text and "overdue: a tick was due" in text and "the last tick was" in text
@@ -188,7 +214,9 @@ def test_the_watchdog_sees_a_gap_in_the_history(project, monkeypatch):
     assert checked.exit_code == 1
     assert [line.split(":")[0] for line in checked.output.splitlines()] == ["overdue"]
 
-    due.record_outcome(project, now - timedelta(minutes=50), 1800, "shipped")   # due 20 min ago: fine
+    due.record_outcome(
+        project, now - timedelta(minutes=50), 1800, "shipped"
+    )  # due 20 min ago: fine
     checked = CliRunner().invoke(cli, ["check"])
     assert checked.exit_code == 0 and checked.output == "ok: nothing needs you\n"
 
@@ -202,7 +230,9 @@ def test_check_names_every_reason_one_line_each_and_notifies(project, monkeypatc
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     record = "genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nCost-USD: 0.6000\n"
     fast_import_commits(project, [record], today - timedelta(hours=20))
-    fast_import_commits(project, [record], min(today + timedelta(minutes=5), datetime.now(timezone.utc)))
+    fast_import_commits(
+        project, [record], min(today + timedelta(minutes=5), datetime.now(timezone.utc))
+    )
     watch.pause(project, "a test")
     checked = CliRunner().invoke(cli, ["check", "--notify"])
     assert checked.exit_code == 1
@@ -226,9 +256,13 @@ def test_required_sandbox_that_does_not_work_is_a_reason(monkeypatch):
     fake.probe = lambda: (None, "user namespaces are off")
     monkeypatch.setitem(sys.modules, "runner.sandbox", fake)
     import runner
+
     monkeypatch.setattr(runner, "sandbox", fake, raising=False)
-    assert watch._unsandboxed(Required()) == \
-        "unsandboxed: `sandbox: required` but bubblewrap does not work here (user namespaces are off)"
+    assert (
+        watch._unsandboxed(Required())
+        == "unsandboxed: `sandbox: required` but bubblewrap does not work here "
+        "(user namespaces are off)"
+    )
     assert watch._unsandboxed(Config()) is None
     fake.probe = lambda: ("/usr/bin/bwrap", "")
     assert watch._unsandboxed(Required()) is None
