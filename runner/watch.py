@@ -3,7 +3,7 @@ watchdog behind `genome check`.
 
 ``.genome/firings``: one line per firing of the timer, ``<UTC time> <what happened>``: ``not-due``
 (written by ``runner.fast`` with os-level calls only), ``tick:<outcome>``, ``locked``, ``refused``,
-``paused``, ``budget``, ``unavailable``, ``invalid``, ``error``. Kept small: past
+``paused``, ``budget``, ``gates-broken``, ``invalid``, ``error``. Kept small: past
 ``FIRINGS_MAX_BYTES``
 the oldest half is dropped.
 
@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from runner.due import STATE_DIR, read_next_due, state_dir
-from runner.errors import BudgetSpent, ModelUnavailable, Refused, TickStop, UsageError
+from runner.errors import (
+    BudgetSpent,
+    EnvironmentBroken,
+    ModelUnavailable,
+    Refused,
+    TickStop,
+    UsageError,
+)
 
 FIRINGS = "firings"  # runner.fast writes the not-due lines to the same file
 FIRINGS_MAX_BYTES = 128 * 1024  # a line is ~30 bytes: days of one-minute firings
@@ -34,7 +41,6 @@ STAMP = "%Y-%m-%dT%H:%M:%SZ"
 PAUSE_AFTER_DEFAULT = 5  # ticks in a row that failed or could not reach the model
 OVERDUE_CADENCES = 3  # no tick for this many cadences past due: overdue
 BUDGET_DAYS = 2  # the day budget spent this many days running: a person should look
-STREAK_OUTCOMES = ("failed", "unavailable")
 
 Result = TypeVar("Result")
 
@@ -172,8 +178,8 @@ def accounted(root: Path, run: Callable[[], Result], now: datetime | None = None
         result = run()
     except BaseException as error:
         log_firing(root, _kind(error), now)
-        if isinstance(error, ModelUnavailable):
-            pause_if_needed(root, now)
+        if isinstance(error, (ModelUnavailable, EnvironmentBroken)):
+            pause_if_needed(root, now)  # the streak counts these too
         raise
     log_firing(root, f"tick:{getattr(result, 'outcome', 'done')}", now)
     pause_if_needed(root, now)
@@ -185,6 +191,8 @@ def _kind(error: BaseException) -> str:
         return "budget"
     if isinstance(error, ModelUnavailable):
         return "tick:unavailable"
+    if isinstance(error, EnvironmentBroken):
+        return "gates-broken"
     if isinstance(error, Refused):
         return "locked" if "another tick is running" in error.message else "refused"
     if isinstance(error, UsageError):
@@ -206,7 +214,8 @@ def pause_if_needed(root: Path, now: datetime | None = None) -> Pause | None:
     streak = _streak(root)
     if limit and streak >= limit:
         reason = (
-            f"{streak} ticks in a row failed or could not reach the model (pause_after: {limit}); "
+            f"{streak} ticks in a row failed, could not reach the model or could not run their "
+            f"gates (pause_after: {limit}); "
             "look at the journal, fix the cause, then `genome resume`"
         )
     else:

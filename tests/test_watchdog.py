@@ -146,7 +146,7 @@ def test_the_loop_pauses_itself_after_a_streak_and_says_so_once(project):
     found = watch.read_pause(project)
     assert (
         found.by == "loop"
-        and "2 ticks in a row failed or could not reach the model" in found.reason
+        and "2 ticks in a row failed, could not reach the model or could not run" in found.reason
     )
     assert git(project, "log", "-1", "--format=%s") == "genome: paused\n"
     assert git(project, "status", "--porcelain") == ""
