@@ -266,3 +266,21 @@ def test_required_sandbox_that_does_not_work_is_a_reason(monkeypatch):
     assert watch._unsandboxed(Config()) is None
     fake.probe = lambda: ("/usr/bin/bwrap", "")
     assert watch._unsandboxed(Required()) is None
+
+
+def test_ticks_whose_gates_cannot_run_count_toward_the_pause(project):
+    set_config(project, "run: git diff --check HEAD", "run: exit 127")
+    set_config(project, "max_attempts: 3", "max_attempts: 3\npause_after: 2")
+    codes = []
+    for _ in range(2):
+        (project / ".genome" / "next-due").unlink(missing_ok=True)
+        code, model = tick_once(project, green_script())
+        codes.append(code)
+        assert model.requests == []
+    assert codes == [6, 6]
+    assert [what for _, what in watch.read_firings(project, NOW - timedelta(days=3650))] == [
+        "gates-broken",
+        "gates-broken",
+    ]
+    found = watch.read_pause(project)
+    assert found is not None and "could not run their gates (pause_after: 2)" in found.reason
