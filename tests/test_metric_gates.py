@@ -358,7 +358,7 @@ def test_grow_only_refuses_changing_deleting_or_renaming_a_committed_test(projec
 def test_the_review_charts_a_metric_over_time(project):
     from datetime import timedelta
 
-    from runner.review import build_review, render_html, render_markdown, render_text
+    from runner.review import build_review, render_html, render_json, render_markdown, render_text
 
     scored_project(project)
     for n, (score, lever) in enumerate([(12, "L-001"), (15, "L-002")]):
@@ -376,3 +376,8 @@ def test_the_review_charts_a_metric_over_time(project):
     assert "score: 10 → 15 over 2 shipped ticks" in render_markdown(review)
     page = render_html(review)
     assert 'id="chart-metric-score"' in page and "<polyline class=\"metric\"" in page and "10 → 15" in page
+    data = json.loads(render_json(review))
+    assert [(p["value"], p["lever"]) for p in data["metrics"]["score"]] == [(10, "start"), (12, "L-001"),
+                                                                          (15, "L-002")]
+    assert [t["metrics"] for t in data["ticks"]] == ["score=12 start=10 spread=0 runs=1",
+                                                     "score=15 start=12 spread=0 runs=1"]

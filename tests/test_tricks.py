@@ -224,7 +224,7 @@ def test_a_bad_sealed_file_stops_the_tick_naming_the_file_and_line(project):
 def test_the_review_shows_the_person_which_hidden_check_failed_and_its_output(project):
     from datetime import timedelta
 
-    from runner.review import build_review, render_html, render_markdown, render_text
+    from runner.review import build_review, render_html, render_json, render_markdown, render_text
 
     seal(project, "gates:\n  - name: no-todo\n    run: 'grep -rn TODO --include=*.txt . && exit 1 || true'\n")
     result, _ = tick(project, [
@@ -238,6 +238,8 @@ def test_the_review_shows_the_person_which_hidden_check_failed_and_its_output(pr
     for text in (render_text(review, width=120), render_markdown(review), render_html(review)):
         assert "Hidden checks that failed" in text and "no-todo FAILED exit 1" in text
         assert "TODO: tidy up" in text
+    [entry] = json.loads(render_json(review))["hidden_failed"]
+    assert (entry["gate"], entry["lever"], entry["time"]) == ("no-todo", "L-001", "2026-11-23T03:00:00Z")
 
 
 def test_status_names_the_sealed_gates_file_and_how_many_it_holds(project):

@@ -63,6 +63,7 @@ def review_dict(review: Review, generated: datetime | None = None) -> dict[str, 
                 "version": t.record.version or None,
                 "new_version": t.record.new_version or None,
                 "gates": t.record.gates,
+                "metrics": t.record.metrics,
                 "gate_output": list(t.record.gate_output),
                 "reason": t.record.reason,
                 "tokens": t.record.tokens,
@@ -131,6 +132,14 @@ def review_dict(review: Review, generated: datetime | None = None) -> dict[str, 
             {"lever": p.lever, "title": p.title, "checks": list(p.checks)} for p in review.proposed
         ],
         "notes_read": list(review.notes_read),
+        "metrics": {
+            name: [{"at": _time(p.at), "value": p.value, "lever": p.lever} for p in points]
+            for name, points in review.metric_points.items()
+        },
+        "hidden_failed": [
+            {"time": h.time, "lever": h.lever or None, "gate": h.gate, "summary": h.summary, "output": h.output}
+            for h in review.hidden_failed
+        ],
     }
 
 
