@@ -2,8 +2,8 @@
 tree. A gate already red there, or one that cannot run at all (exit 126/127), or a ``setup:`` that
 fails, is the environment's problem, not the lever's: the tick stops before any spend (exit 6).
 
-Green results are remembered per tree id in ``.genome/baseline.json``, so an unchanged tree is
-checked once. ``setup:`` runs when the gate worktree is new and again when the commands or the files
+Green results are remembered per code tree in ``runner.tree_memory`` (with the metric numbers), so
+an unchanged tree is checked once, and a tree the runner shipped, whose gates all passed, not at all. ``setup:`` runs when the gate worktree is new and again when the commands or the files
 matched by ``setup_when:`` change (their blob ids, read from git, are the stamp).
 """
 
@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from genome.loop_prompt import Config
-from runner.due import state_dir
+from runner import tree_memory
 from runner.errors import EnvironmentBroken
 from runner.gates import GateResult, GateSpec, run_gates
 from runner.gitops import Git
@@ -24,7 +24,6 @@ from runner.progress import Printer
 from runner.proc import run_shell, scrubbed_env
 from runner.worktrees import Worktrees
 
-BASELINE_FILE = "baseline.json"
 SETUP_STAMP = "setup-stamp"
 CANNOT_RUN = (126, 127)
 FIRST_LINES = 8
@@ -83,8 +82,8 @@ def run_setup(config: Config, where: Path, printer: Printer, env: dict[str, str]
 def check(git: Git, places: Worktrees, config: Config, start: str, printer: Printer) -> None:
     """The gates on the start tree, once per tree; ``EnvironmentBroken`` when they cannot pass."""
     tree = git.tree_of(start)
-    known = _load(git.root)
-    if not config.gates or known.get(tree) == "green":
+    code, gates = tree_memory.code_tree_id(git, start), tree_memory.gates_key(config.gates)
+    if not config.gates or gates in tree_memory.load_green(git.root, code):
         if config.setup:
             prepare_gate(git, places, config, start, tree, printer)
         return
@@ -97,8 +96,7 @@ def check(git: Git, places: Worktrees, config: Config, start: str, printer: Prin
     red = next((r for r in results if not r.passed), None)
     if red is not None:
         raise EnvironmentBroken(describe(red), what=red.name, output=red.output_tail)
-    known[tree] = "green"
-    _save(git.root, known)
+    tree_memory.mark_green(git.root, code, gates)
 
 
 def cannot_run(result: GateResult) -> bool:
@@ -116,23 +114,3 @@ def first_lines(output: str) -> str:
     lines = output.strip().splitlines()
     shown = "\n".join(f"  {line[:200]}" for line in lines[:FIRST_LINES])
     return shown + (f"\n  ... ({len(lines) - FIRST_LINES} more lines)" if len(lines) > FIRST_LINES else "")
-
-
-def _path(root: Path) -> Path:
-    return state_dir(root) / BASELINE_FILE
-
-
-def _load(root: Path) -> dict[str, str]:
-    try:
-        data = json.loads(_path(root).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _save(root: Path, known: dict[str, str]) -> None:
-    # only the newest trees matter: the file stays small
-    kept = dict(list(known.items())[-50:])
-    tmp = _path(root).with_suffix(".tmp")
-    tmp.write_text(json.dumps(kept), encoding="utf-8")
-    os.replace(tmp, _path(root))

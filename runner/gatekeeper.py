@@ -47,11 +47,13 @@ def before_act(tick: Tick) -> None:
     """Skip levers already satisfied, then read or measure the start tree's metric numbers."""
     if tick.lever is None:
         return
+    # the start tree's entry as it is before the model acts; written back whole when the tick ends
+    tick.start_tree = tree_memory.code_tree_id(tick.git, tick.start.head)
+    tick.start_memory = tree_memory.load(tick.root, tick.start_tree)
+    tick.start_green = tree_memory.load_green(tick.root, tick.start_tree)
     where = at_tree(tick, tick.start.head)
     skip_satisfied(tick, where)
     if tick.lever is not None and metrics.metric_gates(tick.config.gates):
-        tick.start_tree = tree_memory.code_tree_id(tick.git, tick.start.head)
-        tick.start_memory = tree_memory.load(tick.root, tick.start_tree)
         metrics.measure_missing(where, tick.start_memory, tick.config.gates, tick.printer.say)
 
 
@@ -141,12 +143,15 @@ def run_sealed(tick: Tick, results: list, where: Path) -> Verdict | None:
 
 def remember_trees(tick: Tick) -> None:
     """Written after every model process has ended: the start tree's entry as this tick read it
-    (undoing anything planted in it meanwhile) and, once shipped, the candidate's numbers."""
+    (undoing anything planted in it meanwhile) and, once shipped, the candidate's numbers and its
+    green gates."""
     if tick.start_tree:
-        tree_memory.save(tick.root, tick.start_tree, tick.start_memory)
-    if tick.record.outcome == "shipped" and tick.judged and tick.record.commit:
+        tree_memory.save(tick.root, tick.start_tree, tick.start_memory, tick.start_green)
+    if tick.record.outcome == "shipped" and tick.record.commit:
+        # every gate passed on the shipped tree: it is the next tick's green start
         tree_memory.save(tick.root, tree_memory.code_tree_id(tick.git, tick.record.commit),
-                         metrics.memory_of(tick.config.gates, tick.judged))
+                         metrics.memory_of(tick.config.gates, tick.judged),
+                         {tree_memory.gates_key(tick.config.gates)})
 
 
 def admit_proposals(tick: Tick, proposals: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:

@@ -85,8 +85,9 @@ class Tick:
     recorded_cost: float = 0.0       # spend a killed tick recorded, carried into the recovery record
     recorded_tokens: int = 0
     satisfied: list[tuple[str, str]] = field(default_factory=list)   # (lever id, log line): checks passed at start
-    start_tree: str = ""             # the start tree's code id, once its metric numbers were read
+    start_tree: str = ""             # the start tree's code id (runner.tree_memory), read before the act
     start_memory: dict = field(default_factory=dict)   # its remembered numbers, as read before the act
+    start_green: set = field(default_factory=set)      # its green gate sets, as read before the act
     judged: list = field(default_factory=list)         # metric gates judged on the candidate
     sealed_gates: tuple = ()         # gates kept outside the repository, never shown to the model
     places: Worktrees | None = None  # the act and gate worktrees

@@ -1,9 +1,11 @@
 """What the runner measured on a tree, remembered per tree so it is measured once.
 
-A metric gate compares the candidate's number with the start tree's. That number is kept in
-``.genome/trees/<code tree id>.json``; the code tree id names the committed code without the
-runner's own files (genome.md, levers.md, loop-prompt.md, journal/), which change with every
-record commit while the code they describe does not.
+``.genome/trees/<code tree id>.json`` holds, for one tree, each metric gate's number (a metric gate
+compares the candidate's number with the start tree's) and whether the pass/fail gates were green
+on it (the baseline before any spend, ``runner.baseline``; a shipped tree is green by construction).
+The code tree id names the committed code without the runner's own files (genome.md, levers.md,
+loop-prompt.md, journal/), which change with every record commit while the code they describe
+does not; a changed gate list is a new key, not a new tree.
 
 The tick reads the start tree's entry before the model acts and writes entries only after its
 gates ran, so a file the model plants in ``.genome/`` during its turn is never read by that tick and
@@ -50,21 +52,44 @@ def _path(root: Path, tree: str) -> Path:
     return state_dir(root) / FOLDER / f"{tree}.json"
 
 
-def load(root: Path, tree: str) -> dict[str, Measured]:
-    """The numbers remembered for ``tree`` by gate key; an unreadable file counts as none."""
+def gates_key(gates) -> str:
+    """The pass/fail gates as a whole (names and commands): green is remembered for this set."""
+    listed = [[gate.name, gate.run] for gate in gates if not gate.metric]
+    return hashlib.sha256(json.dumps(listed).encode("utf-8")).hexdigest()[:16]
+
+
+def _read(root: Path, tree: str) -> dict:
     try:
         data = json.loads(_path(root, tree).read_text(encoding="utf-8"))
-        return {key: Measured(float(v["value"]), float(v["spread"]), int(v["runs"]))
-                for key, v in data.get("metrics", {}).items()}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
         return {}
 
 
-def save(root: Path, tree: str, metrics: dict[str, Measured]) -> None:
+def load(root: Path, tree: str) -> dict[str, Measured]:
+    """The numbers remembered for ``tree`` by gate key; an unreadable file counts as none."""
+    try:
+        return {key: Measured(float(v["value"]), float(v["spread"]), int(v["runs"]))
+                for key, v in _read(root, tree).get("metrics", {}).items()}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def load_green(root: Path, tree: str) -> set[str]:
+    """The gate sets (``gates_key``) known to pass on ``tree``."""
+    green = _read(root, tree).get("green", [])
+    return {key for key in green if isinstance(key, str)} if isinstance(green, list) else set()
+
+
+def mark_green(root: Path, tree: str, key: str) -> None:
+    save(root, tree, load(root, tree), load_green(root, tree) | {key})
+
+
+def save(root: Path, tree: str, metrics: dict[str, Measured], green: set[str] | frozenset = frozenset()) -> None:
     """Replace the tree's entry whole (atomically): nothing planted in it survives."""
     target = _path(root, tree)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps({"metrics": {key: asdict(m) for key, m in sorted(metrics.items())}}),
-                   encoding="utf-8")
+    tmp.write_text(json.dumps({"metrics": {key: asdict(m) for key, m in sorted(metrics.items())},
+                               "green": sorted(green)}), encoding="utf-8")
     os.replace(tmp, target)

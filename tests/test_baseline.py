@@ -66,8 +66,23 @@ def test_a_green_baseline_is_remembered_per_tree(project, tmp_path):
     result, _ = tick(project, [text_reply("nothing to do"), text_reply("still nothing"), tool_reply("reflect", {})])
     assert result.outcome == "failed" and runs.read_text().count("ran") == 1     # baseline only: no change
     result, _ = tick(project, [text_reply("nothing"), text_reply("nothing"), tool_reply("reflect", {})])
-    # a new start tree (the record commit changed levers.md): checked once more
-    assert runs.read_text().count("ran") == 2
+    # the record commit changed only levers.md and the journal: the same code, not checked again
+    assert runs.read_text().count("ran") == 1
+    (project / "src.txt").write_text("new code\n")
+    commit_all(project, "a person's change")
+    result, _ = tick(project, [text_reply("nothing"), text_reply("nothing"), tool_reply("reflect", {})])
+    assert runs.read_text().count("ran") == 2       # new code: checked once more
+
+
+def test_a_shipped_tree_is_green_without_a_baseline_run(project, tmp_path):
+    runs = tmp_path / "runs"
+    set_config(project, "run: git diff --check HEAD", f"run: echo ran >> {runs}")
+    result, _ = tick(project, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+                               text_reply("done"), tool_reply("reflect", {})])
+    assert result.outcome == "shipped" and runs.read_text().count("ran") == 2     # baseline, then the gate
+    result, _ = tick(project, [tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
+                               text_reply("done"), tool_reply("reflect", {})])
+    assert result.outcome == "shipped" and runs.read_text().count("ran") == 3     # the gate only
 
 
 def test_setup_makes_a_real_virtualenv_once_and_again_when_its_inputs_change(project, tmp_path):
