@@ -24,7 +24,8 @@ from pathlib import Path
 
 from common import isolate
 from genome.genome_file import GenomeDoc
-from genome.journal import TickRecord, append_entry, journal_path, trailers
+from genome.journal import TickRecord, append_entry, journal_path
+from genome.records import CodeTrailers, Outcome, RecordTrailers, code_message, record_message
 from genome.loop_prompt import Lesson, LoopPromptDoc
 from runner.resources import package_path
 
@@ -112,11 +113,10 @@ class History:
         if outcome == "shipped":
             record.gates = f"tests ok {self.random.uniform(1, 9):.1f}s; check-1 ok 0.2s"
             path, text = self.code_change(number)
-            self.commit(done_at - timedelta(seconds=30), f"{lever['id']} {lever['title']}\n\n"
-                        f"Added step_{number} to {path}; ran the tests and the check.\n\n" + trailers({
-                            "Lever": lever["id"], "Genome-Version": label, "Gates": record.gates,
-                            "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd * 0.8:.4f}"}) + "\n",
-                        {path: text})
+            self.commit(done_at - timedelta(seconds=30), code_message(
+                lever["id"], lever["title"], f"Added step_{number} to {path}; ran the tests and the check.",
+                CodeTrailers(lever=lever["id"], genome_version=label, gates=record.gates,
+                             tokens=record.tokens, cost_usd=record.cost_usd * 0.8)), {path: text})
             lever["mark"] = "x"     # fast-import cannot know the code commit's SHA to log here
             lever["log"].append(f"{stamp} {label} shipped")
         elif outcome == "failed":
@@ -137,12 +137,12 @@ class History:
         journal = journal_path(record.time)
         self.journals[journal] = append_entry(self.journals.get(journal), record)
         files[journal] = self.journals[journal]
-        version = record.new_version or record.version
-        subject = f"genome: {record.lever or 'idle'} {outcome}" + (
+        subject = f"{record.lever or 'idle'} {outcome}" + (
             f", {record.version} → {record.new_version}" if record.new_version else "")
-        self.commit(done_at, subject + "\n\n" + trailers({
-            "Lever": record.lever, "Outcome": outcome, "Genome-Version": version,
-            "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd:.4f}"}) + "\n", files)
+        self.commit(done_at, record_message(subject, RecordTrailers(
+            outcome=Outcome(outcome), lever=record.lever, tick_version=record.version,
+            genome_version=record.new_version or record.version, rollback="", tokens=record.tokens,
+            cost_usd=record.cost_usd)), files)
 
     def reflect(self, number: int, record: TickRecord, when: datetime) -> dict[str, str]:
         files: dict[str, str] = {}

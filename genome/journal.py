@@ -1,6 +1,11 @@
-"""The journal (``journal/YYYY/MM/DD.md``) and commit trailers: a tick's record as text.
+"""The journal (``journal/YYYY/MM/DD.md``): a tick's record as text, one entry per tick.
 
-Everything a morning review needs is written here, into git, so a fresh clone can review.
+Everything a morning review needs is written here, into git, so a fresh clone can review. The commit
+trailers that go with it are in ``genome.records``.
+
+Text from outside the runner (the model's summary, lever titles, the person's notes, reasons) is
+written on one line each, control characters visible; a summary that starts like a heading is
+escaped with a backslash, so no text can add an entry or a field.
 """
 
 from __future__ import annotations
@@ -8,13 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 
-OUTCOMES = ("shipped", "failed", "idle", "budget", "unavailable", "interrupted")
+from genome.records import Outcome, one_line
+
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
 
 
 @dataclass
 class TickRecord:
     time: str                      # ISO-8601 UTC, e.g. 2026-11-23T03:00:12Z
-    outcome: str                   # one of OUTCOMES
+    outcome: str                   # an Outcome
     lever: str = ""                # id, empty on an idle tick
     title: str = ""
     version: str = ""              # genome version the tick ran under (v003)
@@ -64,7 +71,8 @@ def render_entry(record: TickRecord) -> str:
     for name, label in _LIST_LINES.items():
         lines += [f"- {label}: {_one_line(item)}" for item in getattr(record, name)]
     if record.summary:
-        lines += ["", _one_paragraph(record.summary)]
+        summary = _one_paragraph(record.summary)
+        lines += ["", "\\" + summary if summary.startswith(("#", "\\")) else summary]
     return "\n".join(lines) + "\n"
 
 
@@ -73,7 +81,7 @@ def append_entry(existing: str | None, record: TickRecord) -> str:
     return head.rstrip("\n") + "\n\n" + render_entry(record)
 
 
-_ENTRY = re.compile(r"^## (\S+) (\w+): (.*)$")
+_ENTRY = re.compile(r"^## (\S+) (" + "|".join(OUTCOMES) + r"): (.*)$")
 _FIELD = re.compile(r"^- ([a-z_]+): (.*)$")
 _INT_FIELDS = {f.name for f in fields(TickRecord) if f.type == "int"}
 
@@ -108,7 +116,8 @@ def _read_details(record: TickRecord, lines: list[str]) -> None:
     while i < len(lines) and lines[i].strip():
         _read_field(record, lines[i])
         i += 1
-    record.summary = " ".join(line.strip() for line in lines[i:] if line.strip())
+    summary = " ".join(line.strip() for line in lines[i:] if line.strip())
+    record.summary = summary[1:] if summary.startswith("\\") else summary
 
 
 def _read_field(record: TickRecord, line: str) -> None:
@@ -134,15 +143,9 @@ def _read_field(record: TickRecord, line: str) -> None:
         pass
 
 
-def trailers(pairs: dict[str, object]) -> str:
-    """``Key: value`` lines for a commit message; empty values left out, newlines folded."""
-    return "\n".join(f"{key}: {_one_line(str(value))}" for key, value in pairs.items() if value not in ("", None))
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+_one_line = one_line
 
 
 def _one_paragraph(text: str, limit: int = 2000) -> str:
-    text = " ".join(text.split())
+    text = one_line(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

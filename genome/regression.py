@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-COUNTED = ("shipped", "failed")
+from genome.records import Outcome
+
+COUNTED = (Outcome.SHIPPED, Outcome.FAILED)
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,12 @@ class Rules:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class VersionOutcome:
     version: int            # the genome version the tick ran under
     outcome: str
 
 
-def regression(history: list[Outcome], current: int, rules: Rules) -> str | None:
+def regression(history: list[VersionOutcome], current: int, rules: Rules) -> str | None:
     """Why version ``current`` should be rolled back, judged right after its newest tick; else None.
 
     ``history`` is oldest first and already includes the newest tick.

@@ -5,13 +5,16 @@ Each exception maps to one documented exit code, so the CLI needs no other branc
 
 from __future__ import annotations
 
-SHIPPED = 0          # shipped, idle, or nothing due
-LEVER_FAILED = 1     # the tick ran and its lever failed (rolled back)
-INVALID = 2          # usage or invalid project files
-REFUSED = 3          # locked, detached HEAD, no commit yet, lost a push race
-BUDGET = 4           # a budget is spent
-UNAVAILABLE = 5      # model/API unavailable after retries, or no credentials
-ENVIRONMENT = 6      # the gates cannot pass before any change (red, not runnable, setup failed)
+from genome.records import ExitCode
+
+# The codes are defined once, with the outcomes that map to them, in genome.records
+SHIPPED = ExitCode.SHIPPED
+LEVER_FAILED = ExitCode.LEVER_FAILED
+INVALID = ExitCode.INVALID
+REFUSED = ExitCode.REFUSED
+BUDGET = ExitCode.BUDGET
+UNAVAILABLE = ExitCode.UNAVAILABLE
+ENVIRONMENT = ExitCode.ENVIRONMENT
 
 EXIT_CODES_HELP = """\b
 Exit codes:

@@ -13,6 +13,7 @@ from pathlib import Path
 from git import Actor, Repo
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
+from genome.records import LOG_FORMAT, CodeTrailers, RecordTrailers, parse_log
 from runner.errors import Refused, UsageError
 from runner.proc import scrubbed_env
 
@@ -227,28 +228,27 @@ class Git:
         except GitCommandError:
             return ""
 
-    def trailers_of(self, sha: str) -> dict[str, str]:
-        out = self.repo.git.log("-1", "--format=%(trailers:unfold,separator=%x1f)", sha)
-        return dict(item.split(": ", 1) for item in out.strip().split("\x1f") if ": " in item)
+    def message_of(self, sha: str) -> str:
+        """A commit's message exactly as stored."""
+        raw = self.run_git("cat-file", "commit", sha)
+        return raw.partition("\n\n")[2]
 
     def record_commit_lever(self, sha: str) -> str | None:
-        """The lever a record commit (one with an ``Outcome`` trailer) was for; None for other commits."""
-        found = self.trailers_of(sha)
-        return found.get("Lever", "") if "Outcome" in found else None
+        """The lever a record commit was for (empty for an idle tick); None for other commits."""
+        found = RecordTrailers.parse(self.message_of(sha))
+        return None if found is None else found.lever
 
     def is_code_commit_of(self, sha: str, parent: str, lever: str) -> bool:
         """Whether ``sha`` is the runner's code commit for ``lever`` made right on ``parent``."""
         commit = self.repo.commit(sha)
-        return ([p.hexsha for p in commit.parents] == [parent]
-                and "Outcome" not in self.trailers_of(sha) and self.trailers_of(sha).get("Lever") == lever)
+        found = CodeTrailers.parse(self.message_of(sha))
+        return [p.hexsha for p in commit.parents] == [parent] and found is not None and found.lever == lever
 
-    def tick_history(self, limit: int = 1000) -> list[dict[str, str]]:
-        """The record commits' trailers of the newest ``limit`` ticks, oldest first."""
-        keys = ("Tick-Version", "Outcome", "Genome-Version", "Genome-Rollback")
-        fmt = "%x1f".join(f"%(trailers:key={key},valueonly,separator=%x2C)" for key in keys) + "%x1e"
-        rows = [dict(zip(keys, (part.strip() for part in entry.split("\x1f"))))
-                for entry in self.repo.git.log(f"-n{limit}", f"--format={fmt}").split("\x1e")]
-        return [row for row in reversed(rows) if row.get("Outcome") and row.get("Tick-Version")]
+    def tick_history(self, limit: int = 1000) -> list[RecordTrailers]:
+        """The record commits' trailers among the newest ``limit`` commits, oldest first."""
+        out = self.run_git("log", "-z", f"-n{limit}", f"--format={LOG_FORMAT}")
+        found = [RecordTrailers.parse(commit.message) for commit in parse_log(out)]
+        return [record for record in reversed(found) if record is not None]
 
     def file_versions(self, path: str, limit: int = 200):
         """The committed texts of ``path``, newest first (for finding an earlier genome)."""
@@ -315,11 +315,12 @@ class Git:
         self.run_git("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", paths=paths)
         identity = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
                     "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt") as message_file:
-            message_file.write(message)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", newline="") as message_file:
+            message_file.write(message if message.endswith("\n") else message + "\n")
             message_file.flush()
             # signing and hooks are the person's interactive tools; the gates are the tick's checks
-            self.run_git("-c", "commit.gpgsign=false", "commit", "--no-verify", "--quiet", "-F", message_file.name,
+            self.run_git("-c", "commit.gpgsign=false", "-c", "i18n.commitEncoding=UTF-8", "commit", "--no-verify", "--quiet",
+                         "--cleanup=verbatim", "-F", message_file.name,
                          "--pathspec-from-file=-", "--pathspec-file-nul", paths=paths, env=identity)
         return self.head_sha()
 

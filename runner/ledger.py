@@ -1,12 +1,9 @@
-"""Git as the ledger: the small git plumbing the read-only commands share, and the tick records'
-spend, read the same way by the budget guard and by `genome status`. Stdlib only, one git process
-per question, so it stays cheap on long histories."""
+"""The small git plumbing the read-only commands (status, review, the spend ledger) share. Stdlib
+only, one git process per question, so it stays cheap on long histories."""
 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from runner.errors import UsageError
@@ -59,44 +56,3 @@ def read_blobs(root: Path, specs: list[str]) -> dict[str, str | None]:
         else:
             found[spec] = None      # "<spec> missing"
     return found
-
-
-
-
-_TICK_FORMAT = "%ct%x1f%(trailers:key=Outcome,valueonly)%x1f%(trailers:key=Lever,valueonly)%x1f" \
-               "%(trailers:key=Cost-USD,valueonly)%x1e"
-
-
-def record_commits(root: Path, *selection: str) -> list[tuple[datetime, str, str, float]]:
-    """(commit time, outcome, lever, cost) of the tick records ``git log`` selects, newest first.
-
-    Git is the ledger (the tick budgets from the same trailers), so a fresh clone knows the spend too.
-    """
-    out = git_text(root, "log", *selection, f"--format={_TICK_FORMAT}", "HEAD", "--")
-    found = []
-    for entry in out.split("\x1e"):
-        parts = [part.strip() for part in entry.split("\x1f")]
-        if len(parts) != 4 or not parts[1]:
-            continue
-        try:
-            cost = float(parts[3].splitlines()[0]) if parts[3] else 0.0
-        except ValueError:
-            cost = 0.0
-        found.append((datetime.fromtimestamp(int(parts[0]), timezone.utc), parts[1], parts[2], cost))
-    return found
-
-
-@dataclass(frozen=True)
-class Spend:
-    today: float
-    this_week: float
-    ticks: list[tuple[datetime, str, str, float]]     # this week's records, newest first
-
-
-def spend(root: Path, now: datetime) -> Spend:
-    """Dollars the ticks recorded since UTC midnight and since Monday, in one ``git log``."""
-    day_start = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    week_start = day_start - timedelta(days=day_start.weekday())
-    ticks = record_commits(root, f"--since={week_start.strftime('%Y-%m-%d %H:%M:%S +0000')}")
-    return Spend(today=sum(cost for when, _, _, cost in ticks if when >= day_start),
-                 this_week=sum(cost for when, _, _, cost in ticks if when >= week_start), ticks=ticks)

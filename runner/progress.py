@@ -13,7 +13,8 @@ import unicodedata
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from runner.session import Meter, Progress
+from runner.session import Progress
+from runner.spend import Meter
 
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x1f\x7f]")
 MODEL_WORDS_LIMIT = 4000      # characters of one reply shown with -v

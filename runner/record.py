@@ -8,10 +8,11 @@ import re
 
 from genome.errors import GenomeFileError
 from genome.genome_file import GenomeDoc, version_label
-from genome.journal import append_entry, journal_path, trailers
+from genome.journal import append_entry, journal_path
 from genome.levers import LeverDoc
 from genome.loop_prompt import Lesson, LoopPromptDoc
-from genome.regression import Outcome, regression
+from genome.records import Outcome, RecordTrailers, record_message
+from genome.regression import VersionOutcome, regression
 from runner import deliver, due, feedback, gatekeeper
 from runner.errors import BudgetSpent, ModelUnavailable, TickStop
 from runner.worktrees import Worktrees
@@ -49,11 +50,11 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         if normalized(title) not in known:
             levers.add(title, checks)
             known.add(normalized(title))
-    record.tokens_in = tick.meter.usage.input_tokens + tick.recorded_tokens
+    record.tokens_in = tick.meter.usage.input_tokens + tick.meter.carried_tokens
     record.tokens_out = tick.meter.usage.output_tokens
     record.cache_read = tick.meter.usage.cache_read_input_tokens
     record.cache_write = tick.meter.usage.cache_creation_input_tokens
-    record.cost_usd = round(tick.meter.cost + tick.recorded_cost, 4)
+    record.cost_usd = tick.meter.recorded_cost
     if tick.notes_recorded:
         record.feedback = [note.text for note in tick.notes]
     files = {GENOME: genome.render(), LOOP_PROMPT: loop.render(), LEVERS: levers.render()}
@@ -73,12 +74,12 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         tick.notes_recorded = False
         return write_record(tick, Reflection())
     gatekeeper.remember_trees(tick)
-    version = record.new_version or record.version
-    subject = f"genome: {record.lever or 'idle'} {record.outcome}" + (
+    subject = f"{record.lever or 'idle'} {record.outcome}" + (
         f", {record.version} → {record.new_version}" if record.new_version else "")
-    message = subject + "\n\n" + trailers({
-        "Lever": record.lever, "Outcome": record.outcome, "Tick-Version": record.version, "Genome-Version": version,
-        "Genome-Rollback": rollback, "Tokens": record.tokens, "Cost-USD": f"{record.cost_usd:.4f}"})
+    message = record_message(subject, RecordTrailers(
+        outcome=Outcome(record.outcome), lever=record.lever, tick_version=record.version,
+        genome_version=record.new_version or record.version, rollback=rollback, tokens=record.tokens,
+        cost_usd=record.cost_usd))
     git = tick.git
     git.end_quarantine(keep=False)       # a red tick's candidate objects go nowhere
     tree = git.tree_with(git.tree_of(tick.tip), {name: text.encode("utf-8") for name, text in files.items()})
@@ -153,10 +154,10 @@ def roll_back_genome_if_worse(tick: Tick, genome: GenomeDoc, loop: LoopPromptDoc
     predecessor's body comes back as a new version, and a lesson says what happened and why."""
     current = tick.project.genome.version
     rows = tick.git.tick_history()
-    if any(r["Genome-Version"] == version_label(current) and r["Genome-Rollback"] for r in rows):
+    if any(r.genome_version == version_label(current) and r.rollback for r in rows):
         return genome, loop, ""      # a restored version is the known-good one: never rolled back itself
-    history = [Outcome(_version_number(r["Tick-Version"]), r["Outcome"]) for r in rows]
-    history.append(Outcome(current, tick.record.outcome))
+    history = [VersionOutcome(_version_number(r.tick_version), r.outcome) for r in rows]
+    history.append(VersionOutcome(current, tick.record.outcome))
     why = regression(history, current, tick.config.regression)
     if why is None:
         return genome, loop, ""

@@ -16,10 +16,10 @@ from genome.loop_prompt import Config
 from runner import deliver, intent
 from runner.gitops import Git, Snapshot
 from runner.model import Model
-from runner.prices import price_for
 from runner.progress import Printer
 from runner.record import land, write_record
-from runner.session import Limits, Meter, Reflection
+from runner.session import Reflection
+from runner.spend import Limits, meter_for
 from runner.state import Tick, read_project
 from runner.worktrees import Worktrees
 
@@ -50,16 +50,14 @@ def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
     project = read_project(git, left.base)
     project.levers.assign_ids()
     lever = next((l for l in project.levers.levers if l.id == left.lever), None) if left.lever else None
-    price, _ = price_for(project.config.model, project.config.prices)
     shipped = left.commit if left.commit and git.ref_sha(left.commit) else ""
     record = TickRecord(time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome="shipped" if shipped else "interrupted",
                         lever=left.lever, title=lever.title if lever else "", version=project.genome.label,
                         commit=shipped[:12], reason=f"interrupted during {left.phase}")
     tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
-                make_model=_no_model, meter=Meter(price=price), limits=Limits(turns=0, deadline=0), record=record,
+                make_model=_no_model, meter=meter_for(project.config), limits=Limits(turns=0, deadline=0), record=record,
                 lever=lever, places=places, tip=shipped or left.base)
-    tick.recorded_cost = left.cost_usd
-    tick.recorded_tokens = left.tokens
+    tick.meter.carry(left.cost_usd, left.tokens)
     if left.record and git.ref_sha(left.record):
         tick.tip = left.record            # its record commit was made: deliver that, as it was
         land(tick)

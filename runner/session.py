@@ -13,10 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from genome.loop_prompt import Price
-from runner.errors import BudgetSpent
 from runner.model import Model, Reply, Usage
-from runner.prices import cost_usd
+from runner.spend import Limits, Meter, afford
 from runner.tools import ToolBox
 
 CACHE = {"type": "ephemeral"}
@@ -26,43 +24,6 @@ STUCK_REPEATS = 3
 CHARS_PER_TOKEN = 4            # a rough size of a request in tokens, from its JSON
 TRUNCATION_RATIO = 4           # a server counting under a quarter of that is dropping input
 TRUNCATION_MIN_TOKENS = 2_000  # small requests are left alone: the estimate is too rough
-
-
-@dataclass
-class Meter:
-    """Tokens, turns and dollars spent so far in this tick."""
-    price: Price
-    usage: Usage = field(default_factory=Usage)
-    turns: int = 0
-    last_input: int = 0     # input tokens of the last request, all kinds: the next one is at least as big
-    reported_cost: float = 0.0      # dollars an executor reported itself, for tokens not priced here
-    priced: Usage = field(default_factory=Usage)
-    priced_cost: float = 0.0        # priced reply by reply: a long prompt may cost more per token
-
-    @property
-    def cost(self) -> float:
-        return self.priced_cost + self.reported_cost
-
-    def add(self, usage: Usage, cost: float | None = None) -> None:
-        """One reply's usage; ``cost`` when the other side reported what it charged."""
-        self.usage.add(usage)
-        if cost is None:
-            self.priced.add(usage)
-            self.priced_cost += cost_usd(usage, self.price)
-        else:
-            self.reported_cost += cost
-        self.turns += 1
-        self.last_input = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
-
-
-@dataclass
-class Limits:
-    """What the tick may still spend. ``usd`` is the tightest of the tick, day and week budgets."""
-    turns: int
-    deadline: float                 # time.monotonic() value
-    usd: float | None = None
-    usd_budget: str = "tick"        # which budget ``usd`` comes from, for the message
-    tokens: int | None = None
 
 
 @dataclass
@@ -174,16 +135,7 @@ def build_request(model: str, max_tokens: int, system: str, tools: list[dict],
 
 def check_limits(meter: Meter, limits: Limits, request: dict) -> str | None:
     """Before every call: a spent budget raises; a reached work limit ends the act cleanly."""
-    if limits.usd is not None:
-        # history only grows, so the next request is at least the last one's size; priced without the
-        # cache discount, so the estimate errs towards stopping. The reply may run to max_tokens:
-        # counted in full, so no reply can carry the spend past the budget.
-        estimated_input = max(len(json.dumps(request)) / 4, meter.last_input)
-        projected = meter.cost + (estimated_input * meter.price.input
-                                  + request.get("max_tokens", 0) * meter.price.output) / 1_000_000
-        if projected > limits.usd:
-            raise BudgetSpent(f"the {limits.usd_budget} budget would be crossed by the next model call "
-                              f"(spent ${meter.cost:.4f} of ${limits.usd:.4f} left)")
+    afford(meter, limits, request)
     if STOP.is_set():
         return "stopped"
     if meter.turns >= limits.turns:

@@ -20,9 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from genome.journal import trailers
 from genome.levers import Lever, LeverDoc
 from genome.loop_prompt import Lesson
+from genome.records import (
+    LOG_FORMAT,
+    CodeTrailers,
+    DecisionTrailers,
+    decision_message,
+    one_line,
+    parse_log,
+    subject_of,
+)
 from runner import feedback
 from runner.errors import LEVER_FAILED, Refused, TickStop, UsageError
 from runner.gates import GateSpec, red_gate_excerpt, run_gates
@@ -225,13 +233,12 @@ def _commit(git: Git, start: Snapshot, planned: _Change) -> str:
     stray = [p for p in git.changed_paths() if p not in paths]
     if stray:  # a gate wrote something: it is not part of the decision
         _put_back(git, stray)
-    body = " ".join(planned.body.split())
-    message = (
-        f"genome: {' '.join(planned.subject.split())}\n\n"
-        + (f"{body}\n\n" if body else "")
-        + trailers(planned.trailers)
-        + "\n"
+    decision = DecisionTrailers(
+        lever=planned.trailers["Lever"],
+        decision=planned.trailers["Decision"],
+        reverts=planned.trailers.get("Reverts", ""),
     )
+    message = decision_message(planned.subject, one_line(planned.body), decision)
     return git.commit(paths, message, git.identity(""))
 
 
@@ -260,29 +267,16 @@ def _instead(lever: Lever) -> str:
 
 # ---------------------------------------------------------------------------------------- revert
 
-_FORMAT = (
-    "%H%x1f%s%x1f%(trailers:key=Lever,valueonly)%x1f%(trailers:key=Outcome,valueonly)%x1f"
-    "%(trailers:key=Decision,valueonly)%x1f%(trailers:key=Reverts,valueonly)%x1e"
-)
-
-
 def _code_commit_to_revert(git: Git, lever_id: str) -> str:
     """The newest code commit of the lever on this branch that no revert has undone yet."""
     shipped, reverted = [], set()
-    for entry in git.run_git("log", f"--format={_FORMAT}", "HEAD", "--").split("\x1e"):
-        parts = [part.strip() for part in entry.split("\x1f")]
-        if len(parts) != 6:
-            continue
-        sha, subject, lever, outcome, decision, reverts = parts
-        if decision == "revert" and not outcome and subject.startswith("genome: "):
-            reverted.add(reverts)
-        elif (
-            lever == lever_id
-            and not outcome
-            and not decision
-            and subject.startswith(f"{lever_id} ")
-        ):
-            shipped.append(sha)
+    for commit in parse_log(git.run_git("log", "-z", f"--format={LOG_FORMAT}", "HEAD", "--")):
+        decision = DecisionTrailers.parse(commit.message)
+        code = CodeTrailers.parse(commit.message)
+        if decision is not None and decision.decision == "revert":
+            reverted.add(decision.reverts)
+        elif code is not None and code.lever == lever_id:
+            shipped.append(commit.sha)
     waiting = [sha for sha in shipped if sha not in reverted]
     if waiting:
         return waiting[0]
@@ -304,17 +298,13 @@ def _refuse_dependents(git: Git, lever_id: str, sha: str, files: list[str]) -> N
     """Later commits that change the same files may build on this one; a revert and what it reverted
     cancel out, and do not count."""
     later, reverted = [], set()
-    for entry in git.run_git("log", f"--format={_FORMAT}", f"{sha}..HEAD", "--", *files).split(
-        "\x1e"
-    ):
-        parts = [part.strip() for part in entry.split("\x1f")]
-        if len(parts) != 6:
-            continue
-        other, subject, _, outcome, decision, reverts = parts
-        if decision == "revert" and not outcome and subject.startswith("genome: "):
-            reverted.update((other, reverts))
+    logged = git.run_git("log", "-z", f"--format={LOG_FORMAT}", f"{sha}..HEAD", "--", *files)
+    for commit in parse_log(logged):
+        decision = DecisionTrailers.parse(commit.message)
+        if decision is not None and decision.decision == "revert":
+            reverted.update((commit.sha, decision.reverts))
         else:
-            later.append((other, subject))
+            later.append((commit.sha, subject_of(commit.message)))
     later = [f"{other[:7]} {subject}" for other, subject in later if other not in reverted]
     if later:
         shown = "; ".join(later[:3]) + (f" and {len(later) - 3} more" if len(later) > 3 else "")

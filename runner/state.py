@@ -12,6 +12,7 @@ from genome.genome_file import GenomeDoc
 from genome.journal import TickRecord
 from genome.levers import Lever, LeverDoc
 from genome.loop_prompt import Config, LoopPromptDoc
+from genome.records import Outcome
 from genome.text import decode
 from runner import intent
 from runner.executor import CommandExecutor
@@ -20,15 +21,12 @@ from runner.deliver import Landing
 from runner.gitops import Git, GitInternals, Snapshot
 from runner.model import Model
 from runner.progress import Printer
-from runner.session import ActEnd, Limits, Meter, Progress
+from runner.session import ActEnd, Progress
 from runner.skills import SkillSet
+from runner.spend import Limits, Meter
 from runner.worktrees import Worktrees
 
 GENOME, LEVERS, LOOP_PROMPT = "genome.md", "levers.md", "loop-prompt.md"
-
-
-EXIT_CODES = {"shipped": 0, "idle": 0, "blocked": 0, "failed": 1, "budget": 4, "unavailable": 5, "interrupted": 1,
-              "environment": 6}
 
 
 ModelFactory = Callable[[Config], Model]
@@ -82,8 +80,6 @@ class Tick:
     act_end: ActEnd | None = None
     intent: intent.Intent | None = None
     internals: GitInternals | None = None   # git's own settings at the start, to compare and put back
-    recorded_cost: float = 0.0       # spend a killed tick recorded, carried into the recovery record
-    recorded_tokens: int = 0
     satisfied: list[tuple[str, str]] = field(default_factory=list)   # (lever id, log line): checks passed at start
     start_tree: str = ""             # the start tree's code id (runner.tree_memory), read before the act
     start_memory: dict = field(default_factory=dict)   # its remembered numbers, as read before the act
@@ -114,7 +110,7 @@ class TickResult:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES[self.outcome]
+        return Outcome(self.outcome).exit_code
 
 
 def read_project(git: Git, rev: str = "HEAD") -> Project:

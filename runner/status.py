@@ -3,7 +3,7 @@
 Read from the committed HEAD (one `git cat-file` process for the three files, one `git log` for the
 week's record commits, which also holds the last tick) and from `.genome/` (next due time, pending
 notes), so it answers at once however long the history. The terminal styling lives in
-``runner.style``; the git plumbing and the spend ledger live in ``runner.ledger``.
+``runner.style``; the git plumbing lives in ``runner.ledger``, the spend ledger in ``runner.spend``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from genome.genome_file import PLACEHOLDER_MISSION, GenomeDoc
 from genome.levers import STATUSES, Lever, LeverDoc
 from genome.loop_prompt import Budget, LoopPromptDoc
 from runner import feedback, sealed
-from runner.ledger import git_text, read_blobs, record_commits, spend
+from runner.ledger import git_text, read_blobs
 from runner.schedule import Host, InstalledTimer, ScheduleError, format_every, run_external, schedule_status
+from runner.spend import record_commits, spent_since
 from runner.style import Style, stamp
 
 LAST_TICK_SEARCH = 1000    # commits `genome status` looks back for the last tick when none ran this week
@@ -60,7 +61,7 @@ class Status:
 def gather(root: Path, now: datetime | None = None, host: Host | None = None) -> Status:
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     status = Status(root=root)
-    spent = spend(root, now)
+    spent = spent_since(root, now)
     status.spend_today, status.spend_week = spent.today, spent.this_week
     # Only when no tick ran this week does the last one need a walk further back, and that walk is
     # bounded: before the first tick a long history would otherwise be read to its root.
@@ -68,8 +69,8 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     if not spent.ticks:
         bound = _recent_commits_only(root)
         status.search_bounded = bool(bound)
-    newest = spent.ticks[:1] or record_commits(root, "--max-count=1", "--extended-regexp",
-                                               "--grep=^Outcome: [a-z]+$", *bound)
+    newest = spent.ticks[:1] or record_commits(root, "--max-count=50", "--extended-regexp",
+                                               "--grep=^Outcome: [a-z]+$", *bound)[:1]
     status.last_tick = LastTick(*newest[0][:3]) if newest else None
     files = read_blobs(root, ["HEAD:genome.md", "HEAD:levers.md", "HEAD:loop-prompt.md"])
     _read_genome(status, files["HEAD:genome.md"])

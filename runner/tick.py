@@ -19,9 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from genome.genome_file import PLACEHOLDER_MISSION
-from genome.journal import TickRecord, trailers
+from genome.journal import TickRecord
 from genome.loop_prompt import Config, select_lessons
-from runner import due, feedback, gatekeeper, intent, ledger, notify, sealed
+from genome.records import CodeTrailers, code_message
+from runner import due, feedback, gatekeeper, intent, notify, sealed, spend
 from runner.agent_tools import discover as discover_project_tools
 from runner import baseline
 from runner.errors import BudgetSpent, EnvironmentBroken, ModelUnavailable
@@ -31,7 +32,6 @@ from runner import deliver
 from runner.gitops import Git, Snapshot
 from runner.lock import TickLock
 from runner.paths import is_protected
-from runner.prices import price_for
 from runner.progress import Printer
 from runner.record import record_stop, write_record
 from runner.recovery import recover
@@ -39,8 +39,6 @@ from runner.remote import publish, sync_with_remote
 from runner.secrets import scan_new_text, scan_paths
 from runner.session import (
     ActEnd,
-    Limits,
-    Meter,
     Reflection,
     add_user_turn,
     converse,
@@ -186,16 +184,13 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
         printer.warn(PLACEHOLDER_MISSION)
     project.levers.assign_ids()
     lever = project.levers.top_open()
-    price, known = price_for(config.model, config.prices)
-    if not known:
-        printer.warn(f"no price known for model {config.model!r}; costing it like Claude Sonnet "
-                     f"(${price.input}/${price.output} per million tokens). Set `prices:` in loop-prompt.md")
-    limits = budget_limits(git, config, now)
+    meter = spend.meter_for(config, printer.warn)
+    limits = spend.limits_for(git.root, config, now)
     record = TickRecord(time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome="idle",
                         lever=lever.id if lever else "", title=lever.title if lever else "",
                         version=project.genome.label)
     tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
-                make_model=make_model, meter=Meter(price=price), limits=limits, record=record, lever=lever,
+                make_model=make_model, meter=meter, limits=limits, record=record, lever=lever,
                 intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time),
                 internals=git.internals(), places=Worktrees(git), tip=start.head)
     tick.notes = feedback.pending(root)
@@ -245,26 +240,6 @@ def environment_failure(tick: Tick, broken: EnvironmentBroken) -> None:
     schedule(tick)
 
 
-def budget_limits(git: Git, config: Config, now: datetime) -> Limits:
-    """The tightest of the tick, day and week money budgets, from spend recorded in git."""
-    budget = config.budget
-    candidates: list[tuple[float, str]] = []
-    if budget.tick_usd is not None:
-        candidates.append((budget.tick_usd, "tick"))
-    if budget.day_usd is not None or budget.week_usd is not None:
-        spent = ledger.spend(git.root, now)         # the same ledger `genome status` shows
-        if budget.day_usd is not None:
-            candidates.append((budget.day_usd - spent.today, "day"))
-        if budget.week_usd is not None:
-            candidates.append((budget.week_usd - spent.this_week, "week"))
-    usd, which = min(candidates) if candidates else (None, "tick")
-    if usd is not None and usd <= 0:
-        raise BudgetSpent(f"the {which} budget is spent; the next tick runs when it resets "
-                          "(raise `budget:` in loop-prompt.md to go on now)")
-    return Limits(turns=budget.tick_turns, deadline=time.monotonic() + budget.tick_minutes * 60,
-                  usd=usd, usd_budget=which, tokens=budget.tick_tokens)
-
-
 # ---------------------------------------------------------------------------------------- act
 
 
@@ -309,8 +284,7 @@ def work_once(tick: Tick) -> None:
 def run_executor(tick: Tick) -> None:
     """An agent CLI keeps no memory between runs, so each run gets the whole conversation as text."""
     executor = executor_of(tick)
-    if tick.limits.usd is not None and tick.meter.cost >= tick.limits.usd:
-        raise BudgetSpent(f"the {tick.limits.usd_budget} budget is spent")
+    spend.afford(tick.meter, tick.limits)
     track(tick, "act")
     task = "\n\n".join(block["text"] for message in tick.messages if message["role"] == "user"
                         for block in message["content"] if block.get("type") == "text")
@@ -341,7 +315,7 @@ def tree_print(tick: Tick) -> dict[str, str]:
 
 def budget_left(tick: Tick) -> float | None:
     """Dollars the executor may still spend: the tightest budget less the tick's spend so far."""
-    return None if tick.limits.usd is None else tick.limits.usd - tick.meter.cost
+    return spend.left(tick.meter, tick.limits)
 
 
 def executor_of(tick: Tick) -> CommandExecutor:
@@ -356,9 +330,7 @@ def report_executor_run(tick: Tick, executor: CommandExecutor) -> None:
     run = executor.last_run
     if run is not None:
         tick.meter.add(run.usage, cost=run.cost_usd or None)
-        if tick.limits.usd is not None and tick.meter.cost > tick.limits.usd:
-            raise BudgetSpent(f"the executor's run crossed the {tick.limits.usd_budget} budget (the "
-                              f"tick spent ${tick.meter.cost:.4f} of ${tick.limits.usd:.4f} left)")
+        spend.check_run(tick.meter, tick.limits)
 
 
 def toolbox(tick: Tick) -> ToolBox:
@@ -511,9 +483,9 @@ def commit(tick: Tick) -> None:
     if scan_new_text("the commit message", account, allow=tick.config.secrets_allow):
         tick.printer.warn("the model's account looks like it holds a secret; the commit message leaves it out")
         account = ""
-    message = f"{lever.id} {lever.title}\n\n" + (f"{clip(account, 2000)}\n\n" if account else "") + trailers({
-        "Lever": lever.id, "Genome-Version": tick.project.genome.label, "Gates": record.gates,
-        "Metric": record.metrics, "Tokens": tick.meter.usage.total, "Cost-USD": f"{tick.meter.cost:.4f}"})
+    message = code_message(lever.id, lever.title, clip(account, 2000), CodeTrailers(
+        lever=lever.id, genome_version=tick.project.genome.label, gates=record.gates,
+        metrics=record.metrics, tokens=tick.meter.usage.total, cost_usd=tick.meter.cost))
     changed = tick.verdict.changed
     hook = tick.git.pre_commit_hook()
     if hook is not None:
@@ -575,8 +547,7 @@ def improve(tick: Tick) -> None:
 def reflect_with_executor(tick: Tick) -> Reflection:
     """The executor answers in text; any file it touches meanwhile is put back (execution and
     self-modification stay apart)."""
-    if tick.limits.usd is not None and tick.meter.cost >= tick.limits.usd:
-        raise BudgetSpent(f"the {tick.limits.usd_budget} budget is spent")
+    spend.afford(tick.meter, tick.limits)
     executor = executor_of(tick)
     reflection = executor.reflect(system_prompt(tick) + "\n" + reflection_prompt(tick), tick.record.lever,
                                   max(tick.limits.deadline, time.monotonic() + 300),

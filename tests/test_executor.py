@@ -318,7 +318,7 @@ def test_an_executor_ships_a_lever_without_any_api_key(project, tmp_path, monkey
     # what it wrote during the reflection stayed in the act worktree: in no commit, not in the person's tree
     assert "stray.txt" not in git(project, "log", "--all", "--name-only", "--format=")
     code_commit = git(project, "log", "-1", "--skip=1", "--format=%B")
-    assert code_commit.startswith("L-001 Add a greeting file\n\nWrote greeting.txt for L-001.\n")
+    assert code_commit.startswith("L-001 Add a greeting file\n\n> Wrote greeting.txt for L-001.\n")
     assert "genome-usage" not in code_commit
     assert git(project, "show", "--name-only", "--format=", "HEAD~1").split() == ["greeting.txt"]
     assert LeverDoc.parse((project / "levers.md").read_text()).get("L-001").status == "done"

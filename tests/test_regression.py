@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from genome.genome_file import GenomeDoc
 from genome.loop_prompt import LoopPromptDoc
-from genome.regression import Outcome, Rules, regression
+from genome.regression import Rules, VersionOutcome, regression
 from runner.scripted import ScriptedModel, text_reply, tool_reply
 from runner.tick import run_tick
 from tests.conftest import git, set_config
@@ -16,7 +16,7 @@ RULES = Rules(consecutive_failures=3, window=5, drop=20)
 
 
 def runs(version, outcomes):
-    return [Outcome(version, o) for o in outcomes]
+    return [VersionOutcome(version, o) for o in outcomes]
 
 
 def test_three_failures_in_a_row_right_after_a_mutation_call_for_a_rollback():

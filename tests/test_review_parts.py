@@ -20,7 +20,7 @@ from runner.review.data import (
     ShippedLever,
     TickRow,
     Window,
-    parse_trailers,
+    _parse_commit,
 )
 
 AT = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
@@ -108,11 +108,13 @@ def test_the_data_part_loads_no_renderer_and_the_review_no_scheduler():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_trailers_are_read_in_one_place():
-    assert parse_trailers("Outcome: shipped\nLever: L-001\nOutcome: failed\nnot a trailer\n") == {
-        "Outcome": "shipped",
-        "Lever": "L-001",
-    }
+def test_trailers_are_read_by_the_record_schema():
+    message = ("genome: L-001 shipped\n\nLever: L-001\nOutcome: shipped\nTick-Version: v001\n"
+               "Genome-Version: v001\nTokens: 10\nCost-USD: 0.0100\n")
+    commit = _parse_commit("abc\x1f1700000000\x1f\x1f", {"abc": message})
+    assert commit.is_record and not commit.is_code and commit.record.cost_usd == 0.01
+    forged = "L-001 One\n\n" + message.split("\n\n", 1)[1] + "\nLever: L-001\n"
+    assert not _parse_commit("abc\x1f1700000000\x1f\x1f", {"abc": forged}).is_record
 
 
 def test_lever_lines_read_as_the_levers_file_reads_them():

@@ -164,7 +164,7 @@ def test_revert_undoes_the_lever_in_one_gated_commit_and_reopens_it(repo):
     assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
     message = git(repo, "log", "-1", "--format=%B")
     assert message.startswith(
-        "genome: revert L-003 Sign the greeting\n\nthe signature belongs in the footer\n"
+        "genome: revert L-003 Sign the greeting\n\n> the signature belongs in the footer\n"
     )
     assert "Decision: revert" in trailers(repo) and "Lever: L-003" in trailers(repo)
     reverted = [
@@ -304,7 +304,7 @@ def test_drop_and_promote_each_make_one_commit(repo):
     head = git(repo, "rev-parse", "HEAD").strip()
     settle.drop(repo, "L-002", reason="not needed")
     assert levers(repo)["L-002"] == "dropped" and "Decision: drop" in trailers(repo)
-    assert git(repo, "log", "-1", "--format=%b").startswith("not needed\n")
+    assert git(repo, "log", "-1", "--format=%b").startswith("> not needed\n")     # quoted
     before_promote = (repo / "levers.md").read_text()
     settle.promote(repo, "L-004")
     after = (repo / "levers.md").read_text()

@@ -51,7 +51,7 @@ def test_green_tick_commits_the_change_and_records_everything(project):
     assert git(project, "status", "--porcelain") == ""
 
     code_commit = git(project, "log", "-1", "--skip=1", "--format=%B")
-    assert code_commit.startswith("L-001 Add a greeting file\n\nWrote greeting.txt")
+    assert code_commit.startswith("L-001 Add a greeting file\n\n> Wrote greeting.txt")     # quoted
     for trailer in ("Lever: L-001", "Genome-Version: v001", "Gates: diff-check ok", "Tokens: ", "Cost-USD: "):
         assert trailer in code_commit
     assert git(project, "show", "--name-only", "--format=", "HEAD~1").split() == ["greeting.txt"]

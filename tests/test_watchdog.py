@@ -43,7 +43,8 @@ def fast_import_commits(root: Path, messages: list[str], start: datetime) -> Non
 
 
 def test_status_before_any_tick_this_week_looks_back_a_bounded_number_of_commits(project):
-    record = "genome: L-001 shipped\n\nLever: L-001\nOutcome: shipped\nCost-USD: 0.0100\n"
+    record = ("genome: L-001 shipped\n\nLever: L-001\nOutcome: shipped\nTick-Version: v001\n"
+              "Genome-Version: v001\nTokens: 100\nCost-USD: 0.0100\n")
     old = NOW - timedelta(days=30)
     fast_import_commits(project, [record] + [f"person's commit {n}" for n in range(20)], old)
     found = gather(project, now=NOW)

@@ -124,11 +124,11 @@ def test_progress_is_a_live_line_on_a_terminal_and_timestamped_lines_elsewhere()
 
 
 def test_status_shows_the_spend_the_budget_guard_counts(project):
-    from runner import ledger
+    from runner import spend
     from runner.status import gather
 
     result, _ = ship(project)
-    spent = ledger.spend(project, datetime.now(timezone.utc))     # git dated the record commit now
+    spent = spend.spent_since(project, datetime.now(timezone.utc))     # git dated the record commit now
     assert result.record.cost_usd > 0
     assert spent.today == spent.this_week == pytest.approx(result.record.cost_usd)
     assert gather(project).spend_today == spent.today

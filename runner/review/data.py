@@ -1,12 +1,13 @@
 """What happened in a window of time, read from git alone: the data every format of the review shows.
 
-One `git log` call reads every commit in the window with its trailers, numstat and patch. A tick's
+Two `git log` calls read every commit in the window: its message, and its numstat and patch. A tick's
 journal entry, the lessons it appended and the levers it proposed are the lines its record commit
 added, so a fresh clone reviews exactly like the machine that ticked. One `git cat-file --batch`
 reads the few whole files the review compares (genome.md where the window starts and at HEAD,
 levers.md at HEAD); `git rev-parse` resolves HEAD and a `--since` commit. No process per commit.
 
-A commit's trailers are read in one place, ``parse_trailers``.
+A commit's message is read by ``genome.records``, as every reader of the history reads it: only the
+runner's own trailer block counts, so nothing the model wrote can pass for a record.
 """
 
 from __future__ import annotations
@@ -25,14 +26,23 @@ from genome.genome_file import PLACEHOLDER_MISSION, GenomeDoc
 from genome.journal import TickRecord, parse_entries
 from genome.levers import LeverDoc, lever_line
 from genome.loop_prompt import Lesson, LoopPromptDoc
+from genome.records import (
+    LOG_FORMAT,
+    CodeTrailers,
+    DecisionTrailers,
+    Outcome,
+    RecordTrailers,
+    parse_log,
+    subject_of,
+)
 from genome.regression import Rules, standing
 from genome.text import parse_duration
 from runner.errors import UsageError
 from runner.ledger import GIT, git_text, head_sha, read_blobs
 from runner.style import stamp
 
-_LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f%s%x1f%(trailers:only,unfold)%x1f"
-OUTCOME_ORDER = ("shipped", "failed", "blocked", "idle", "budget", "unavailable", "interrupted")
+_LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f"      # then numstat and patch; the messages are read apart
+OUTCOME_ORDER = tuple(outcome.value for outcome in Outcome)
 
 
 # ------------------------------------------------------------------------------------------- window
@@ -126,55 +136,51 @@ class Commit:
     time: datetime
     parents: list[str]
     subject: str
-    trailers: dict[str, str]
+    code: CodeTrailers | None            # when it is a shipped lever's code commit
+    record: RecordTrailers | None        # when it is a tick's record commit
+    decision: DecisionTrailers | None    # when it is a person's settle command
     files: list[FileChange]
     patches: list[FilePatch]
 
     @property
     def is_record(self) -> bool:
         """The commit a tick ends with: journal entry, lever log, genome, lessons."""
-        return "Outcome" in self.trailers and self.subject.startswith("genome: ")
+        return self.record is not None
 
     @property
     def is_decision(self) -> bool:
-        """A person's settle command: ``genome revert/retry/drop/promote`` (no Outcome: no tick)."""
-        return ("Decision" in self.trailers and "Outcome" not in self.trailers
-                and self.subject.startswith("genome: "))
+        """A person's settle command: ``genome revert/retry/drop/promote`` (not a tick)."""
+        return self.decision is not None
 
     @property
     def is_code(self) -> bool:
         """A shipped lever's code, committed by the runner after its gates passed (``L-004 Title``)."""
-        lever = self.trailers.get("Lever")
-        return bool(lever) and "Outcome" not in self.trailers and self.subject.startswith(f"{lever} ")
+        return self.code is not None
 
     def patch(self, path: str) -> FilePatch | None:
         return next((p for p in self.patches if p.path == path), None)
 
 
 def read_commits(root: Path, window: Window) -> list[Commit]:
-    """Every commit in the window, newest first, from one `git log` process."""
+    """Every commit in the window, newest first: the messages from one `git log` process (NUL
+    separated, which no message can hold), the changes from another."""
+    logged = git_text(root, "log", "-z", f"--format={LOG_FORMAT}", *window.revisions, "--")
+    messages = {commit.sha: commit.message for commit in parse_log(logged)}
     out = git_text(root, "log", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/",
                    "--dst-prefix=b/", f"--format={_LOG_FORMAT}", "--numstat", "-p", *window.revisions, "--")
     # A record starts with \x1e at the start of a line: a diff line never does, it starts with +, - or space.
     chunks = re.split(r"(?:^|\n)\x1e", out)
-    return [_parse_commit(chunk) for chunk in chunks if chunk.strip()]
+    return [_parse_commit(chunk, messages) for chunk in chunks if chunk.strip()]
 
 
-def _parse_commit(chunk: str) -> Commit:
-    sha, seconds, parents, subject, trailer_text, rest = chunk.split("\x1f", 5)
+def _parse_commit(chunk: str, messages: dict[str, str]) -> Commit:
+    sha, seconds, parents, rest = chunk.split("\x1f", 3)
+    message = messages.get(sha, "")
     files, patches = _parse_changes(rest)
     return Commit(sha=sha, time=datetime.fromtimestamp(int(seconds), timezone.utc), parents=parents.split(),
-                  subject=subject, trailers=parse_trailers(trailer_text), files=files, patches=patches)
-
-
-def parse_trailers(trailer_text: str) -> dict[str, str]:
-    """A commit's trailers as git printed them (``%(trailers:only,unfold)``): the first of each key."""
-    trailers: dict[str, str] = {}
-    for line in trailer_text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() not in trailers:
-            trailers[key.strip()] = value.strip()
-    return trailers
+                  subject=subject_of(message), code=CodeTrailers.parse(message),
+                  record=RecordTrailers.parse(message), decision=DecisionTrailers.parse(message),
+                  files=files, patches=patches)
 
 
 _NUMSTAT = re.compile(r"^(\d+|-)\t(\d+|-)\t(.*)$")
@@ -410,7 +416,7 @@ def build_review(root: Path, since: str = "24h", now: datetime | None = None) ->
     ticks = [_tick_row(c, titles) for c in records]
     by_commit = {t.record.commit[:12]: t for t in ticks if t.record.commit}
     settled = [_settled(c) for c in commits if c.is_decision]
-    reverted = {c.trailers.get("Reverts", "") for c in commits if c.is_decision}
+    reverted = {c.decision.reverts for c in commits if c.decision and c.decision.reverts}
     shipped = [_shipped(c, by_commit.get(c.sha[:12]), titles) for c in commits
                if c.is_code and c.sha not in reverted]
     proposed, blocked, lessons = [], [], []
@@ -509,8 +515,7 @@ def decisions(levers: LeverDoc | None, shipped: list[ShippedLever], proposed: li
 
 
 def _settled(commit: Commit) -> Settled:
-    return Settled(commit.trailers.get("Lever", ""), commit.trailers.get("Decision", ""),
-                   commit.sha, commit.time,
+    return Settled(commit.decision.lever, commit.decision.decision, commit.sha, commit.time,
                    commit.subject.removeprefix("genome: "))
 
 
@@ -537,39 +542,32 @@ def _tick_row(commit: Commit, titles: dict[str, str]) -> TickRow:
     record = _journal_record(commit) or _trailer_record(commit)
     if not record.title:
         record.title = titles.get(record.lever, "")
-    return TickRow(commit.sha, commit.time, record, commit.trailers.get("Genome-Rollback", ""))
+    return TickRow(commit.sha, commit.time, record, commit.record.rollback)
 
 
 def _journal_record(commit: Commit) -> TickRecord | None:
     """The journal entry this record commit added, when it agrees with the commit's trailers."""
     added = [line for p in commit.patches if p.path.startswith("journal/") for line in p.added()]
-    outcome, lever = commit.trailers.get("Outcome", ""), commit.trailers.get("Lever", "")
+    outcome, lever = commit.record.outcome, commit.record.lever
     matching = [e for e in parse_entries("\n".join(added)) if e.outcome == outcome and (e.lever or lever) == lever]
     return matching[-1] if matching else None
 
 
 def _trailer_record(commit: Commit) -> TickRecord:
     """A tick known only from its trailers (its journal entry was edited away)."""
-    trailers = commit.trailers
-    record = TickRecord(time=commit.time.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome=trailers.get("Outcome", ""),
-                        lever=trailers.get("Lever", ""), version=trailers.get("Genome-Version", ""))
-    record.tokens_in = _number(trailers.get("Tokens", ""), int)      # the total, in the one field it fits
-    record.cost_usd = _number(trailers.get("Cost-USD", ""), float)
+    trailers = commit.record
+    record = TickRecord(time=commit.time.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome=trailers.outcome.value,
+                        lever=trailers.lever, version=trailers.genome_version)
+    record.tokens_in = trailers.tokens       # the total, in the one field it fits
+    record.cost_usd = trailers.cost_usd
     return record
 
 
-def _number(text: str, kind: type) -> int | float:
-    try:
-        return kind(text)
-    except ValueError:
-        return kind(0)
-
-
 def _shipped(commit: Commit, tick: TickRow | None, titles: dict[str, str]) -> ShippedLever:
-    lever = commit.trailers["Lever"]
+    lever = commit.code.lever
     first, _, rest = commit.subject.partition(" ")
     title = rest if first == lever and rest else titles.get(lever, commit.subject)
-    gates = (tick.record.gates if tick else "") or commit.trailers.get("Gates", "")
+    gates = (tick.record.gates if tick else "") or commit.code.gates
     return ShippedLever(lever, title, commit.sha, commit.time, gates, commit.files, commit.patches)
 
 
