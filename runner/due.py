@@ -3,17 +3,17 @@
 ``.genome/next-due`` holds one ISO-8601 UTC time, the earliest a firing ticks: the due time less a
 slack, so a timer firing at the cadence (a second early for the tick that wrote it, or moved by a
 randomized delay) still ticks. ``.genome/failures`` holds how many red ticks ran in a row.
+The arithmetic lives here; the files are read and written by ``runner.local_state``, the one owner
+of ``.genome/``.
 """
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
-STATE_DIR = ".genome"
-NEXT_DUE = "next-due"
-FAILURES = "failures"
+from runner import local_state
+
 MAX_BACKOFF = 8
 IDLE_FACTOR = 4
 MIN_SLACK_SECONDS = 60
@@ -25,21 +25,9 @@ def slack_seconds(cadence_seconds: int) -> int:
     return max(MIN_SLACK_SECONDS, int(cadence_seconds * SLACK_SHARE))
 
 
-def state_dir(root: Path) -> Path:
-    """``.genome/``, created self-ignored so it never dirties the tree, whatever .gitignore says."""
-    path = root / STATE_DIR
-    if not (path / ".gitignore").exists():
-        path.mkdir(exist_ok=True)
-        (path / ".gitignore").write_text("*\n")
-    return path
-
-
 def read_next_due(root: Path) -> datetime | None:
-    try:
-        text = (root / STATE_DIR / NEXT_DUE).read_text().strip()
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (OSError, ValueError):
-        return None     # no record (or a broken one): due now
+    """When the next tick is due (UTC; a time written without a zone is UTC); None: due now."""
+    return local_state.next_due(root)
 
 
 def is_due(root: Path, now: datetime) -> bool:
@@ -64,22 +52,11 @@ def next_due(now: datetime, cadence_seconds: int, outcome: str, failures: int) -
 def record_outcome(root: Path, now: datetime, cadence_seconds: int, outcome: str) -> datetime:
     """Write the time from which the next tick is due after a tick with ``outcome`` (the due time
     less the slack; a spent day's budget waits for midnight exactly); returns it."""
-    directory = state_dir(root)
-    failures_file = directory / FAILURES
-    try:
-        failures = int(failures_file.read_text().strip())
-    except (OSError, ValueError):
-        failures = 0
+    failures = local_state.read_failures(root)
     failures = failures + 1 if outcome in ("failed", "unavailable") else 0
     due = next_due(now, cadence_seconds, outcome, failures)
     if outcome != "budget":
         due -= timedelta(seconds=slack_seconds(cadence_seconds))
-    _write_atomic(failures_file, f"{failures}\n")
-    _write_atomic(directory / NEXT_DUE, due.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") + "\n")
+    local_state.write_failures(root, failures)
+    local_state.write_next_due(root, due)
     return due
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

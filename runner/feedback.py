@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from runner.due import state_dir
+from runner.local_state import FEEDBACK, path_of, state_dir
 
-FEEDBACK_DIR = "feedback"
+FEEDBACK_DIR = FEEDBACK
 READ_DIR = "read"
 _NAME_FORMAT = "%Y%m%dT%H%M%S.%fZ"
 MAX_NOTE_CHARS = 20_000
@@ -59,7 +59,7 @@ def store(root: Path, text: str, now: datetime | None = None) -> Note:
 
 def pending(root: Path) -> list[Note]:
     """The notes not read by a tick yet, oldest first. Reading creates nothing."""
-    directory = root / ".genome" / FEEDBACK_DIR
+    directory = path_of(root, FEEDBACK_DIR)
     if not directory.is_dir():
         return []
     notes = [_read(path) for path in directory.iterdir() if path.is_file() and path.suffix == ".md"]

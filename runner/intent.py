@@ -14,9 +14,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from runner.due import state_dir
+from runner.local_state import INTENT, state_dir
 
-INTENT_FILE = "intent.json"
+INTENT_FILE = INTENT
 
 
 @dataclass

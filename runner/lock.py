@@ -10,10 +10,10 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from runner.due import state_dir
 from runner.errors import Refused
+from runner.local_state import LOCK, state_dir
 
-LOCK_FILE = "tick.lock"
+LOCK_FILE = LOCK
 
 
 class TickLock:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Callable
 
 from genome.journal import TickRecord
-from runner.due import state_dir
+from runner.local_state import NOTIFY_LOG, state_dir
 from runner.proc import kill_group, scrubbed_env
 
 TIMEOUT_SECONDS = 30
-LOG_FILE = "notify.log"
+LOG_FILE = NOTIFY_LOG
 _OUTPUT_TAIL = 2000
 
 

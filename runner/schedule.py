@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from runner.due import NEXT_DUE, STATE_DIR
+from runner import local_state
 from runner.install_source import InstallSource
+from runner.local_state import NEXT_DUE, STATE_DIR, read_next_due
 
 BACKENDS = ("systemd", "cron", "github-actions", "kubernetes")
 WORKFLOW_PATH = Path(".github/workflows/genome-tick.yml")
@@ -34,9 +35,9 @@ NEXT_DUE_PATH = Path(STATE_DIR) / NEXT_DUE
 CRON_MARKER_PREFIX = "# genome-runner:"
 # Not the tick's own lock file: the tick locks that itself, and flock(1) holding the same file
 # would make every tick it starts find the project locked.
-CRON_LOCK = f"{STATE_DIR}/cron.lock"
-CRON_LOG = f"{STATE_DIR}/tick.log"
-CHECK_LOG = f"{STATE_DIR}/check.log"
+CRON_LOCK = f"{STATE_DIR}/{local_state.CRON_LOCK}"
+CRON_LOG = f"{STATE_DIR}/{local_state.CRON_LOG}"
+CHECK_LOG = f"{STATE_DIR}/{local_state.CHECK_LOG}"
 CHECK_HOUR = 7          # the daily check runs at 07:MM (UTC on GitHub, local time elsewhere)
 K8S_SECRET = "genome-runner"
 K8S_GIT_SECRET = "genome-runner-git"     # a deploy key (ssh) or a token (https) that may push
@@ -1104,21 +1105,6 @@ def schedule_status(project: Path, host: Host) -> ScheduleStatus:
 
 def installed_backends(project: Path, host: Host) -> list[str]:
     return [timer.backend for timer in schedule_status(project, host).timers]
-
-
-def read_next_due(project: Path) -> tuple[datetime | None, str]:
-    """The time the tick wrote into ``.genome/next-due``, and a problem when it cannot be read."""
-    path = project / NEXT_DUE_PATH
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None, ""
-    try:
-        # Python 3.10's fromisoformat does not take the `Z` suffix.
-        moment = datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", text))
-    except ValueError:
-        return None, f"{path} holds {text[:60]!r}, not an ISO-8601 time"
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)), ""
 
 
 def _until(moment: datetime, now: datetime) -> str:

@@ -22,7 +22,7 @@ from genome.genome_file import PLACEHOLDER_MISSION
 from genome.journal import TickRecord
 from genome.loop_prompt import Config, select_lessons
 from genome.records import CodeTrailers, code_message
-from runner import due, feedback, gatekeeper, intent, notify, sealed, spend
+from runner import due, feedback, gatekeeper, intent, local_state, notify, sealed, spend
 from runner.agent_tools import discover as discover_project_tools
 from runner import baseline
 from runner.errors import BudgetSpent, EnvironmentBroken, ModelUnavailable
@@ -208,7 +208,7 @@ def wait_for_person(tick: Tick) -> TickResult:
     blocked = [l for l in tick.project.levers.levers if l.status == "blocked"]
     tick.record.reason = (f"every lever is blocked ({', '.join(l.id for l in blocked[:5])}): "
                           "a person needs to unblock one (`[ ]`) or add a new one")
-    notice = due.state_dir(tick.root) / "all-blocked"
+    notice = local_state.state_dir(tick.root) / local_state.ALL_BLOCKED
     levers_print = intent.text_print(tick.project.levers.render())
     if not notice.exists() or notice.read_text() != levers_print:
         tick.notes = []          # no model reads them on this path: they wait for the next working tick
@@ -228,7 +228,7 @@ def environment_failure(tick: Tick, broken: EnvironmentBroken) -> None:
     first = broken.message.splitlines()[0]
     tick.record.outcome, tick.record.reason = "unavailable", f"environment: {first}"
     tick.record.summary = clip(broken.output, 3000)
-    notice = due.state_dir(tick.root) / "environment"
+    notice = local_state.state_dir(tick.root) / local_state.ENVIRONMENT
     stamp = intent.text_print(broken.message)
     if not notice.exists() or notice.read_text() != stamp:
         tick.notes = []

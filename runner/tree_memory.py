@@ -20,11 +20,11 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from runner.due import state_dir
 from runner.gitops import Git
+from runner.local_state import TREES, state_dir
 
 RUNNER_FILES = ("genome.md", "levers.md", "loop-prompt.md", "journal")
-FOLDER = "trees"
+FOLDER = TREES
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TypeVar
 
-from runner.due import STATE_DIR, read_next_due, state_dir
+from runner.due import read_next_due
 from runner.errors import (
     BudgetSpent,
     EnvironmentBroken,
@@ -32,11 +32,9 @@ from runner.errors import (
     TickStop,
     UsageError,
 )
+from runner.local_state import DAY_CHECKED, FAILURES, FIRINGS, PAUSED, STATE_DIR, state_dir
 
-FIRINGS = "firings"  # runner.fast writes the not-due lines to the same file
 FIRINGS_MAX_BYTES = 128 * 1024  # a line is ~30 bytes: days of one-minute firings
-PAUSED = "paused"
-DAY_CHECKED = "day-checked"  # the last budget day judged for spending without shipping
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 PAUSE_AFTER_DEFAULT = 5  # ticks in a row that failed or could not reach the model
 OVERDUE_CADENCES = 3  # no tick for this many cadences past due: overdue
@@ -157,7 +155,7 @@ def resume(root: Path) -> Pause | None:
     """Lift the pause (and the streak that caused it); returns the pause lifted, if any."""
     found = read_pause(root)
     (root / STATE_DIR / PAUSED).unlink(missing_ok=True)
-    (root / STATE_DIR / "failures").unlink(missing_ok=True)
+    (root / STATE_DIR / FAILURES).unlink(missing_ok=True)
     return found
 
 
@@ -248,7 +246,7 @@ def pause_if_needed(root: Path, now: datetime | None = None) -> Pause | None:
 
 def _streak(root: Path) -> int:
     try:
-        return int((root / STATE_DIR / "failures").read_text().strip())
+        return int((root / STATE_DIR / FAILURES).read_text().strip())
     except (OSError, ValueError):
         return 0
 

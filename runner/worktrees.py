@@ -21,10 +21,9 @@ from pathlib import Path
 
 from git.exc import GitCommandError
 
-from runner.due import state_dir
 from runner.gitops import Git
+from runner.local_state import WORKTREES, state_dir
 
-WORKTREES = "worktrees"
 ACT, GATE = "act", "gate"
 
 
