@@ -253,7 +253,7 @@ def _streak(root: Path) -> int:
 
 def _unproductive_day(root: Path, now: datetime) -> str | None:
     """Yesterday (UTC), judged once: money spent and nothing shipped."""
-    from runner.ledger import record_commits
+    from runner.spend import record_commits
 
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     yesterday = today - timedelta(days=1)
@@ -409,7 +409,7 @@ def reasons(root: Path, now: datetime | None = None, host=None) -> list[str]:
 
 def _budget_days(root: Path, now: datetime, day_usd: float) -> int:
     """How many UTC days in a row, up to today, spent the whole day budget."""
-    from runner.ledger import record_commits
+    from runner.spend import record_commits
 
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     first = today - timedelta(days=BUDGET_DAYS)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from runner import due, fast, local_state, schedule
+from runner import due, fast, local_state, schedule, watch
 from runner.status import gather
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,12 +108,14 @@ def test_a_hand_written_time_without_z_is_the_same_time_for_tick_and_status(proj
 
 
 def test_every_file_under_the_state_dir_is_named_by_its_owner():
-    """No other module spells a ``.genome/`` path; the fast path keeps its own literal (it may
-    import nothing) and is checked against the owner here."""
+    """No other module spells a ``.genome/`` file name; the fast path keeps its own literals (it
+    may import nothing) and is checked against the owner here. ("firings" and "paused" are also
+    plain words elsewhere, so only their owner's constants are checked.)"""
     assert fast.STAMP == local_state.STAMP
     fast_source = (ROOT / "runner" / "fast.py").read_text()
     assert '".genome", "next-due"' in fast_source and '".genome", "firings"' in fast_source
     assert (local_state.STATE_DIR, local_state.NEXT_DUE) == (".genome", "next-due")
+    assert local_state.FIRINGS == "firings" and watch.FIRINGS is local_state.FIRINGS
     spelled = []
     for path in sorted((ROOT / "runner").rglob("*.py")):
         if path.name in ("local_state.py", "fast.py"):
@@ -122,7 +124,7 @@ def test_every_file_under_the_state_dir_is_named_by_its_owner():
             code = line.split("#", 1)[0]
             if re.search(
                 r"""["'](?:\.genome/)?(?:next-due|failures|tick\.lock|intent\.json|notify\.log|"""
-                r"""all-blocked|recovered|record\.tmp|cron\.lock|tick\.log|trees|firings|paused|"""
+                r"""all-blocked|recovered|record\.tmp|cron\.lock|tick\.log|trees|"""
                 r"""day-checked|check\.log)["']""",
                 code,
             ):

@@ -171,7 +171,8 @@ def test_a_day_that_spent_money_and_shipped_nothing_pauses_the_loop(project):
     day = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
         days=1
     )
-    record = "genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nCost-USD: 0.4200\n"
+    record = ("genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nTick-Version: v001\n"
+              "Genome-Version: v001\nTokens: 100\nCost-USD: 0.4200\n")
     fast_import_commits(project, [record, record], day + timedelta(hours=10))
     (project / ".genome" / "next-due").unlink(missing_ok=True)
     code, _ = tick_once(project, down_script())
@@ -229,7 +230,8 @@ def test_check_names_every_reason_one_line_each_and_notifies(project, monkeypatc
     (project / "levers.md").write_text("- [!] L-001 Too hard\n- [!] L-002 Also too hard\n")
     commit_all(project, "all blocked")
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    record = "genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nCost-USD: 0.6000\n"
+    record = ("genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nTick-Version: v001\n"
+              "Genome-Version: v001\nTokens: 100\nCost-USD: 0.6000\n")
     fast_import_commits(project, [record], today - timedelta(hours=20))
     fast_import_commits(
         project, [record], min(today + timedelta(minutes=5), datetime.now(timezone.utc))
