@@ -124,7 +124,7 @@ def test_every_file_under_the_state_dir_is_named_by_its_owner():
             code = line.split("#", 1)[0]
             if re.search(
                 r"""["'](?:\.genome/)?(?:next-due|failures|tick\.lock|intent\.json|notify\.log|"""
-                r"""all-blocked|recovered|record\.tmp|cron\.lock|tick\.log|trees|"""
+                r"""all-blocked|recovered|record\.tmp|cron\.lock|tick\.log|trees|worktrees|baseline\.json|"""
                 r"""day-checked|check\.log)["']""",
                 code,
             ):

@@ -16,6 +16,7 @@ from runner.progress import Printer
 from runner.record import record_stop, write_record
 from runner.session import Reflection
 from runner.state import Tick, read_project
+from runner.worktrees import Worktrees
 from tests.conftest import git
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
@@ -46,6 +47,8 @@ def make_tick(root, repo: Git, outcome: str, reason: str = "") -> Tick:
         limits=spend.Limits(turns=1, deadline=0.0),
         record=record,
         lever=lever,
+        places=Worktrees(repo),
+        tip=start.head,
     )
 
 

@@ -93,6 +93,7 @@ def test_every_outcome_carries_its_documented_exit_code():
         errors.REFUSED,
         errors.BUDGET,
         errors.UNAVAILABLE,
+        errors.ENVIRONMENT,
     ) == tuple(ExitCode)
     for code in ExitCode:  # the help text names every code
         assert f"  {int(code)}  " in errors.EXIT_CODES_HELP
