@@ -15,7 +15,8 @@ from genome.text import key_line, load_yaml_mapping, parse_duration, split_front
 
 FILE = "loop-prompt.md"
 LESSONS_HEADING = "## Lessons"
-_LESSON = re.compile(r"^- \[(v\d{3,}) (\d{4}-\d{2}-\d{2})\] (.*\S)\s*$")
+# "- [v003 2026-11-23] text", or with the lever it came from: "- [v003 2026-11-23 L-004] text"
+_LESSON = re.compile(r"^- \[(v\d{3,}) (\d{4}-\d{2}-\d{2})(?: (L-\d+))?\] (.*\S)\s*$")
 _LESSONS_HEADING = re.compile(r"^## +Lessons[ \t]*\r?$", re.MULTILINE)
 
 
@@ -98,15 +99,21 @@ class Lesson:
     version: str
     date: str
     text: str
+    lever: str = ""         # the lever whose tick taught it; empty for older and seeded lessons
 
     def render(self) -> str:
-        return f"- [{self.version} {self.date}] {self.text}"
+        source = f" {self.lever}" if self.lever else ""
+        return f"- [{self.version} {self.date}{source}] {self.text}"
 
     @classmethod
     def from_line(cls, line: str) -> "Lesson | None":
-        """The lesson a ``- [v003 2026-11-23] text`` line holds; None for any other line."""
+        """The lesson a ``- [v003 2026-11-23] text`` (or ``- [v003 2026-11-23 L-004] text``) line
+        holds; None for any other line."""
         match = _LESSON.match(line)
-        return cls(*match.groups()) if match else None
+        if not match:
+            return None
+        version, date, lever, text = match.groups()
+        return cls(version, date, text, lever or "")
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,20 @@ class LoopPromptDoc:
             return []
         return [lesson for lesson in map(Lesson.from_line, lines[start + 1:end]) if lesson]
 
+    def without_lesson(self, text: str) -> "LoopPromptDoc":
+        """The lessons list without the lesson whose text is ``text`` (ignoring case and spacing);
+        every other byte of the file stays as it was. Unknown text: unchanged."""
+        lines = _lines(self.body)
+        start, end = _lessons_section(lines)
+        if start is None:
+            return self
+        for i in range(start + 1, end):
+            lesson = Lesson.from_line(lines[i])
+            if lesson and _normal(lesson.text) == _normal(text):
+                del lines[i]
+                return LoopPromptDoc(self.head, self.config, "".join(lines))
+        return self
+
     def with_lesson(self, lesson: Lesson) -> "LoopPromptDoc":
         """Append one lesson line at the end of the lessons list (the section is created if missing).
 
@@ -147,7 +168,7 @@ class LoopPromptDoc:
         text = " ".join(lesson.text.split())
         if not text or _normal(text) in {_normal(known.text) for known in self.lessons}:
             return self
-        line = Lesson(lesson.version, lesson.date, text).render()
+        line = Lesson(lesson.version, lesson.date, text, lesson.lever).render()
         newline = "\r\n" if "\r\n" in self.render() else "\n"
         body = self.body
         if not _LESSONS_HEADING.search(body):

@@ -59,8 +59,9 @@ REFLECT_ANSWER = (
     "# How to answer\n\n"
     "There is no `reflect` tool here: give its input as text instead, and change no file in this phase "
     "(the runner discards any change made now). " + REFLECT_TOOL["description"] + "\n\n"
-    "End your reply with one fenced json block holding an object with those three keys (each lever an object "
-    "with a `title` string and a `check` list of commands). Only the last such block is read. With nothing "
+    "End your reply with one fenced json block holding an object with those keys (`retire` a list of "
+    "lesson texts, each lever an object with a `title` string and a `check` list of commands). Only "
+    "the last such block is read. With nothing "
     "to say, it is:\n\n"
     "```json\n"
     '{"lesson": null, "genome": null, "levers": []}\n'

@@ -10,7 +10,7 @@ from genome.errors import GenomeFileError
 from genome.genome_file import GenomeDoc, version_label
 from genome.journal import append_entry, journal_path
 from genome.levers import LeverDoc
-from genome.loop_prompt import Lesson, LoopPromptDoc
+from genome.loop_prompt import Lesson, LoopPromptDoc, select_lessons
 from genome.records import Outcome, RecordTrailers, record_message
 from genome.regression import VersionOutcome, regression
 from runner import deliver, due, feedback, gatekeeper
@@ -31,8 +31,14 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     for heading, text in reflection.genome.items():
         genome = genome.with_section(heading, text)
     loop = project.loop
+    # only a lesson the tick was shown may be retired: the one the evidence contradicted
+    shown = {normalized(lesson.text) for lesson in select_lessons(
+        project.loop.lessons, tick.lever.title if tick.lever else "", tick.config.lessons_tokens)}
+    for text in reflection.retire:
+        if normalized(text) in shown:
+            loop = loop.without_lesson(text)
     if reflection.lesson:
-        loop = loop.with_lesson(Lesson(project.genome.label, today, reflection.lesson))
+        loop = loop.with_lesson(Lesson(project.genome.label, today, reflection.lesson, record.lever))
     rollback = ""
     if genome.body == project.genome.body:
         genome, loop, rollback = roll_back_genome_if_worse(tick, genome, loop)

@@ -147,6 +147,12 @@ def check_limits(meter: Meter, limits: Limits, request: dict) -> str | None:
     return None
 
 
+def act_tools(toolbox: ToolBox) -> list[dict]:
+    """The act's tools, ``reflect`` last: offered (and refused) from the first turn, so that the
+    reflection, which continues the act's conversation, shares its cached prefix."""
+    return toolbox.specs() + [REFLECT_TOOL]
+
+
 EMPTY_REPLY = ("Your last reply was empty. If the work is done, reply with your final account; "
                "if not, go on.")
 
@@ -159,7 +165,7 @@ def converse(model: Model, *, model_name: str, max_tokens: int, system: str, too
     An empty final reply (``end_turn`` with no text, which happens after tool results) means the
     model is done: the account is the last text it wrote. When it wrote none in the whole act, it
     is asked once for the account."""
-    tools = toolbox.specs()
+    tools = act_tools(toolbox)
     recent_calls: list[str] = []
     last_text = last_thoughts = ""
     asked_for_account = False
@@ -219,6 +225,8 @@ def run_tools(reply: Reply, toolbox: ToolBox, recent_calls: list[str],
         if repeated:
             stuck = f"{call.get('name')} called {STUCK_REPEATS} times in a row with the same input"
             content, is_error = f"Not run: {stuck}. The runner stops this tick.", True
+        elif call.get("name") == "reflect":
+            content, is_error = NOT_NOW, True
         elif reply.stop_reason == "max_tokens":
             content, is_error = ("Not run: your reply hit the output limit before this call was complete. "
                                  "Send it again, smaller (e.g. write a long file in parts)."), True
@@ -233,17 +241,30 @@ def run_tools(reply: Reply, toolbox: ToolBox, recent_calls: list[str],
 
 # ---------------------------------------------------------------- reflection
 
+LESSON_RULES = (
+    "A good lesson is general (it holds for levers to come, not only this one), actionable (it says "
+    "what to do or avoid, in one line under 200 characters), grounded (this tick's evidence shows "
+    "it: a red gate, a tool error, a wasted turn, a check that proved the work), and new (not already "
+    "a lesson, not a restatement of the loop prompt). A fact about this project (a command, a path, a "
+    "trap) belongs in the genome's \"How to work in this project\" section instead. No lesson is "
+    "better than a vague one.")
+
 REFLECT_TOOL = {
     "name": "reflect",
     "description": (
-        "Record what this tick taught. Every field may be null. `lesson`: one general, actionable line worth "
-        "keeping for every future tick (not a diary entry). `genome`: genome.md sections to rewrite, heading -> "
-        "new full text of that section (only sections whose truth changed). `levers`: at most 3 new levers "
-        "worth doing next, each with a title and shell `check` commands that prove it done."),
+        "Record what this tick taught; call it only when the runner asks, after the act. Every field "
+        "may be null. `lesson`: one lesson worth keeping for every future tick. " + LESSON_RULES + " "
+        "`retire`: lessons shown to you (their exact text) that this tick's evidence contradicts or "
+        "that a new `lesson` replaces; they are removed. `genome`: genome.md sections to rewrite, "
+        "heading -> new full text of that section (only sections whose truth changed; keep \"How to "
+        "work in this project\" current: build, test and lint commands, layout, conventions, traps). "
+        "`levers`: at most 3 new levers worth doing next, each with a title and shell `check` "
+        "commands that prove it done."),
     "input_schema": {
         "type": "object",
         "properties": {
             "lesson": {"type": ["string", "null"]},
+            "retire": {"type": ["array", "null"], "items": {"type": "string"}},
             "genome": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
             "levers": {"type": "array", "items": {
                 "type": "object",
@@ -252,6 +273,8 @@ REFLECT_TOOL = {
         },
     },
 }
+NOT_NOW = ("Not run: `reflect` is for the end of the tick, when the runner asks for it. "
+           "Go on with the lever.")
 
 
 @dataclass
@@ -259,13 +282,20 @@ class Reflection:
     lesson: str | None = None
     genome: dict[str, str] = field(default_factory=dict)
     levers: list[tuple[str, list[str]]] = field(default_factory=list)
+    retire: list[str] = field(default_factory=list)
 
 
 def reflect(model: Model, *, model_name: str, max_tokens: int, system: str, prompt: str,
-            limits: Limits, meter: Meter, options: dict[str, Any] | None = None) -> Reflection:
-    """One call offering only ``reflect``. A reply without it means "no change"."""
-    messages = [user_message(prompt)]
-    request = build_request(model_name, max_tokens, system, [REFLECT_TOOL], messages, options)
+            limits: Limits, meter: Meter, options: dict[str, Any] | None = None,
+            history: list[dict] | None = None, tools: list[dict] | None = None) -> Reflection:
+    """One call that answers ``reflect``. A reply without it means "no change".
+
+    With ``history`` (the act's conversation) and ``tools`` (the act's, ``reflect`` among them) the
+    request repeats the act's requests up to the prompt, so it is read from the prompt cache, and
+    the reflection sees everything the act did. Any other tool call in the reply is not run."""
+    messages = copy.deepcopy(history or [])
+    add_user_turn(messages, user_message(prompt))
+    request = build_request(model_name, max_tokens, system, tools or [REFLECT_TOOL], messages, options)
     if check_limits(meter, limits, request) == "stopped":
         return Reflection()
     reply = model.respond(request)
@@ -282,6 +312,7 @@ def parse_reflection(data: object) -> Reflection:
         return Reflection()
     lesson = data.get("lesson")
     genome = data.get("genome")
+    retire = data.get("retire")
     levers = []
     for item in data.get("levers") or []:
         if isinstance(item, dict) and isinstance(item.get("title"), str) and item["title"].strip():
@@ -294,4 +325,6 @@ def parse_reflection(data: object) -> Reflection:
         genome={k: v for k, v in genome.items() if isinstance(k, str) and isinstance(v, str) and k.strip()}
         if isinstance(genome, dict) else {},
         levers=levers,
+        retire=[text.strip() for text in retire if isinstance(text, str) and text.strip()][:3]
+        if isinstance(retire, list) else [],
     )

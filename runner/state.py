@@ -19,6 +19,7 @@ from runner.executor import CommandExecutor
 from runner.gates import GateResult
 from runner.deliver import Landing
 from runner.gitops import Git, GitInternals, Snapshot
+from runner.learning import ToolCall
 from runner.model import Model
 from runner.progress import Printer
 from runner.session import ActEnd, Progress
@@ -80,6 +81,8 @@ class Tick:
     act_end: ActEnd | None = None
     intent: intent.Intent | None = None
     internals: GitInternals | None = None   # git's own settings at the start, to compare and put back
+    tool_calls: list = field(default_factory=list)     # learning.ToolCall per act tool call
+    act_changed: list[str] = field(default_factory=list)   # what the act changed, as last gated
     satisfied: list[tuple[str, str]] = field(default_factory=list)   # (lever id, log line): checks passed at start
     start_tree: str = ""             # the start tree's code id (runner.tree_memory), read before the act
     start_memory: dict = field(default_factory=dict)   # its remembered numbers, as read before the act
@@ -140,6 +143,7 @@ class IntentTracker(Progress):
 
     def tool(self, name, tool_input, content, is_error) -> None:
         self.tick.printer.tool(name, tool_input, content, is_error)
+        self.tick.tool_calls.append(ToolCall(name, tool_input, is_error, content[:300]))
         if name not in READ_ONLY_TOOLS:
             track(self.tick)
 

@@ -22,7 +22,7 @@ from genome.genome_file import PLACEHOLDER_MISSION
 from genome.journal import TickRecord
 from genome.loop_prompt import Config, select_lessons
 from genome.records import CodeTrailers, code_message
-from runner import due, feedback, gatekeeper, intent, local_state, notify, sealed, spend
+from runner import due, feedback, gatekeeper, intent, learning, local_state, notify, sealed, spend
 from runner.agent_tools import discover as discover_project_tools
 from runner import baseline
 from runner.errors import BudgetSpent, EnvironmentBroken, ModelUnavailable
@@ -40,6 +40,7 @@ from runner.secrets import scan_new_text, scan_paths
 from runner.session import (
     ActEnd,
     Reflection,
+    act_tools,
     add_user_turn,
     converse,
     reflect,
@@ -250,12 +251,7 @@ def act(tick: Tick) -> None:
     tick.skills = SkillSet.discover(work, warn=tick.printer.warn)
     # the act worktree is still at the start commit here, so these are exactly the tools committed there
     tick.project_tools = discover_project_tools(work, reserved=BUILTIN_TOOLS, warn=tick.printer.warn)
-    lever = tick.lever
-    checks = "".join(f"\n  check: {c}" for c in lever.checks)
-    tick.messages = [user_message(
-        notes_text(tick) + f"Work on lever {lever.id}: {lever.title}{checks}\n\n"
-        "Make the smallest change that does it, and run the gates and checks yourself before you finish. "
-        "End with a short account of what you changed and how you verified it: it becomes the commit message.")]
+    tick.messages = [user_message(learning.first_message(tick, notes_text(tick)))]
     work_once(tick)
 
 
@@ -396,6 +392,7 @@ def gate(tick: Tick) -> Verdict:
     if tick.act_end and tick.act_end.reason in ("stuck", "refusal"):
         return Verdict(False, tick.act_end.note, repairable=False)
     candidate = tick.places.candidate(tick.start.head)
+    tick.act_changed = candidate.changed
     diff = diff_check(tick, candidate)
     if diff:
         return diff
@@ -530,16 +527,21 @@ def improve(tick: Tick) -> None:
         if tick.config.executor:
             reflection = reflect_with_executor(tick)
         else:
+            # in the act's conversation, with the act's tools: the request repeats the act's last
+            # one up to the new prompt, so it is read from the cache, and it sees all the act did
+            history = act_history(tick)
             reflection = reflect(
                 tick.model_or_connect(), model_name=tick.config.model, max_tokens=tick.config.max_tokens,
-                system=system_prompt(tick), prompt=reflection_prompt(tick), limits=tick.limits,
-                meter=tick.meter, options=request_options(tick.config.model, tick.config.effort))
+                system=system_prompt(tick), prompt=reflection_prompt(tick, in_conversation=bool(history)),
+                limits=tick.limits, meter=tick.meter,
+                options=request_options(tick.config.model, tick.config.effort), history=history,
+                tools=act_tools(toolbox(tick)) if history else None)
     except (BudgetSpent, ModelUnavailable) as stop:
         if tick.lever is None:
             raise      # an idle tick is only its reflection: without one there is nothing to record
         tick.printer.say(f"no reflection: {stop.message}")
     if tick.lever is None:
-        reflection.lesson = None     # an idle tick did no work to learn from
+        reflection.lesson, reflection.retire = None, []     # an idle tick did no work to learn from
     reflection.levers = gatekeeper.admit_proposals(tick, reflection.levers)
     write_record(tick, reflection)
 
@@ -556,25 +558,16 @@ def reflect_with_executor(tick: Tick) -> Reflection:
     return reflection
 
 
-def reflection_prompt(tick: Tick) -> str:
-    record = tick.record
-    if tick.lever is None:
-        happened = "There is no open lever. Propose the next levers (at most 3) and rewrite genome sections " \
-                   "that no longer hold."
-    else:
-        happened = (f"Lever {record.lever} {record.title}: {record.outcome}"
-                    + (f" ({record.reason})" if record.reason else "")
-                    + (f"\nGates: {record.gates}" if record.gates else "")
-                    + (f"\nThe act phase's last words:\n{clip(record.summary, 3000)}" if record.summary else ""))
-        if tick.verdict and not tick.verdict.green and tick.verdict.feedback:
-            happened += f"\n\n{clip(tick.verdict.feedback, 3000)}"
-    open_levers = "\n".join(f"- {l.id} {l.title}" for l in tick.project.levers.levers if l.status == "open")
-    if tick.lever is None:
-        happened = notes_text(tick) + happened
-    return (f"The tick has ended.\n\n{happened}\n\nOpen levers now:\n{open_levers or '- (none)'}\n\n"
-            "Call `reflect` once: a lesson only if it is general and new, genome sections only where their "
-            "truth changed, new levers only if they are worth a tick and not already listed. "
-            "Null for anything with nothing to say.")
+def act_history(tick: Tick) -> list[dict] | None:
+    """The act's conversation, when the reflection can continue it."""
+    if tick.lever is None or not tick.messages or (tick.act_end and tick.act_end.reason == "context"):
+        return None
+    return tick.messages
+
+
+def reflection_prompt(tick: Tick, *, in_conversation: bool = False) -> str:
+    return learning.reflection_prompt(tick, notes_text(tick) if tick.lever is None else "",
+                                      in_conversation=in_conversation)
 
 
 # ---------------------------------------------------------------------------------------- schedule

@@ -62,11 +62,12 @@ def test_genome_starts_at_version_1_with_an_integer():
     assert type(meta["version"]) is int
 
 
-def test_genome_has_the_four_sections_in_order_each_with_guidance():
+def test_genome_has_the_five_sections_in_order_each_with_guidance():
     _, body = frontmatter("genome.md")
     assert body.lstrip("\n").startswith("# Genome\n")
     headings = [line for line in body.splitlines() if line.startswith("## ")]
-    assert headings == ["## Mission", "## Current focus", "## What's proven", "## What's next"]
+    assert headings == ["## Mission", "## Current focus", "## What's proven", "## What's next",
+                        "## How to work in this project"]
     sections = re.split(r"^## .+$", body, flags=re.M)[1:]
     for heading, section in zip(headings, sections):
         guidance = [line for line in section.splitlines() if line.strip()]

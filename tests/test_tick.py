@@ -73,8 +73,19 @@ def test_green_tick_commits_the_change_and_records_everything(project):
     assert "Outcome: shipped" in record and "Genome-Version: v002" in record
     # 30 min on, less 90 s of slack (5% of the cadence) so a timer firing on the half hour ticks
     assert (project / ".genome" / "next-due").read_text().startswith("2026-11-23T03:28:30Z")
-    # act and reflection both saw the lever; reflection was offered nothing but `reflect`
-    assert [t["name"] for t in model.requests[-1]["tools"]] == ["reflect"]
+    # act and reflection both saw the lever; the reflection continues the act's conversation with
+    # the act's own tools and system prompt (its prefix is the act's, read from the cache)
+    act, reflection = model.requests[-2], model.requests[-1]
+    assert reflection["tools"] == act["tools"] and reflection["tools"][-1]["name"] == "reflect"
+    assert reflection["system"] == act["system"]
+    def unmarked(messages):
+        return [{**m, "content": [{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]]}
+                for m in messages]
+    assert unmarked(reflection["messages"])[:len(act["messages"])] == unmarked(act["messages"])
+    prompt = reflection["messages"][-1]["content"][-1]["text"]
+    assert prompt.startswith("The tick has ended. What the runner saw:")
+    assert "- Lever L-001 Add a greeting file: shipped" in prompt and "Changed: greeting.txt" in prompt
+    assert "- Used: 2 of 40 turns" in prompt
     assert "L-001 Add a greeting file" in model.requests[0]["system"][0]["text"]
 
 
@@ -331,7 +342,8 @@ def test_turn_limit_ends_the_act_and_the_gates_still_judge(project):
     result, model = tick(project, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
                                    text_reply("never sent")])
     assert result.outcome == "shipped" and len(model.requests) == 2     # one act turn, then the reflection
-    assert [t["name"] for t in model.requests[1]["tools"]] == ["reflect"]
+    assert model.requests[1]["tools"] == model.requests[0]["tools"]
+    assert "turn limit reached" in model.requests[1]["messages"][-1]["content"][-1]["text"]
 
 
 def test_a_model_repeating_the_same_call_is_stopped_as_stuck(project):

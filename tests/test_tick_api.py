@@ -20,7 +20,8 @@ from tests.conftest import commit_all, git, tree_state
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 GENOME_TICK = str(Path(sys.executable).parent / "genome-tick")
-ACT_TOOLS = ["read_file", "write_file", "edit_file", "run_command", "search_files", "search_content", "load_skill"]
+ACT_TOOLS = ["read_file", "write_file", "edit_file", "run_command", "search_files", "search_content", "load_skill",
+             "reflect"]
 
 
 def reflect(**fields):
