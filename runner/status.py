@@ -93,7 +93,7 @@ def _read_watch(status: Status, root: Path, now: datetime) -> None:
         status.watch = f"paused since {paused.since}: {paused.reason} (`genome resume` to go on)"
         return
     last = status.last_tick.time if status.last_tick else None
-    status.watch = watch.overdue(root, now, status.cadence_seconds, last, bool(status.timers)) or ""
+    status.watch = watch.overdue(root, now, status.cadence_seconds, last, status.timers) or ""
 
 
 def _read_sealed(status: Status) -> None:

@@ -17,11 +17,11 @@ import json
 import os
 import subprocess
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from runner.due import read_next_due
 from runner.errors import (
@@ -39,6 +39,9 @@ STAMP = "%Y-%m-%dT%H:%M:%SZ"
 PAUSE_AFTER_DEFAULT = 5  # ticks in a row that failed or could not reach the model
 OVERDUE_CADENCES = 3  # no tick for this many cadences past due: overdue
 BUDGET_DAYS = 2  # the day budget spent this many days running: a person should look
+
+if TYPE_CHECKING:
+    from runner.schedule import InstalledTimer
 
 Result = TypeVar("Result")
 
@@ -334,13 +337,14 @@ def overdue(
     now: datetime,
     cadence_seconds: int,
     last_tick: datetime | None,
-    timers_installed: bool,
+    timers: Sequence[InstalledTimer],
 ) -> str | None:
     """Overdue: a timer is installed, yet no tick for more than ``OVERDUE_CADENCES`` cadences after
-    the tick was due (from .genome/next-due, else one cadence after the last recorded tick)."""
-    if not timers_installed:
+    the tick was due (from .genome/next-due, else one cadence after the last recorded tick, else
+    one cadence after the timer's file was written: a timer that never fired)."""
+    if not timers:
         return None
-    due = read_next_due(root)
+    due = read_next_due(root) or _installed_at(timers, cadence_seconds)
     ticked = [
         when
         for when, what in read_firings(root, now - timedelta(days=30))
@@ -357,6 +361,19 @@ def overdue(
     fired = last_firing(root)
     heard = f"; the timer last fired {_ago(now - fired)} ago" if fired else "; no firing was logged"
     return f"overdue: a tick was due {_ago(late)} ago and {since}{heard}"
+
+
+def _installed_at(timers: Sequence[InstalledTimer], cadence_seconds: int) -> datetime | None:
+    """One cadence after the newest timer file was written (a crontab line has no file)."""
+    written = []
+    for timer in timers:
+        try:
+            written.append(os.stat(timer.where).st_mtime)
+        except OSError:
+            continue
+    if not written:
+        return None
+    return datetime.fromtimestamp(max(written), timezone.utc) + timedelta(seconds=cadence_seconds)
 
 
 def _ago(delta: timedelta) -> str:
@@ -385,7 +402,7 @@ def reasons(root: Path, now: datetime | None = None, host=None) -> list[str]:
     cadence = config.cadence_seconds if config else 1800
     last = status.last_tick.time if status.last_tick else None
     if paused is None:
-        late = overdue(root, now, cadence, last, bool(status.timers))
+        late = overdue(root, now, cadence, last, status.timers)
         if late:
             found.append(late)
     if status.counts and status.counts.get("open", 0) == 0 and status.counts.get("blocked", 0) > 0:

@@ -4,6 +4,7 @@ watchdog (`genome check`), and pausing on streaks."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -287,3 +288,19 @@ def test_ticks_whose_gates_cannot_run_count_toward_the_pause(project):
     ]
     found = watch.read_pause(project)
     assert found is not None and "could not run their gates (pause_after: 2)" in found.reason
+
+
+def test_a_timer_that_never_fired_is_overdue_once_its_file_is_old(project, monkeypatch):
+    monkeypatch.chdir(project)
+    install_timer(project)
+    from runner.schedule import Host, systemd_paths
+
+    _, timer = systemd_paths(project, Host.from_environ())
+    checked = CliRunner().invoke(cli, ["check"])
+    assert checked.exit_code == 0, checked.output          # just installed: not late yet
+    hours_ago = (datetime.now(timezone.utc) - timedelta(hours=3)).timestamp()
+    os.utime(timer, (hours_ago, hours_ago))
+    checked = CliRunner().invoke(cli, ["check"])
+    assert checked.exit_code == 1
+    assert "overdue: a tick was due" in checked.output and "no tick has run yet" in checked.output
+    assert "no firing was logged" in checked.output
