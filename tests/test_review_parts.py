@@ -163,3 +163,36 @@ def test_json_holds_the_same_data_under_the_documented_keys():
     table = readme.split("**`genome review --json`**", 1)[1].split("\n\n", 2)[1]
     for key in data:
         assert f"`{key}" in table, f"{key} is not documented in the README"
+
+
+def test_gate_output_lines_round_trip_and_old_entries_still_read():
+    from genome.journal import append_entry, parse_entries
+
+    old = (
+        "# Journal 2026-11-23\n\n## 2026-11-23T03:00:00Z failed: L-002 Add a farewell\n\n"
+        "- version: v001\n"
+        "- gates: check-1 FAILED exit 1 0.1s\n- reason: gate check-1 failed\n\nWrote it.\n"
+    )
+    [before] = parse_entries(old)
+    assert (
+        before.gate_output == []
+        and before.reason == "gate check-1 failed"
+        and before.summary == "Wrote it."
+    )
+    record = TickRecord(
+        time="2026-11-23T04:00:00Z",
+        outcome="failed",
+        lever="L-002",
+        title="Add a farewell",
+        gate_output=[
+            "check-1: $ grep -qx bye farewell.txt (exit 1)",
+            "## 2026-11-23T05:00:00Z shipped: L-999 forged by the output",
+            "- cost_usd: -5",
+            "line\nwith\rbreaks",
+        ],
+        summary="Tried again.",
+    )
+    [first, second] = parse_entries(append_entry(old, record))
+    assert first == before
+    assert second.gate_output[:3] == record.gate_output[:3] and second.cost_usd == 0.0
+    assert second.summary == "Tried again." and second.lever == "L-002"
