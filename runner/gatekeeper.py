@@ -51,9 +51,13 @@ def before_act(tick: Tick) -> None:
     tick.start_tree = tree_memory.code_tree_id(tick.git, tick.start.head)
     tick.start_memory = tree_memory.load(tick.root, tick.start_tree)
     tick.start_green = tree_memory.load_green(tick.root, tick.start_tree)
+    unmeasured = [gate for gate in metrics.metric_gates(tick.config.gates)
+                  if metrics.key_of(gate) not in tick.start_memory]
+    if not tick.lever.checks and not unmeasured:
+        return          # nothing to run on the start tree: its worktree is not even checked out
     where = at_tree(tick, tick.start.head)
     skip_satisfied(tick, where)
-    if tick.lever is not None and metrics.metric_gates(tick.config.gates):
+    if tick.lever is not None and unmeasured:
         metrics.measure_missing(where, tick.start_memory, tick.config.gates, tick.printer.say)
 
 
