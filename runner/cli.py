@@ -27,6 +27,7 @@ class LazyGroup(click.Group):
             "feedback": "runner.cli_review",
             **{name: "runner.cli_settle" for name in SETTLE_COMMANDS}}
     lazy.update({"check": "runner.cli_watch", "pause": "runner.cli_watch", "resume": "runner.cli_watch"})
+    lazy["land"] = "runner.cli_land"
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])
@@ -51,8 +52,9 @@ def cli() -> None:
       genome review                         the next morning: what shipped, what failed, the cost
 
     Every tick takes the first open lever in levers.md, lets the model work on it through sandboxed
-    tools, runs the gates from loop-prompt.md, and commits only when they pass. Red ticks are rolled
-    back exactly; your uncommitted work is never touched (a dirty tree is refused).
+    tools, runs the gates from loop-prompt.md, and commits only when they pass. The tick works in
+    worktrees of its own under .genome/worktrees/: your working tree and index are never written by
+    it, and you may edit, commit and switch branches while it runs.
     """
 
 

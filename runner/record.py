@@ -3,6 +3,7 @@ the lesson and the journal entry, written and committed as one commit."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 
@@ -13,7 +14,7 @@ from genome.levers import LeverDoc
 from genome.loop_prompt import Lesson, LoopPromptDoc, select_lessons
 from genome.records import Outcome, RecordTrailers, record_message
 from genome.regression import VersionOutcome, regression
-from runner import deliver, due, feedback, gatekeeper
+from runner import deliver, due, feedback, gatekeeper, pull_request
 from runner.errors import BudgetSpent, ModelUnavailable, TickStop
 from runner.worktrees import Worktrees
 from runner.secrets import scan_new_text
@@ -106,6 +107,14 @@ def land(tick: Tick) -> None:
         gate_dir=places.gate_ready(tick.start.head), run_gates=deliver.config_gates(config, tick.printer,
                                          tick.lever if tick.record.outcome == "shipped" else None),
         author=tick.git.identity(config.author))
+    if config.deliver == "pr" and not tick.landing.landed:
+        try:
+            url = pull_request.open_or_update(tick.git, tick.start.branch, tick.landing.tip)
+            tick.printer.say(f"draft pull request: {url}" if url else "draft pull request opened or updated")
+        except pull_request.PullRequestError as error:
+            # the commits stay on genome/<branch>; the person hears why no pull request shows them
+            tick.landing = dataclasses.replace(tick.landing, reason=f"{tick.landing.reason}; {error}")
+            tick.printer.warn(f"{error}. The commits stay on genome/{tick.start.branch}")
     if tick.landing.landed and tick.landing.tip != tick.tip:
         tick.printer.say(f"replayed on {tick.start.branch}'s new commits; the gates passed again")
     if tick.record.commit and not tick.landing.landed:

@@ -159,7 +159,7 @@ def land_work(git: Git, config: Config, branch: str, waiting: str, printer: Prin
     """``genome/<branch>`` onto ``branch``, its gates run again first (on the replayed result when
     the branch moved)."""
     places = Worktrees(git)
-    gate_dir = places.prepare_gate(waiting, git.tree_of(waiting), keep_ignored=False)
+    gate_dir = baseline.prepare_gate(git, places, config, waiting, git.tree_of(waiting), printer)
     head = git.ref_sha(deliver.branch_ref(branch)) or waiting
     base = git.merge_base(head, waiting)
     return deliver.land_or_park(git, branch=branch, base=base, tip=waiting, gate_dir=gate_dir,
@@ -335,7 +335,8 @@ def toolbox(tick: Tick) -> ToolBox:
     return ToolBox(tick.places.act, protected=tick.config.protected, command_timeout_max=tick.config.command_timeout,
                    load_skill=skills.load if skills else None, project_tools=tick.project_tools,
                    deadline=tick.limits.deadline, grow_only=tick.config.grow_only,
-                   is_committed=lambda rel: tick.git.file_at(tick.start.head, rel) is not None)
+                   is_committed=lambda rel: tick.git.file_at(tick.start.head, rel) is not None,
+                   submodules=tick.places.submodules(tick.start.head))
 
 
 def system_prompt(tick: Tick) -> str:
@@ -448,6 +449,10 @@ def diff_check(tick: Tick, candidate: Candidate) -> Verdict | None:
     if tick.git.internals() != tick.internals:
         return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/ or index flags)",
                        repairable=False)
+    inside = tick.places.inside_submodules(tick.start.head)
+    if inside:
+        return Verdict(False, f"changed files inside the submodule {inside[0]} (submodules are not the tick's "
+                              "to change)", repairable=False)
     if candidate.gitlinks:
         known = tick.git.file_at(tick.start.head, ".gitmodules") or b""
         inside = [p for p in candidate.gitlinks if p.encode() in known]
@@ -587,5 +592,10 @@ def announce(tick: Tick) -> None:
     needs_person = (record.outcome in ("budget", "unavailable", "blocked") or "secret" in record.reason
                     or (tick.lever is not None and record.outcome == "failed" and
                         tick.project.levers.get(record.lever).status == "blocked"))
-    notify.notify(tick.config.notify, notify.summary_from(record, finish(tick).message, needs_person),
-                  tick.root, tick.printer.warn)
+    summary = notify.summary_from(record, finish(tick).message, needs_person)
+    if tick.landing is not None and not tick.landing.landed and tick.landing.tip != tick.start.branch_head:
+        # the work waits on genome/<branch>: say so, and where
+        summary["message"] += f" · {tick.landing.describe()}"
+        summary["waiting"] = tick.landing.ref.removeprefix("refs/heads/")
+        summary["needs_person"] = needs_person or tick.config.deliver == "commit"
+    notify.notify(tick.config.notify, summary, tick.root, tick.printer.warn)

@@ -87,8 +87,9 @@ class ToolBox:
                  load_skill: Callable[[str], str] | None = None, output_limit: int = 16_000,
                  project_tools: Sequence[AgentTool] = (), is_ignored: Callable[[str], bool] | None = None,
                  deadline: float | None = None, grow_only: Sequence[str] = (),
-                 is_committed: Callable[[str], bool] | None = None):
+                 is_committed: Callable[[str], bool] | None = None, submodules: Sequence[str] = ()):
         self.root = Path(os.path.realpath(root))
+        self.submodules = tuple(s.strip("/") for s in submodules)     # paths the tools never write under
         self.grow_only = tuple(grow_only)         # committed files here may not change
         self._is_committed = is_committed
         self.deadline = deadline        # time.monotonic() when the tick's wall clock runs out
@@ -354,6 +355,10 @@ class ToolBox:
             if pattern is not None:
                 raise PathRefused(f"{candidate} is protected (matches {pattern!r}); the runner refuses "
                                   "changes to it. Leave it as it is and change other files.")
+        inside = next((s for s in self.submodules if real_rel == s or real_rel.startswith(s + "/")), None)
+        if inside is not None:
+            raise PathRefused(f"{real_rel} is inside the submodule {inside}, another repository; the tools do not "
+                              "change submodules. Change this project's own files instead.")
         grown = next((p for p in self.grow_only if match_glob(p, real_rel)), None)
         if grown is not None and self._is_committed is not None and self._is_committed(real_rel):
             raise PathRefused(f"{real_rel} is committed under grow_only ({grown!r}): new files may be added "

@@ -49,6 +49,7 @@ class Worktrees:
         unless ``keep_ignored``: a ``setup:`` whose inputs did not change)."""
         self._at(self.act, start)
         self._clean(self.act, ignored=not keep_ignored)
+        self._empty_submodules(self.act, start)
         return self.act
 
     def act_exists(self) -> bool:
@@ -85,6 +86,31 @@ class Worktrees:
             if "160000" in (old_mode, new_mode):
                 gitlinks.append(path)
         return Candidate(tree=tree, changed=sorted(changed), gitlinks=sorted(gitlinks))
+
+    def submodules(self, start: str) -> list[str]:
+        """The submodule paths ``.gitmodules`` names at ``start``."""
+        try:
+            out = self.git.run_git("config", "--blob", f"{start}:.gitmodules", "-z", "--get-regexp",
+                                   r"^submodule\..*\.path$")
+        except GitCommandError:       # no .gitmodules, or no path in it
+            return []
+        return sorted(entry.split("\n", 1)[1].strip("/") for entry in out.split("\0") if "\n" in entry)
+
+    def inside_submodules(self, start: str) -> list[str]:
+        """Submodule folders in the act worktree that hold anything: the runner never checks a
+        submodule out there, so whatever is inside was put there during the tick."""
+        return [path for path in self.submodules(start)
+                if (self.act / path).is_dir() and any((self.act / path).iterdir())]
+
+    def _empty_submodules(self, path: Path, start: str) -> None:
+        for sub in self.submodules(start):
+            folder = path / sub
+            if folder.is_dir() and not folder.is_symlink():
+                for child in folder.iterdir():
+                    if child.is_dir() and not child.is_symlink():
+                        shutil.rmtree(child)
+                    else:
+                        child.unlink()
 
     def act_changed_paths(self) -> list[str]:
         """What (not ignored) differs from the act worktree's HEAD, path by path."""

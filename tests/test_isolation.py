@@ -3,11 +3,18 @@ never written by it, the person may work during a tick, and the work lands where
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
+import subprocess
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from genome.levers import LeverDoc
+from runner.progress import Printer
 from runner.scripted import ScriptedModel, text_reply, tool_reply
 from runner.tick import run_tick
 from tests.conftest import commit_all, git, set_config, tree_state
@@ -156,3 +163,131 @@ def test_the_commits_tree_is_the_tree_the_gates_ran_on(project, tmp_path):
     assert result.outcome == "shipped"
     assert git(project, "rev-parse", "HEAD~1^{tree}").strip() == seen.read_text().strip()
     assert (project / "tests/test_core.sh").read_text() == "test 1 -eq 1\n" and not (project / "stray.o").exists()
+
+
+def genome(root, *args):
+    command = Path(sys.executable).with_name("genome")
+    return subprocess.run([str(command), *args], cwd=root, capture_output=True, text=True, timeout=120)
+
+
+def test_genome_land_brings_waiting_work_over_with_the_gates_run_again(project, tmp_path):
+    runs = tmp_path / "gate-runs"
+    set_config(project, "gates:", "deliver: branch\ngates:")
+    set_config(project, "run: git diff --check HEAD", f"run: echo ran >> {runs}")
+    tick(project, write("greeting.txt"))
+    assert not (project / "greeting.txt").exists()
+    (project / "theirs.txt").write_text("the person's commit\n")
+    commit_all(project, "the person's work meanwhile")
+    (project / "notes.txt").write_text("untracked\n")
+    before = runs.read_text().count("ran")
+    done = genome(project, "land")
+    assert done.returncode == 0, done.stderr
+    assert "landed on main" in done.stdout
+    assert runs.read_text().count("ran") == before + 1         # the gates ran on the replayed result
+    assert (project / "greeting.txt").read_text() == "hello\n" and (project / "theirs.txt").exists()
+    assert (project / "notes.txt").read_text() == "untracked\n"
+    assert git(project, "branch", "--list", "genome/*") == ""
+    assert genome(project, "land").stdout.strip() == "nothing waits on genome/main"
+
+
+def test_genome_land_refuses_over_uncommitted_changes_and_keeps_the_commits(project):
+    set_config(project, "gates:", "deliver: branch\ngates:")
+    tick(project, write("greeting.txt"))
+    waiting = git(project, "rev-parse", "genome/main")
+    (project / "tests" / "test_core.sh").write_text("test 5 -eq 5\n")
+    done = genome(project, "land")
+    assert done.returncode == 3 and "uncommitted changes" in done.stderr
+    assert git(project, "rev-parse", "genome/main") == waiting
+    assert (project / "tests" / "test_core.sh").read_text() == "test 5 -eq 5\n"
+
+
+def stand_in_gh(tmp_path, monkeypatch, *, logged_in=True):
+    """A `gh` on PATH that logs its arguments and answers as the GitHub CLI does."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "gh.log"
+    (bin_dir / "gh").write_text(f"""#!/bin/sh
+echo "$*" >> {log}
+case "$1 $2" in
+  "auth status") {'exit 0' if logged_in else 'echo "You are not logged into any GitHub hosts" >&2; exit 1'} ;;
+  "pr view") if [ -e {tmp_path}/opened ]; then echo '{{"url": "https://example.test/pr/1", "state": "OPEN"}}'; exit 0; fi
+             echo 'no pull requests found' >&2; exit 1 ;;
+  "pr create") touch {tmp_path}/opened; echo https://example.test/pr/1 ;;
+  "pr edit") echo https://example.test/pr/1 ;;
+esac
+""")
+    (bin_dir / "gh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return log
+
+
+@pytest.fixture
+def with_origin(project, tmp_path):
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(project), str(origin))
+    git(project, "remote", "add", "origin", str(origin))
+    git(project, "fetch", "-q", "origin")
+    git(project, "branch", "-q", "-u", "origin/main")
+    set_config(project, "gates:", "deliver: pr\ngates:")
+    return project, origin
+
+
+def test_deliver_pr_pushes_the_branch_and_opens_then_updates_one_draft(with_origin, tmp_path, monkeypatch):
+    project, origin = with_origin
+    log = stand_in_gh(tmp_path, monkeypatch)
+    tick(project, write("greeting.txt"))
+    assert git(origin, "rev-parse", "genome/main") == git(project, "rev-parse", "genome/main")
+    calls = log.read_text().splitlines()
+    create = next(line for line in calls if line.startswith("pr create"))
+    assert "--draft" in create and "--base main" in create and "--head genome/main" in create
+    tick(project, write("farewell.txt", "bye\n"))
+    calls = log.read_text().splitlines()
+    assert sum(line.startswith("pr create") for line in calls) == 1
+    assert any(line.startswith("pr edit genome/main") for line in calls)
+    assert git(origin, "rev-parse", "genome/main") == git(project, "rev-parse", "genome/main")
+
+
+def test_deliver_pr_without_a_login_says_so_and_keeps_the_commits(with_origin, tmp_path, monkeypatch):
+    project, origin = with_origin
+    stand_in_gh(tmp_path, monkeypatch, logged_in=False)
+    out = io.StringIO()
+    model = ScriptedModel([write("greeting.txt"), text_reply("done"), tool_reply("reflect", {})])
+    result = run_tick(project, make_model=lambda config: model, now=NOW, printer=Printer(out, live=False))
+    assert result.outcome == "shipped"
+    assert "`gh` is not logged in: run `gh auth login`" in out.getvalue()
+    assert git(project, "show", "genome/main~1:greeting.txt") == "hello\n"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    if shutil.which("gh") is None:
+        tick(project, write("farewell.txt", "bye\n"))
+        assert git(project, "show", "genome/main~1:farewell.txt") == "bye\n"
+
+
+@pytest.fixture
+def with_submodule(project, tmp_path):
+    library = tmp_path / "library"
+    library.mkdir()
+    git(library, "init", "-q")
+    (library / "lib.txt").write_text("the library\n")
+    commit_all(library, "library")
+    git(project, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "vendor/lib")
+    commit_all(project, "a submodule")
+    return project
+
+
+def test_a_submodule_is_out_of_reach_and_the_loop_never_stalls_on_it(with_submodule):
+    project = with_submodule
+    pointer = git(project, "ls-files", "-s", "vendor/lib")
+    before = (project / "vendor/lib/lib.txt").read_bytes()
+    model = ScriptedModel([tool_reply("write_file", {"path": "vendor/lib/lib.txt", "content": "changed\n"}),
+                           write("greeting.txt"),
+                           tool_reply("run_command", {"command": "mkdir -p vendor/lib && echo x > vendor/lib/new.txt"}),
+                           text_reply("done"), tool_reply("reflect", {})])
+    result = run_tick(project, make_model=lambda config: model, now=NOW)
+    refusal = model.requests[1]["messages"][-1]["content"][0]
+    assert refusal["is_error"] and "inside the submodule vendor/lib" in refusal["content"]
+    assert result.outcome == "failed" and "submodule vendor/lib" in result.record.reason
+    assert (project / "vendor/lib/lib.txt").read_bytes() == before and git(project, "ls-files", "-s", "vendor/lib") == pointer
+    assert not (project / ".genome/worktrees/act/vendor/lib/new.txt").exists()     # put back
+    result = run_tick(project, now=NOW, make_model=lambda config: ScriptedModel(
+        [write("greeting.txt"), text_reply("done"), tool_reply("reflect", {})]))
+    assert result.outcome == "shipped" and git(project, "status", "--porcelain") == ""
