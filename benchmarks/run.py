@@ -63,10 +63,13 @@ class Sizes:
     largest_parse_runs: int
     review_ticks: int
     review_runs: int
+    big_files: int = 100_000       # figure 8's repository
+    big_runs: int = 3
 
 
 FULL = Sizes(startup_runs=60, tick_runs=9, parse_runs=9, largest_parse_runs=3, review_ticks=10_000, review_runs=7)
-QUICK = Sizes(startup_runs=15, tick_runs=3, parse_runs=3, largest_parse_runs=1, review_ticks=2_000, review_runs=3)
+QUICK = Sizes(startup_runs=15, tick_runs=3, parse_runs=3, largest_parse_runs=1, review_ticks=2_000, review_runs=3,
+              big_files=10_000, big_runs=2)
 
 
 def quiet() -> Printer:
@@ -386,6 +389,124 @@ def review_and_status(scratch: Path, sizes: Sizes) -> Figure:
                       "history_from": "benchmarks/bench_review.py"})
 
 
+# ---------------------------------------------------------------------------------------- 8
+
+BIG_CONFIG = GREEN_CONFIG
+
+
+def big_repository(root: Path, files: int) -> Path:
+    """A `genome init` project with ``files`` more small files (100 a folder), committed with
+    `git fast-import` and checked out: the size of a large monorepo's working tree."""
+    project = new_project(root, {"loop-prompt.md": with_frontmatter((TEMPLATES / "loop-prompt.md").read_text(),
+                                                                     BIG_CONFIG),
+                                 "levers.md": "# Levers\n\n" + "".join(
+                                     f"- [ ] L-{n:03d} Add note {n}\n" for n in range(1, 100))})
+    head = git(project, "rev-parse", "HEAD").strip()
+    stream = [f"commit refs/heads/main\ncommitter Bench <bench@localhost> 1700000000 +0000\n"
+              f"data 10\nbig files\nfrom {head}\n"]
+    for n in range(files):
+        data = f"file {n}\n"
+        stream.append(f"M 100644 inline src/d{n // 100:04d}/f{n % 100:02d}.txt\ndata {len(data)}\n{data}")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=project, input="".join(stream).encode(), check=True)
+    git(project, "reset", "-q", "--hard", "main")
+    return project
+
+
+class GitClock:
+    """Sums the wall time of every git process the runner starts (its own git work), by wrapping
+    `subprocess.run` where the runner's git modules call it, and counts `git status` calls."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.calls = 0
+        self.status_calls = 0
+
+    def __enter__(self):
+        self._real = subprocess.run
+        clock = self
+
+        def timed(argv, *args, **kwargs):
+            if isinstance(argv, list) and argv and argv[0] == "git":
+                started = time.perf_counter()
+                try:
+                    return clock._real(argv, *args, **kwargs)
+                finally:
+                    clock.seconds += time.perf_counter() - started
+                    clock.calls += 1
+                    clock.status_calls += "status" in argv
+            return clock._real(argv, *args, **kwargs)
+
+        subprocess.run = timed
+        # GitPython's own calls (reads such as the spend ledger's `git log`) are git work too
+        import git.cmd
+        self._execute = git.cmd.Git.execute
+        real_execute = self._execute
+
+        def execute(this, command, *args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return real_execute(this, command, *args, **kwargs)
+            finally:
+                clock.seconds += time.perf_counter() - started
+                clock.calls += 1
+                clock.status_calls += "status" in command
+
+        git.cmd.Git.execute = execute
+        return self
+
+    def __exit__(self, *exc):
+        import git.cmd
+        subprocess.run = self._real
+        git.cmd.Git.execute = self._execute
+
+
+def big_repo_tick(scratch: Path, sizes: Sizes) -> Figure:
+    """The runner's own git work in a green tick on a 100,000-file repository, against the floor of
+    `git add` + `git commit` of the same change in the same repository."""
+    files = sizes.big_files
+    project = big_repository(scratch / "big", files)
+    numbers = iter(range(1, 100))
+    tick_s: list[float] = []
+    calls: list[tuple[int, int]] = []
+    floor_s: list[float] = []
+
+    def tick() -> None:
+        number = next(numbers)
+        model = ScriptedModel(green_script(number))
+        with GitClock() as clock:
+            result = run_tick(project, make_model=lambda config: model, printer=quiet())
+        if result.outcome != "shipped":
+            raise RuntimeError(f"the big-repository tick did not ship: {result.message}")
+        tick_s.append(clock.seconds)
+        calls.append((clock.calls, clock.status_calls))
+
+    # the floor works in a second worktree of the same repository, on a branch of its own, so that
+    # the ticks run back to back as they do on a timer
+    floor_tree = scratch / "big-floor"
+    git(project, "worktree", "add", "-q", "-b", "floor", str(floor_tree))
+
+    def floor() -> None:
+        # the same change as a tick makes (one new file), committed by hand in the same repository
+        number = len(floor_s) + 1
+        path = floor_tree / "notes" / f"note-{number}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"note {number}\n")
+        floor_s.append(seconds_of(lambda: (
+            run_quietly(["git", "add", str(path.relative_to(floor_tree))], floor_tree),
+            run_quietly(["git", "commit", "-q", "-m", f"Add note {number}"], floor_tree))))
+
+    for _ in range(sizes.big_runs + 1):      # the first of each is a warm-up (the worktrees are made)
+        tick()
+        floor()
+    tick_ms, floor_ms = median_ms(tick_s[1:]), median_ms(floor_s[1:])
+    ratio = tick_ms / floor_ms
+    return Figure(8, f"runner git work, {files:,}-file repo", f"{tick_ms:,.0f} ms", tick_ms, "ms", "≤ 2×",
+                  ratio <= 2, ratio=ratio, compared_with=f"git add + git commit {floor_ms:.0f} ms",
+                  details={"files": files, "runs": sizes.big_runs, "tick_git_ms": tick_ms, "floor_ms": floor_ms,
+                           "first_tick_git_ms": tick_s[0] * 1000,
+                           "git_calls_per_tick": calls[-1][0], "git_status_calls_per_tick": calls[-1][1]})
+
+
 # ---------------------------------------------------------------------------------------- report
 
 # ---------------------------------------------------------------------------------------- 7
@@ -500,6 +621,7 @@ def main() -> None:
         for measure in (lambda: not_due_tick(scratch, sizes), lambda: parse_growth(sizes),
                         lambda: first_request(scratch), lambda: cache_prefix(scratch),
                         lambda: review_and_status(scratch, sizes), lambda: gate_costs(scratch, sizes),
+                        lambda: big_repo_tick(scratch, sizes),
                         lambda: green_tick(scratch, sizes)):
             figures.append(measure())
             print(f"figure {figures[-1].number} measured ({time.perf_counter() - started:.0f} s)", file=sys.stderr)

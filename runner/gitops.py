@@ -28,6 +28,7 @@ _IN_PROGRESS = {
 class GitInternals:
     files: dict[str, bytes]
     flagged: tuple[str, ...]
+    with_flags: bool = True          # False: the index flags were not looked at
 
 
 @dataclass(frozen=True)
@@ -179,22 +180,22 @@ class Git:
             return False
 
     # ---------------------------------------------------------------- git's own settings
-    def internals(self) -> GitInternals:
+    def internals(self, flags: bool = True) -> GitInternals:
         """What in ``.git/`` could change how git behaves for the runner or hide a change from it:
-        config, info/ (exclude, attributes), hooks, and index entries flagged assume-unchanged or
-        skip-worktree."""
+        config, info/ (exclude, attributes), hooks, and (with ``flags``) the index entries flagged
+        assume-unchanged or skip-worktree."""
         git_dir = Path(self.repo.git_dir)
         files = {}
         for path in [git_dir / "config", *sorted((git_dir / "info").glob("*")), *sorted((git_dir / "hooks").glob("*"))]:
             if path.is_file():
                 files[str(path.relative_to(git_dir))] = path.read_bytes()
         flagged = tuple(line[2:] for line in self.run_git("ls-files", "-v", "-z").split("\0")
-                        if len(line) > 2 and (line[0].islower() or line[0] == "S"))
-        return GitInternals(files=files, flagged=flagged)
+                        if len(line) > 2 and (line[0].islower() or line[0] == "S")) if flags else ()
+        return GitInternals(files=files, flagged=flagged, with_flags=flags)
 
     def put_back_internals(self, saved: GitInternals) -> None:
         git_dir = Path(self.repo.git_dir)
-        now = self.internals()
+        now = self.internals(flags=saved.with_flags)
         for name in set(now.files) - set(saved.files):
             (git_dir / name).unlink(missing_ok=True)
         for name, data in saved.files.items():

@@ -193,7 +193,7 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
     tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
                 make_model=make_model, meter=meter, limits=limits, record=record, lever=lever,
                 intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time),
-                internals=git.internals(), places=Worktrees(git), tip=start.head)
+                internals=git.internals(flags=False), places=Worktrees(git), tip=start.head)
     tick.notes = feedback.pending(root)
     tick.sealed_gates = sealed.load(git)
     if lever is not None:
@@ -420,7 +420,7 @@ def gate(tick: Tick) -> Verdict:
     judged = gatekeeper.judge_metrics(tick, results)
     if judged:
         return judged
-    if tick.git.internals() != tick.internals:
+    if tick.git.internals(flags=False) != tick.internals:
         return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/ or index flags)",
                        results, repairable=False)
     late = (gatekeeper.prove_new_tests(tick, candidate.changed, results, where)
@@ -446,7 +446,7 @@ def secrets_in_change(tick: Tick, candidate: Candidate, where: Path) -> str:
 
 def diff_check(tick: Tick, candidate: Candidate) -> Verdict | None:
     """Whatever tool made a change, protected paths, submodules and git's own settings stay untouched."""
-    if tick.git.internals() != tick.internals:
+    if tick.git.internals(flags=False) != tick.internals:
         return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/ or index flags)",
                        repairable=False)
     inside = tick.places.inside_submodules(tick.start.head)

@@ -126,7 +126,15 @@ class Worktrees:
         """The gate worktree with HEAD at ``start`` and the index and files at the candidate ``tree``
         (as the act left them, uncommitted), and nothing untracked. Ignored files are kept only when
         ``keep_ignored`` (a ``setup:`` whose inputs did not change: its virtualenv, caches)."""
-        self._at(self.gate, start)
+        if self._usable(self.gate):
+            try:       # one pass over the files: HEAD moved alone, then the index and files to the tree
+                self.git.run_git("update-ref", "--no-deref", "HEAD", start, cwd=self.gate)
+                self.git.run_git("read-tree", "--reset", "-u", tree, cwd=self.gate)
+                self._clean(self.gate, ignored=not keep_ignored)
+                return self.gate
+            except GitCommandError:
+                pass            # a broken worktree: made anew below
+        self._create(self.gate, start)
         self.git.run_git("read-tree", "--reset", "-u", tree, cwd=self.gate)
         self._clean(self.gate, ignored=not keep_ignored)
         return self.gate
