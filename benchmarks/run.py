@@ -69,7 +69,7 @@ class Sizes:
 
 FULL = Sizes(startup_runs=60, tick_runs=9, parse_runs=9, largest_parse_runs=3, review_ticks=10_000, review_runs=7)
 QUICK = Sizes(startup_runs=15, tick_runs=3, parse_runs=3, largest_parse_runs=1, review_ticks=2_000, review_runs=3,
-              big_files=10_000, big_runs=2)
+              big_files=1_000, big_runs=1)
 
 
 def quiet() -> Printer:
