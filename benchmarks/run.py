@@ -325,13 +325,29 @@ SOURCE = "".join(f"def step_{n}(value):\n    \"\"\"Step {n} of the pipeline.\"\"
                  for n in range(1, 25))
 
 
+PARTS = {f"src/part_{n}.py": f"PART = {n}\n" + "# filler line for a realistic size\n" * 30
+         for n in range(10)}
+
+
 def cache_prefix(scratch: Path) -> Figure:
-    """How much of each act turn's request repeats the turn before it, byte for byte."""
-    root = new_project(scratch / "cache", {"src/pipeline.py": SOURCE, "levers.md": CACHE_LEVERS})
+    """Whether every request reads the whole previous one from the prompt cache, through a turn of
+    ten parallel tool calls and the reflection, as the API's cache works (a marker looks back at
+    most 20 blocks for an earlier entry: ``runner.fake_api.PromptCache``); and how much of each act
+    turn's request repeats the turn before it, byte for byte."""
+    from runner.fake_api import PromptCache
+    from runner.prices import cost_usd, price_for
+    from runner.model import Usage
+    from runner.scripted import tool_replies
+    from runner.session import REFLECT_TOOL, build_request, user_message
+
+    root = new_project(scratch / "cache",
+                       {"src/pipeline.py": SOURCE, "levers.md": CACHE_LEVERS, **PARTS})
     model = ScriptedModel([
         tool_reply("search_files", {"pattern": "src/*.py"}, text="Looking for the pipeline."),
         tool_reply("read_file", {"path": "src/pipeline.py"}),
         tool_reply("search_content", {"pattern": "def step_1[0-9]", "path": "src"}),
+        tool_replies([("read_file", {"path": path}) for path in PARTS],
+                     text="Reading the ten parts."),
         tool_reply("edit_file", {"path": "src/pipeline.py", "old_text": "return value * 12 + 1",
                                  "new_text": "return value * 12 + 2"}),
         tool_reply("run_command", {"command": "grep -n 'value \\* 12' src/pipeline.py"}),
@@ -341,25 +357,59 @@ def cache_prefix(scratch: Path) -> Figure:
     result = run_tick(root, make_model=lambda config: model, printer=quiet())
     if result.outcome != "shipped":
         raise RuntimeError(f"the cache tick did not ship: {result.message}")
+    cache = PromptCache()
+    usages = [cache.use(request) for request in model.requests]
+    prompt = [u["input_tokens"] + u["cache_read_input_tokens"] + u["cache_creation_input_tokens"]
+              for u in usages]
     act = [canonical_bytes(r) for r in model.requests[:-1]]
     turns = []
     for n, body in enumerate(act):
-        row = {"turn": n + 1, "bytes": len(body)}
+        row = {"turn": n + 1, "bytes": len(body), "tokens": prompt[n],
+               "cache_read": usages[n]["cache_read_input_tokens"],
+               "cache_write": usages[n]["cache_creation_input_tokens"]}
         if n:
             common = common_prefix_length(act[n - 1], body)
             row.update(shared=common / len(body), of_previous=common / len(act[n - 1]), new_bytes=len(body) - common,
-                       common_bytes=common)
+                       common_bytes=common,
+                       reads_previous=usages[n]["cache_read_input_tokens"] / prompt[n - 1])
         turns.append(row)
-    reflection = canonical_bytes(model.requests[-1])
+    # the same act with only the newest user turn marked, as before: the turn after the ten calls
+    single = PromptCache()
+    single_reads = []
+    for n, request in enumerate(model.requests[:-1]):
+        request = json.loads(json.dumps(request))
+        for message in request["messages"][:-1]:
+            for block in message["content"] if isinstance(message["content"], list) else []:
+                block.pop("cache_control", None)
+        usage = single.use(request)
+        if n:
+            single_reads.append(usage["cache_read_input_tokens"] / prompt[n - 1])
+    # the reflection continues the act's conversation: does it read the whole last act request too?
+    reflection_reads = usages[-1]["cache_read_input_tokens"] / prompt[-2]
+    hits = [t["reads_previous"] for t in turns[1:]] + [reflection_reads]
+    worst = min(hits)
+    # its cost against a separate call offering only `reflect` (the way it was made before)
+    price, _ = price_for("claude-sonnet-5-5")
+    last = model.requests[-1]
+    alone = build_request(last["model"], last["max_tokens"], last["system"][0]["text"],
+                          [REFLECT_TOOL], [user_message(last["messages"][-1]["content"][-1]["text"])])
+    alone_usage = PromptCache().use(alone)
+    in_conversation = cost_usd(Usage(**{**usages[-1], "output_tokens": 0}), price)
+    separate = cost_usd(Usage(**{**alone_usage, "output_tokens": 0}), price)
     later = turns[2:]
     share = sum(t["common_bytes"] for t in later) / sum(t["bytes"] for t in later)
-    worst = min(later, key=lambda t: t["shared"])
-    return Figure(5, "cacheable prefix, act turns 3+", f"{share:.1%} of their input "
-                  f"(lowest turn: {worst['shared']:.1%}, turn {worst['turn']})",
-                  share * 100, "%", "≥ 90% of the input of turns 3 on", share >= 0.9,
-                  compared_with=f"{len(act)} act turns", details={
-                      "turns": turns, "reflection_bytes": len(reflection),
-                      "reflection_shared_with_last_turn": common_prefix_length(act[-1], reflection) / len(reflection)})
+    return Figure(5, "every request reads the previous one from the cache",
+                  f"{worst:.1%} at the worst of {len(hits)} requests (act turns 2 on, one of ten "
+                  "parallel calls, and the reflection)",
+                  worst * 100, "%", "100% on every request from turn 2 on", worst >= 0.999,
+                  compared_with=f"{len(act)} act turns + reflection", details={
+                      "turns": turns, "byte_prefix_share_turns_3_on": share,
+                      "one_moving_marker_reads_previous": [round(r, 4) for r in single_reads],
+                      "reflection_reads_last_act_request": reflection_reads,
+                      "reflection_tokens": prompt[-1], "reflection_usage": usages[-1],
+                      "reflection_input_cost_usd_sonnet_5_5": round(in_conversation, 6),
+                      "separate_reflection_input_cost_usd_sonnet_5_5": round(separate, 6),
+                      "separate_reflection_tokens": sum(alone_usage.values())})
 
 
 # ---------------------------------------------------------------------------------------- 6

@@ -81,10 +81,16 @@ def test_cache_prefix_is_measured_per_turn_and_review_over_the_requested_history
     _, results = quick_run
     cache = results["figures"]["5"]
     turns = cache["details"]["turns"]
-    assert len(turns) == 7 and "shared" not in turns[0]
+    assert len(turns) == 8 and "shared" not in turns[0]
     assert all(0 < t["shared"] <= 1 and t["bytes"] > turns[i]["bytes"] for i, t in enumerate(turns[1:]))
+    # every request from turn 2 on, the one after ten parallel calls and the reflection included,
+    # reads the whole previous request from the cache
+    reads = [t["reads_previous"] for t in turns[1:]] + [cache["details"]["reflection_reads_last_act_request"]]
+    assert cache["value"] == pytest.approx(100 * min(reads)) and cache["met"] == (min(reads) >= 0.999)
+    assert min(cache["details"]["one_moving_marker_reads_previous"]) < 1
     later = turns[2:]
-    assert cache["value"] == pytest.approx(100 * sum(t["common_bytes"] for t in later) / sum(t["bytes"] for t in later))
+    assert cache["details"]["byte_prefix_share_turns_3_on"] == pytest.approx(
+        sum(t["common_bytes"] for t in later) / sum(t["bytes"] for t in later))
     review = results["figures"]["6"]["details"]
     assert review["ticks"] == 200 and review["commits"] > 200
     assert results["figures"]["6"]["met"] == (review["review_ms"] <= 1000 and review["status_ms"] <= 200)
