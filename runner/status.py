@@ -56,6 +56,7 @@ class Status:
     firings: str | None = None      # "last 24 h: 48 firings, 44 ticks, 3 not due, 1 locked"
     watch: str = ""                 # paused, or overdue: what a person should know first
     sealed: str = ""                # how many sealed gates, and where
+    waiting: list[str] = field(default_factory=list)   # "3 commits on genome/main" per waiting branch
 
 
 def gather(root: Path, now: datetime | None = None, host: Host | None = None) -> Status:
@@ -80,7 +81,21 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     status.pending_notes = len(feedback.pending(root))
     _read_watch(status, root, now)
     _read_sealed(status)
+    _read_waiting(status)
     return status
+
+
+def _read_waiting(status: Status) -> None:
+    """Work a tick could not land yet, waiting on ``genome/<branch>`` for `genome land`."""
+    listed = subprocess.run(["git", "for-each-ref", "--format=%(refname:short)", "refs/heads/genome/"],
+                            cwd=status.root, capture_output=True, text=True)
+    for waiting in listed.stdout.split():
+        branch = waiting.removeprefix("genome/")
+        count = subprocess.run(["git", "rev-list", "--count", f"refs/heads/{branch}..refs/heads/{waiting}"],
+                               cwd=status.root, capture_output=True, text=True).stdout.strip()
+        if count.isdigit() and int(count):
+            status.waiting.append(f"{count} commit{'s' if count != '1' else ''} on {waiting} not yet on {branch}: "
+                                  "`genome land` brings them over")
 
 
 def _read_watch(status: Status, root: Path, now: datetime) -> None:
@@ -189,6 +204,7 @@ def render(status: Status, now: datetime | None = None, colour: bool = False) ->
         rows.append(("firings", status.firings))
     if status.sealed:
         rows.append(("sealed gates", status.sealed))
+    rows += [("waiting", s(line, "yellow")) for line in status.waiting]
     if status.watch:
         rows.insert(0, ("attention", s(status.watch, "red", "bold")))
     if status.pending_notes:

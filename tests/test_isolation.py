@@ -291,3 +291,11 @@ def test_a_submodule_is_out_of_reach_and_the_loop_never_stalls_on_it(with_submod
     result = run_tick(project, now=NOW, make_model=lambda config: ScriptedModel(
         [write("greeting.txt"), text_reply("done"), tool_reply("reflect", {})]))
     assert result.outcome == "shipped" and git(project, "status", "--porcelain") == ""
+
+
+def test_genome_status_says_what_waits_and_how_to_land_it(project):
+    set_config(project, "gates:", "deliver: branch\ngates:")
+    tick(project, write("greeting.txt"))
+    done = genome(project, "status")
+    assert done.returncode == 0, done.stderr
+    assert "2 commits on genome/main not yet on main: `genome land` brings them over" in done.stdout
