@@ -32,6 +32,7 @@ class Gate:
     repeat: int = 1                 # runs; the median counts, the spread is the noise
     must: str = "improve"           # "improve", or "hold": only never get worse
     prove: bool = False             # the new tests must fail on the start tree's code
+    allow_no_start: bool = False    # `must: improve` may ship when the start tree gave no number
 
     @property
     def min_delta_text(self) -> str:
@@ -333,8 +334,10 @@ def _leaf(key: str) -> str:
     return key.rsplit(".", 1)[-1]
 
 
-GATE_KEYS = ("name", "run", "timeout", "metric", "better", "min_delta", "repeat", "must", "prove")
-_METRIC_KEYS = ("better", "min_delta", "repeat", "must")
+GATE_KEYS = ("name", "run", "timeout", "metric", "better", "min_delta", "repeat", "must", "prove",
+             "allow_no_start")
+_METRIC_KEYS = ("better", "min_delta", "repeat", "must", "allow_no_start")
+MIN_REPEAT_FOR_NOISE = 3     # fewer runs give no spread worth the name
 MAX_REPEAT = 100
 
 
@@ -424,6 +427,18 @@ def _gate_extras(gate: Gate, item: dict, i: int, fail, item_line, sealed: bool) 
         if not isinstance(item["prove"], bool):
             raise bad("prove", f"`prove` must be true or false, not {item['prove']!r}", "Write `prove: true`")
         values["prove"] = item["prove"]
+    if "allow_no_start" in item:
+        if not isinstance(item["allow_no_start"], bool):
+            raise bad("allow_no_start", f"`allow_no_start` must be true or false, not "
+                      f"{item['allow_no_start']!r}", "Write `allow_no_start: true`")
+        values["allow_no_start"] = item["allow_no_start"]
+    improving = "metric" in values and values.get("must", "improve") == "improve"
+    if improving and "min_delta" not in item and values.get("repeat", 1) < MIN_REPEAT_FOR_NOISE:
+        # one run has no spread: any change, however small, would count as a gain
+        raise bad("metric", f"a `must: improve` metric needs `repeat: {MIN_REPEAT_FOR_NOISE}` or "
+                  "more (the spread of the runs is the noise) or a `min_delta`",
+                  "Add `repeat: 5`, or `min_delta: 2%`; write `min_delta: 0` only for a number "
+                  "that never varies between runs (a count, a size)")
     return replace(gate, **values)
 
 

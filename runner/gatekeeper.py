@@ -24,6 +24,38 @@ from runner.state import Tick, Verdict, normalized
 MAX_PROPOSALS = 3
 
 
+# Files that change how tests are collected or run without changing any test: a new one can skip or
+# rewrite every committed test. With ``grow_only`` set, none of these may be added anywhere in the
+# project (the runner's new tests need none); ``__init__.py`` only under the grow_only globs, since
+# new packages elsewhere are ordinary code.
+TEST_CONFIG_FILES = ("conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml",
+                     "noxfile.py")
+TEST_PACKAGE_FILE = "__init__.py"
+
+
+def grow_only_refusal(tick: Tick, changed: list[str]) -> str:
+    """Why the change breaks ``grow_only`` (an existing file changed, or a file added that can
+    change how the committed tests run); "" when it does not."""
+    if not tick.config.grow_only:
+        return ""
+    grown = grow_only_changes(tick, changed)
+    if grown:
+        return f"changed existing file {', '.join(grown[:3])} under grow_only"
+    added = [path for path in changed if not path.endswith("/") and tick.git.head_file(path) is None
+             and _is_test_config(path, tick.config.grow_only)]
+    if added:
+        return (f"added {', '.join(added[:3])}, which can change how the committed tests run "
+                "(refused while grow_only is set)")
+    return ""
+
+
+def _is_test_config(path: str, grow_only) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    if name in TEST_CONFIG_FILES:
+        return True
+    return name == TEST_PACKAGE_FILE and any(match_glob(g, path) for g in grow_only)
+
+
 def grow_only_changes(tick: Tick, changed: list[str]) -> list[str]:
     """Changed paths under ``grow_only`` that HEAD has: modified, deleted or renamed away."""
     globs = tick.config.grow_only
@@ -109,7 +141,9 @@ def judge_metrics(tick: Tick, results: list) -> Verdict | None:
     if not bad:
         return None
     verb = "hold" if bad[0].gate.must == "hold" else "improve"
-    return Verdict(False, f"metric {bad[0].gate.name} did not {verb}", results,
+    reason = (f"metric {bad[0].gate.name} did not {verb}" if bad[0].start.runs
+              else f"metric {bad[0].gate.name} has no start number to improve on")
+    return Verdict(False, reason, results,
                    feedback=f"The gates passed, but a metric gate judged the change: {bad[0].why}.")
 
 

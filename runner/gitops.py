@@ -29,6 +29,7 @@ class GitInternals:
     files: dict[str, bytes]
     flagged: tuple[str, ...]
     with_flags: bool = True          # False: the index flags were not looked at
+    replace_refs: tuple[tuple[str, str], ...] = ()     # (ref, object): what ``git replace`` made
 
 
 @dataclass(frozen=True)
@@ -66,24 +67,25 @@ class Git:
         self.close()
 
     # ---------------------------------------------------------------- guard
-    def refuse_unless_clean(self) -> Snapshot:
+    def refuse_unless_clean(self, again: str = "tick again") -> Snapshot:
         """The person's uncommitted work is never touched: refuse rather than stash or reset."""
         git_dir = Path(self.repo.git_dir)
         for marker, what in _IN_PROGRESS.items():
             if (git_dir / marker).exists():
-                raise Refused(f"the repository is in the middle of {what}; finish or abort it, then tick again")
+                raise Refused(f"the repository is in the middle of {what}; finish or abort it, "
+                              f"then {again}")
         if self.repo.head.is_detached:
             raise Refused("HEAD is detached; `git switch <branch>` first, so the tick's commits land on a branch")
         if not self.repo.head.is_valid():
             raise Refused("the repository has no commit yet; run `genome init` (it makes the first commit)")
         if (git_dir / "index.lock").exists():
             raise Refused(f"{git_dir / 'index.lock'} exists: another git command is running, or one was killed. "
-                          "If no git process is running, delete that file and tick again")
+                          f"If no git process is running, delete that file and {again}")
         changed = self.changed_paths()
         if changed:
             shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
             raise Refused(f"the working tree has uncommitted changes ({shown}); commit or stash them, "
-                          "then tick again. The runner never touches work it did not make")
+                          f"then {again}. The runner never touches work it did not make")
         return Snapshot(head=self.repo.head.commit.hexsha, branch=self.repo.active_branch.name)
 
     def branch_snapshot(self) -> Snapshot:
@@ -182,8 +184,9 @@ class Git:
     # ---------------------------------------------------------------- git's own settings
     def internals(self, flags: bool = True) -> GitInternals:
         """What in ``.git/`` could change how git behaves for the runner or hide a change from it:
-        config, info/ (exclude, attributes), hooks, and (with ``flags``) the index entries flagged
-        assume-unchanged or skip-worktree."""
+        config, info/ (exclude, attributes), hooks, (with ``flags``) the index entries flagged
+        assume-unchanged or skip-worktree, and replace refs (another history for every git that
+        honours them)."""
         git_dir = Path(self.repo.git_dir)
         files = {}
         for path in [git_dir / "config", *sorted((git_dir / "info").glob("*")), *sorted((git_dir / "hooks").glob("*"))]:
@@ -191,7 +194,10 @@ class Git:
                 files[str(path.relative_to(git_dir))] = path.read_bytes()
         flagged = tuple(line[2:] for line in self.run_git("ls-files", "-v", "-z").split("\0")
                         if len(line) > 2 and (line[0].islower() or line[0] == "S")) if flags else ()
-        return GitInternals(files=files, flagged=flagged, with_flags=flags)
+        listed = self.run_git("for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/")
+        pairs = (line.partition(" ") for line in listed.splitlines())   # a ref name has no space
+        replace_refs = tuple((ref, sha) for ref, _, sha in pairs if sha)
+        return GitInternals(files=files, flagged=flagged, with_flags=flags, replace_refs=replace_refs)
 
     def put_back_internals(self, saved: GitInternals) -> None:
         git_dir = Path(self.repo.git_dir)
@@ -204,6 +210,12 @@ class Git:
         extra = [p for p in now.flagged if p not in saved.flagged]
         if extra:
             self.run_git("update-index", "--no-assume-unchanged", "--no-skip-worktree", "--", *extra)
+        if now.replace_refs != saved.replace_refs:
+            kept = dict(saved.replace_refs)
+            lines = [f"delete {ref}" for ref, _ in now.replace_refs if ref not in kept]
+            lines += [f"update {ref} {sha}" for ref, sha in saved.replace_refs]
+            script = "".join(f"{line}\n" for line in lines).encode()
+            self.run_git("update-ref", "--no-deref", "--stdin", stdin=script)
 
     def current_branch(self) -> str:
         return "" if self.repo.head.is_detached else self.repo.active_branch.name

@@ -16,7 +16,8 @@ from genome.loop_prompt import Gate
 from runner.gates import GateResult, GateSpec, run_gates
 from runner.tree_memory import Measured, gate_key
 
-NO_NUMBER = Measured(value=0.0, spread=0.0, runs=0)     # the gate ran on the tree but gave no number
+# the start tree gave no number: used in judging, never remembered (the next tick measures again)
+NO_NUMBER = Measured(value=0.0, spread=0.0, runs=0)
 
 
 def metric_gates(gates: Sequence[Gate]) -> list[Gate]:
@@ -44,7 +45,11 @@ def measure_missing(root, memory: dict[str, Measured], gates: Sequence[Gate], sa
     for gate in missing:
         say(f"measuring {gate.name} on the start tree ({gate.repeat} run{'s' if gate.repeat > 1 else ''})")
         [result] = run_gates([spec_of(gate)], root)
-        memory[key_of(gate)] = measured(result)
+        found = measured(result)
+        if found.runs:          # no number is never remembered: the next tick measures again
+            memory[key_of(gate)] = found
+        else:
+            say(f"{gate.name} gave no number on the start tree ({result.summary()})")
     return bool(missing)
 
 
@@ -69,6 +74,10 @@ class Judgement:
 def judge(gate: Gate, start: Measured, now: Measured) -> Judgement:
     """Whether the number moved the way the gate asks, beyond ``min_delta`` and the noise."""
     if not start.runs:
+        if gate.must == "improve" and not gate.allow_no_start:
+            return Judgement(gate, start, now, False, f"{gate.name} = {now.value:g}, but the start tree gave no "
+                             "number, so nothing shows it improved (`allow_no_start: true` lets a first "
+                             "number ship)")
         return Judgement(gate, start, now, True, f"{gate.name} = {now.value:g} (no number on the start tree to "
                                                  "compare with)")
     gain = now.value - start.value if gate.better == "higher" else start.value - now.value

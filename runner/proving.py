@@ -1,6 +1,8 @@
 """Tests that must bite: a ``prove: true`` gate runs on the start tree's code with the tick's new tests.
 
-The tick's tests are the files it added (or changed) under ``grow_only``. They are copied onto a
+The tick's tests are the files it added (or changed) under ``grow_only``, and test-like files
+(``test_*.py``, ``*_test.py``, ``*.test.*``, ``*.spec.*``, anything under ``tests/`` or ``test/``)
+anywhere. They are copied onto a
 scratch checkout of the start commit, and each proving gate runs there. It must fail: a test that
 passes on the old code does not test the change. A failure there counts only if the same gate
 passes on the scratch checkout without the new tests; otherwise the failure could be the checkout's
@@ -9,6 +11,7 @@ passes on the scratch checkout without the new tests; otherwise the failure coul
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -37,9 +40,19 @@ def scratch_tree(git: Git, commit: str) -> Iterator[Path]:
         git.run_git("worktree", "prune")     # forgets the checkout just removed (and any a kill left)
 
 
+def looks_like_a_test(path: str) -> bool:
+    """A test by the usual conventions: ``test_*.py``, ``*_test.py``, ``*.test.*``, ``*.spec.*``, or
+    anything in a ``tests/`` or ``test/`` folder."""
+    folders, _, name = path.rpartition("/")
+    return (bool(re.fullmatch(r"test_.*\.py|.*_test\.py|.+\.(test|spec)\.[^/]+", name))
+            or any(part in ("tests", "test") for part in folders.split("/")))
+
+
 def new_tests(root: Path, changed: Sequence[str], grow_only: Sequence[str]) -> list[str]:
-    """The changed paths under ``grow_only`` that exist now: the tests this tick added."""
-    return [path for path in changed if any(match_glob(g, path) for g in grow_only)
+    """The changed paths that exist now and are tests: under ``grow_only``, or test-like anywhere
+    (a test written outside the globs is proven all the same)."""
+    return [path for path in changed
+            if (any(match_glob(g, path) for g in grow_only) or looks_like_a_test(path))
             and ((root / path).is_file() or (root / path).is_symlink())]
 
 

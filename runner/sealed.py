@@ -3,7 +3,14 @@
 They live in ``$XDG_CONFIG_HOME/genome-runner/sealed/<project id>.yaml`` (``~/.config`` when
 ``XDG_CONFIG_HOME`` is unset), in the form of loop-prompt.md's ``gates:`` list. The project id is the
 full id of the repository's first commit (``git rev-list --max-parents=0 HEAD``; the smallest
-when there are several), so every clone of the project finds the same file.
+when there are several), read with replace refs ignored, so every full clone of the project finds
+the same file. A shallow clone has no first commit to name: it refuses to tick (exit 2) while the
+folder holds any gates file, rather than run without them (``git fetch --unshallow`` fixes it).
+
+Once a project's gates file was found, the runner remembers it, keyed by the repository's git
+folder, in ``projects/`` beside the gates files (outside the repository, where no command of the
+tick writes). When the file is then missing (removed, or the first commit's id changed under a
+rewritten history) the tick stops with exit 2 and says so, rather than run without them.
 
 No prompt names them. The tools refuse paths outside the project, so they cannot be read that way;
 the sandbox does not bind their folder. After the visible gates pass they run like any gate; when
@@ -14,6 +21,7 @@ file, outside git, for ``genome review`` on this machine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -49,6 +57,61 @@ def project_id(root: Path) -> str | None:
     return min(roots) if roots else None
 
 
+def _git_out(root: Path, *args: str) -> str | None:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=scrubbed_env())
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def is_shallow(root: Path) -> bool:
+    return _git_out(root, "rev-parse", "--is-shallow-repository") == "true"
+
+
+def memory_file(root: Path) -> Path | None:
+    """Where the runner remembers that this repository (its git folder, shared by its worktrees) had
+    sealed gates; None outside a repository."""
+    common = _git_out(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    if not common:
+        return None
+    key = hashlib.sha256(os.path.realpath(common).encode("utf-8")).hexdigest()[:24]
+    return sealed_dir() / "projects" / key
+
+
+def _remember(root: Path, project: str) -> None:
+    marker = memory_file(root)
+    if marker is None:
+        return
+    try:
+        if marker.read_text(encoding="utf-8").split("\n", 1)[0] == project:
+            return
+    except OSError:
+        pass
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    tmp = marker.with_name(marker.name + ".tmp")
+    tmp.write_text(f"{project}\n{os.path.realpath(root)}\n", encoding="utf-8")
+    os.replace(tmp, marker)
+
+
+def _missing(root: Path, project: str | None, path: Path) -> None:
+    """Raise when this repository had sealed gates the runner can no longer find."""
+    marker = memory_file(root)
+    try:
+        known = marker.read_text(encoding="utf-8").split("\n", 1)[0] if marker else ""
+    except OSError:
+        return
+    if not known:
+        return
+    had = sealed_dir() / f"{known}.yaml"
+    if known != project:
+        what = (f"the project's id (its first commit) is now {project}, not {known}" if project
+                else "the project's id (its first commit) cannot be read")
+        todo = (f"If the history was rewritten on purpose, rename {had.name} to {path.name}; if not, "
+                "find what changed the first commit (`git replace -l`, a rebase, a shallow clone)")
+    else:
+        what, todo = f"{had} is gone", "Put it back"
+    raise GenomeFileError(str(had), None, f"this project had sealed gates, but {what}",
+                          f"{todo}. To run without sealed gates, delete {marker}")
+
+
 def gates_file(root: Path) -> Path:
     return sealed_dir() / f"{project_id(root)}.yaml"
 
@@ -60,10 +123,16 @@ def results_file(root: Path) -> Path:
 def load(git: Git) -> tuple[Gate, ...]:
     """The project's sealed gates; none when there is no file. A bad file is a ``GenomeFileError``
     naming it (exit 2), as a bad loop-prompt.md is."""
-    path = gates_file(git.root)
+    if is_shallow(git.root) and any(sealed_dir().glob("*.yaml")):
+        raise GenomeFileError(str(sealed_dir()), None, "this is a shallow clone, so its first commit, "
+                              "which names its sealed gates file, is unknown",
+                              "Run `git fetch --unshallow` once, then tick again")
+    the_id = project_id(git.root)
+    path = sealed_dir() / f"{the_id}.yaml"
     try:
         data = path.read_bytes()
     except FileNotFoundError:
+        _missing(git.root, the_id, path)
         return ()
     except OSError as exc:
         raise GenomeFileError(str(path), None, f"the sealed gates file cannot be read ({exc.strerror})",
@@ -72,7 +141,10 @@ def load(git: Git) -> tuple[Gate, ...]:
     if real == project or real.startswith(project.rstrip(os.sep) + os.sep):
         raise GenomeFileError(str(path), None, "the sealed gates file is inside the project, where the model "
                               "can read it", "Point XDG_CONFIG_HOME outside the repository")
-    return parse_sealed(str(path), decode(str(path), data))
+    gates = parse_sealed(str(path), decode(str(path), data))
+    if the_id:
+        _remember(git.root, the_id)
+    return gates
 
 
 @dataclass

@@ -31,7 +31,7 @@ from genome.records import (
     parse_log,
     subject_of,
 )
-from runner import feedback
+from runner import feedback, sealed
 from runner.errors import LEVER_FAILED, Refused, TickStop, UsageError
 from runner.gates import GateSpec, red_gate_excerpt, run_gates
 from runner.gitops import Git, Snapshot
@@ -86,6 +86,7 @@ def revert(
         _refuse_dependents(git, lever.id, sha, files)
         _apply_reverse(git, lever.id, sha)
         _gate(git, project, say)
+        _gate_sealed(git, lever.id, stamp, say)
         levers = project.levers
         levers.set_status(lever.id, "dropped" if drop else "open")
         what = "and dropped by a person" if drop else "and reopened by a person"
@@ -113,7 +114,7 @@ def revert(
             note,
         )
 
-    return _settle(root, lever_id, now, change)
+    return _settle(root, lever_id, now, change, "revert")
 
 
 def retry(root: Path, lever_id: str, hint: str = "", now: datetime | None = None) -> Settled:
@@ -139,7 +140,7 @@ def retry(root: Path, lever_id: str, hint: str = "", now: datetime | None = None
             note=note,
         )
 
-    return _settle(root, lever_id, now, change)
+    return _settle(root, lever_id, now, change, "retry")
 
 
 def drop(root: Path, lever_id: str, reason: str = "", now: datetime | None = None) -> Settled:
@@ -160,7 +161,7 @@ def drop(root: Path, lever_id: str, reason: str = "", now: datetime | None = Non
             {"Lever": lever.id, "Decision": "drop"},
         )
 
-    return _settle(root, lever_id, now, change)
+    return _settle(root, lever_id, now, change, "drop")
 
 
 def promote(root: Path, lever_id: str, now: datetime | None = None) -> Settled:
@@ -183,7 +184,7 @@ def promote(root: Path, lever_id: str, now: datetime | None = None) -> Settled:
             {"Lever": lever.id, "Decision": "promote"},
         )
 
-    return _settle(root, lever_id, now, change)
+    return _settle(root, lever_id, now, change, "promote")
 
 
 # ---------------------------------------------------------------------------------------- the frame
@@ -194,14 +195,16 @@ def _settle(
     lever_id: str,
     now: datetime | None,
     change: Callable[[Git, Project, Lever, str], _Change | None],
+    command: str,
 ) -> Settled:
     """Clean tree, the tick lock, the lever from HEAD; then one commit, or the tree put back."""
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     stamp = now.strftime("%Y-%m-%dT%H:%MZ")
+    again = f"run `genome {command} {lever_id}` again"
     with Git(root) as git:
-        git.refuse_unless_clean()  # before the lock: a refusal creates nothing, not even .genome/
+        git.refuse_unless_clean(again)  # before the lock: a refusal creates nothing, not even .genome/
         with TickLock(root):
-            start = git.refuse_unless_clean()
+            start = git.refuse_unless_clean(again)
             project = read_project(git)
             try:
                 lever = project.levers.get(lever_id)
@@ -210,17 +213,30 @@ def _settle(
                     f"levers.md has no lever {lever_id}; `genome status` shows the levers "
                     "(give its id, such as L-004)"
                 ) from None
+            note = None
             try:
                 planned = change(git, project, lever, stamp)
                 if planned is None:
                     return Settled("", f"{lever.id} is already the top lever; nothing to change")
+                # the note first: one that cannot be kept (too long, a disk error) stops the
+                # command before anything is committed
+                note = _store_note(root, planned.note, now) if planned.note else None
                 sha = _commit(git, start, planned)
             except BaseException:
+                if note is not None:
+                    note.path.unlink(missing_ok=True)
                 git.restore(start)
                 raise
-    if planned.note:
-        feedback.store(root, planned.note, now)
     return Settled(sha, f"{planned.subject}: committed {sha[:12]}")
+
+
+def _store_note(root: Path, text: str, now: datetime) -> feedback.Note:
+    try:
+        return feedback.store(root, text, now)
+    except (ValueError, OSError) as exc:
+        raise UsageError(
+            f"the note for the next tick cannot be kept, so nothing was committed: {exc}"
+        ) from None
 
 
 def _commit(git: Git, start: Snapshot, planned: _Change) -> str:
@@ -347,6 +363,21 @@ def _git_bytes(git: Git, *args: str, stdin: bytes | None = None) -> subprocess.C
         capture_output=True,
         env=scrubbed_env(),
     )
+
+
+def _gate_sealed(git: Git, lever_id: str, stamp: str, say: Callable[[str], None]) -> None:
+    """The project's sealed gates, after the visible ones, as a tick runs them. The person runs the
+    revert, so the message may say where their names and output are."""
+    gates = sealed.load(git)
+    if not gates:
+        return
+    run = sealed.run(git, git.root, gates, time=stamp, lever=lever_id)
+    say(f"gate {run.summary.summary()}")
+    if not run.passed:
+        raise GatesRed(
+            "a sealed gate is red after the revert, so nothing was committed; which one and its "
+            f"output: `genome review`, or {sealed.results_file(git.root)}"
+        )
 
 
 def _gate(git: Git, project: Project, say: Callable[[str], None]) -> None:

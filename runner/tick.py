@@ -421,7 +421,8 @@ def gate(tick: Tick) -> Verdict:
     if judged:
         return judged
     if tick.git.internals(flags=False) != tick.internals:
-        return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/ or index flags)",
+        return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/, "
+                       "index flags or replace refs)",
                        results, repairable=False)
     late = (gatekeeper.prove_new_tests(tick, candidate.changed, results, where)
             or gatekeeper.run_sealed(tick, results, where))
@@ -447,7 +448,8 @@ def secrets_in_change(tick: Tick, candidate: Candidate, where: Path) -> str:
 def diff_check(tick: Tick, candidate: Candidate) -> Verdict | None:
     """Whatever tool made a change, protected paths, submodules and git's own settings stay untouched."""
     if tick.git.internals(flags=False) != tick.internals:
-        return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/ or index flags)",
+        return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/, "
+                       "index flags or replace refs)",
                        repairable=False)
     inside = tick.places.inside_submodules(tick.start.head)
     if inside:
@@ -464,9 +466,9 @@ def diff_check(tick: Tick, candidate: Candidate) -> Verdict | None:
     hits = [p for p in changed if is_protected(p, tick.config.protected)]
     if hits:
         return Verdict(False, f"changed protected path {', '.join(hits[:3])}", repairable=False)
-    grown = gatekeeper.grow_only_changes(tick, changed)
+    grown = gatekeeper.grow_only_refusal(tick, changed)
     if grown:
-        return Verdict(False, f"changed existing file {', '.join(grown[:3])} under grow_only", repairable=False)
+        return Verdict(False, grown, repairable=False)
     if not changed:
         return Verdict(False, "no change", feedback="Nothing in the working tree differs from HEAD.")
     return None

@@ -69,8 +69,9 @@ def _read(root: Path, tree: str) -> dict:
 def load(root: Path, tree: str) -> dict[str, Measured]:
     """The numbers remembered for ``tree`` by gate key; an unreadable file counts as none."""
     try:
-        return {key: Measured(float(v["value"]), float(v["spread"]), int(v["runs"]))
-                for key, v in _read(root, tree).get("metrics", {}).items()}
+        found = {key: Measured(float(v["value"]), float(v["spread"]), int(v["runs"]))
+                 for key, v in _read(root, tree).get("metrics", {}).items()}
+        return {key: m for key, m in found.items() if m.runs > 0}    # "no number" is measured again
     except (ValueError, TypeError, KeyError, AttributeError):
         return {}
 

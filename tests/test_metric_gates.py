@@ -143,7 +143,7 @@ SPEED = Gate("speed", "./bench", metric="(\\d+)", better="lower", min_delta=10)
     (Gate("n", "x", metric="(\\d+)", better="higher", must="hold"), Measured(120, 0, 1), Measured(120, 0, 1), True),
     (Gate("n", "x", metric="(\\d+)", better="higher", must="hold"), Measured(120, 0, 1), Measured(119, 0, 1), False),
     (Gate("t", "x", metric="(\\d+)", better="lower", must="hold"), Measured(10, 2, 3), Measured(11.5, 1, 3), True),
-    (SPEED, Measured(0, 0, 0), Measured(80, 0, 1), True),            # no number on the start tree
+    (SPEED, Measured(0, 0, 0), Measured(80, 0, 1), False),           # no number on the start tree
 ])
 def test_judge_needs_more_than_min_delta_and_the_noise(gate, start, now, ok):
     judgement = judge(gate, start, now)
@@ -168,7 +168,8 @@ def test_journal_entries_keep_metrics_and_the_new_lists_and_old_entries_still_re
 
 # ------------------------------------------------------------------------------------------ ticks
 
-SCORE_GATE = "  - name: score\n    run: cat score.txt\n    metric: 'score: ([0-9]+)'\n    better: higher\n"
+SCORE_GATE = ("  - name: score\n    run: cat score.txt\n    metric: 'score: ([0-9]+)'\n    better: higher\n"
+              "    min_delta: 0\n")
 
 
 def scored_project(project, score: int = 10, gate: str = SCORE_GATE):
@@ -228,13 +229,16 @@ def test_the_start_value_is_remembered_and_a_planted_one_is_ignored(project, cap
     set_config(project, "repair_rounds: 1", "repair_rounds: 0")
     with Git(project) as g:
         start_tree = tree_memory.code_tree_id(g, "HEAD")
-    planted = json.dumps({"metrics": {"x": {"value": -1000, "spread": 0, "runs": 1}}})
-    # the model rewrites the remembered start number, then makes the score worse
+    key = tree_memory.gate_key("score", "cat score.txt", "score: ([0-9]+)", 1)
+    planted = json.dumps({"metrics": {key: {"value": -1000, "spread": 0, "runs": 1}}})
+    # the model rewrites the remembered start number under the gate's own key, then makes the score
+    # worse: against the planted -1000 it would have improved
     result, _ = tick(project, [
         tool_reply("run_command", {"command": f"mkdir -p .genome/trees && echo '{planted}' > "
                                               f".genome/trees/{start_tree}.json"}),
         tool_reply("write_file", {"path": "score.txt", "content": "score: 3\n"}), text_reply("done"), reflect()])
     assert result.outcome == "failed" and result.record.reason == "metric score did not improve"
+    assert result.record.metrics == "score=3 start=10 spread=0 runs=1"
     memory = tree_memory.load(project, start_tree)
     assert [m.value for m in memory.values()] == [10.0]     # put back as the tick read it
     # the next tick reads the number from memory: the start tree is not measured again

@@ -337,6 +337,8 @@ def test_each_command_refuses_a_dirty_tree_and_a_running_tick_writing_nothing(
     before = refs(repo), tree_state(repo)
     dirty = CliRunner().invoke(cli, command)
     assert dirty.exit_code == 3 and "uncommitted changes (greeting.txt)" in dirty.stderr
+    assert f"then run `genome {command[0]} {command[1]}` again" in dirty.stderr
+    assert "tick again" not in dirty.stderr
     assert_untouched(repo, *before)
     git(repo, "checkout", "greeting.txt")
     before = refs(repo), tree_state(repo)
@@ -392,3 +394,41 @@ def test_the_review_prints_a_command_per_decision_and_shows_what_was_settled(rep
     assert [(s.lever, s.decision) for s in after.settled] == [("L-003", "revert")]
     assert "L-003" not in {d.lever for d in after.decisions}
     assert "revert L-003 Sign the greeting" in render_markdown(after)
+
+
+@pytest.mark.parametrize("command", [["retry", "L-002", "--hint"], ["revert", "L-003", "--reason"]])
+def test_a_note_too_long_to_keep_commits_nothing_and_exits_2(repo, monkeypatch, command):
+    monkeypatch.chdir(repo)
+    before = refs(repo), tree_state(repo)
+    result = CliRunner().invoke(cli, [*command, "x" * (feedback.MAX_NOTE_CHARS + 10)])
+    assert result.exit_code == 2, result.output
+    assert "the note for the next tick cannot be kept, so nothing was committed" in result.stderr
+    assert isinstance(result.exception, SystemExit)       # said, not a traceback
+    assert_untouched(repo, *before)
+    assert feedback.pending(repo) == []
+
+
+def test_a_note_that_cannot_be_written_commits_nothing_and_exits_2(repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    blocker = repo / ".genome" / "feedback"
+    if blocker.is_dir():
+        shutil.rmtree(blocker)
+    blocker.write_text("a file where the notes folder goes\n")
+    before = refs(repo), tree_state(repo)
+    result = CliRunner().invoke(cli, ["retry", "L-002", "--hint", "use the v2 endpoint"])
+    assert result.exit_code == 2, result.output
+    assert "nothing was committed" in result.stderr
+    assert_untouched(repo, *before)
+
+
+def test_revert_runs_the_sealed_gates_too(repo):
+    from runner import sealed
+
+    path = sealed.gates_file(repo)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("gates:\n  - name: holdout\n    run: 'false'\n")
+    before = refs(repo), tree_state(repo)
+    with pytest.raises(settle.GatesRed, match="a sealed gate is red after the revert"):
+        settle.revert(repo, "L-003")
+    assert_untouched(repo, *before)
+    assert [r.gate for r in sealed.read_results(repo)] == ["holdout"]
