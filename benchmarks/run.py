@@ -1,4 +1,4 @@
-"""The benchmarks: seven figures, each against its target, in one run.
+"""The benchmarks: nine figures, each against its target, in one run.
 
     python benchmarks/run.py            # full sizes and more runs: about a minute and a half on two cores
     python benchmarks/run.py --quick    # fewer runs and a 2,000-tick review history: about half a minute
@@ -557,6 +557,49 @@ def big_repo_tick(scratch: Path, sizes: Sizes) -> Figure:
                            "git_calls_per_tick": calls[-1][0], "git_status_calls_per_tick": calls[-1][1]})
 
 
+# ---------------------------------------------------------------------------------------- 9
+
+def sandbox_cost(scratch: Path, sizes: Sizes) -> Figure:
+    """What the sandbox adds: a no-op `run_command` in bubblewrap against the same unsandboxed, and a
+    whole green tick (scripted, instant model, in this process) with `sandbox: auto` against `off`."""
+    from runner import sandbox
+    from runner.tools import ToolBox
+
+    if sandbox.probe()[0] is None:
+        return Figure(9, "sandbox cost, green tick", "no bubblewrap", 0.0, "×", "≤ 1.10×", False,
+                      compared_with="unsandboxed", details={"why": sandbox.probe()[1]})
+    command_root = new_project(scratch / "sandbox-command")
+    boxes = {mode: ToolBox(command_root, sandbox=sandbox.prepare(command_root, command_root / ".git", mode=mode))
+             for mode in ("auto", "off")}
+    command_times = interleaved({mode: lambda box=box: box.call("run_command", {"command": "true"})
+                                 for mode, box in boxes.items()}, sizes.startup_runs, warmup=3)
+    runs = max(sizes.tick_runs, 5)
+    levers = "# Levers\n\n" + "".join(f"- [ ] L-{n:03d} Add note {n}\n" for n in range(1, runs + 2))
+    projects = {}
+    for mode in ("auto", "off"):
+        loop = with_frontmatter((TEMPLATES / "loop-prompt.md").read_text(), GREEN_CONFIG + f"sandbox: {mode}\n")
+        projects[mode] = new_project(scratch / f"sandbox-tick-{mode}", {"levers.md": levers, "loop-prompt.md": loop})
+    numbers = {mode: iter(range(1, runs + 2)) for mode in projects}
+
+    def tick(mode: str) -> None:
+        model = ScriptedModel(green_script(next(numbers[mode])))
+        result = run_tick(projects[mode], make_model=lambda config: model, printer=quiet())
+        if result.outcome != "shipped" or (mode == "auto") != (result.record.sandbox == ""):
+            raise RuntimeError(f"the {mode} tick did not ship as expected: {result.message}")
+
+    tick_times = interleaved({mode: lambda mode=mode: tick(mode) for mode in projects}, runs, warmup=1)
+    on_ms, off_ms = median_ms(tick_times["auto"]), median_ms(tick_times["off"])
+    command_on, command_off = median_ms(command_times["auto"]), median_ms(command_times["off"])
+    ratio = on_ms / off_ms
+    return Figure(9, "sandbox cost, green tick", f"{on_ms:,.0f} ms", on_ms, "ms", "≤ 1.10×", ratio <= 1.10,
+                  ratio=ratio, compared_with=f"the same tick unsandboxed {off_ms:,.0f} ms",
+                  details={"tick_runs": runs, "tick_sandboxed_ms": on_ms, "tick_unsandboxed_ms": off_ms,
+                           "command_runs": sizes.startup_runs, "command_sandboxed_ms": command_on,
+                           "command_unsandboxed_ms": command_off, "command_ratio": command_on / command_off,
+                           "tick_min_sandboxed_ms": min(tick_times["auto"]) * 1000,
+                           "tick_min_unsandboxed_ms": min(tick_times["off"]) * 1000})
+
+
 # ---------------------------------------------------------------------------------------- report
 
 # ---------------------------------------------------------------------------------------- 7
@@ -644,6 +687,16 @@ def breakdown(figure: Figure) -> str:
     return "\n".join(lines)
 
 
+def sandbox_breakdown(figure: Figure) -> str:
+    details = figure.details
+    if "command_sandboxed_ms" not in details:
+        return f"figure 9: not measured ({details.get('why', 'no bubblewrap')})"
+    return (f"figure 9, the sandbox: a no-op run_command {details['command_sandboxed_ms']:.1f} ms sandboxed, "
+            f"{details['command_unsandboxed_ms']:.1f} ms not ({details['command_ratio']:.2f}×); a green tick "
+            f"{details['tick_sandboxed_ms']:.0f} ms against {details['tick_unsandboxed_ms']:.0f} ms "
+            f"({figure.ratio:.2f}×)")
+
+
 def machine() -> dict[str, Any]:
     git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
@@ -672,6 +725,7 @@ def main() -> None:
                         lambda: first_request(scratch), lambda: cache_prefix(scratch),
                         lambda: review_and_status(scratch, sizes), lambda: gate_costs(scratch, sizes),
                         lambda: big_repo_tick(scratch, sizes),
+                        lambda: sandbox_cost(scratch, sizes),
                         lambda: green_tick(scratch, sizes)):
             figures.append(measure())
             print(f"figure {figures[-1].number} measured ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
@@ -679,6 +733,7 @@ def main() -> None:
     print(table(figures))
     print()
     print(breakdown(figures[1]))
+    print(sandbox_breakdown(figures[8]))
     results = {"quick": args.quick, "seconds": round(time.perf_counter() - started, 1),
                "machine": {**machine(), "load_average_before": load_before},
                "figures": {str(f.number): asdict(f) for f in figures}}

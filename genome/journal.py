@@ -40,6 +40,7 @@ class TickRecord:
     satisfied: list[str] = field(default_factory=list)  # levers whose checks passed before any change
     kept_out: list[str] = field(default_factory=list)   # proposed levers not added, and why
     gate_output: list[str] = field(default_factory=list)  # a red gate: command, first, last lines
+    sandbox: str = ""              # why the tick's commands ran unsandboxed; empty when sandboxed
 
     @property
     def tokens(self) -> int:
@@ -137,7 +138,7 @@ def _read_field(record: TickRecord, line: str) -> None:
             setattr(record, name, int(value))
         elif name == "cost_usd":
             record.cost_usd = float(value)
-        elif name in ("version", "new_version", "gates", "commit", "reason", "metrics"):
+        elif name in ("version", "new_version", "gates", "commit", "reason", "metrics", "sandbox"):
             setattr(record, name, value)
     except ValueError:  # a hand-edited number; the review shows the rest of the entry
         pass

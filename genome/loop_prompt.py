@@ -84,6 +84,10 @@ class Config:
     push: bool = False
     secrets_allow: tuple[str, ...] = ()
     executor: str = ""          # a command that replaces the built-in model session (act and reflect)
+    executor_sandbox: bool = True       # `executor: {sandbox: false}` runs it outside the sandbox
+    executor_paths: tuple[str, ...] = ()    # `executor: {paths: [...]}`: more folders bound in, writable
+    sandbox: str = "auto"       # auto | required | off: how commands the model can start are contained
+    network: bool = False       # whether sandboxed commands may reach the network
     regression: Rules = field(default_factory=Rules)
     pause_after: int = 5        # failed or unreachable ticks in a row before the loop pauses; 0: never
     deliver: str = "commit"     # where a tick's commits land: commit | branch | pr
@@ -225,8 +229,9 @@ def _normal(text: str) -> str:
 
 # ---------------------------------------------------------------- config validation
 
-_TOP_KEYS = {f for f in Config.__dataclass_fields__}
+_TOP_KEYS = {f for f in Config.__dataclass_fields__} - {"executor_sandbox", "executor_paths"}
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+SANDBOX_MODES = ("auto", "required", "off")
 _BUDGET_KEYS = {f for f in Budget.__dataclass_fields__}
 
 
@@ -280,19 +285,24 @@ def parse_config(file: str, yaml_text: str) -> Config:
         raise fail("gates", f"gate `{proving[0]}` has `prove: true` but there are no `grow_only:` globs "
                    "to say where the tests are",
                    'Add `grow_only: ["tests/**"]` (new tests may be added there, old ones never changed)')
-    if "push" in raw:
-        if not isinstance(raw["push"], bool):
-            raise fail("push", f"`push` must be true or false, not {raw['push']!r}", "Write `push: true` or `push: false`")
-        values["push"] = raw["push"]
+    for key in ("push", "network"):
+        if key in raw:
+            if not isinstance(raw[key], bool):
+                raise fail(key, f"`{key}` must be true or false, not {raw[key]!r}",
+                           f"Write `{key}: true` or `{key}: false`")
+            values[key] = raw[key]
+    if "sandbox" in raw:
+        if raw["sandbox"] is False:
+            raw["sandbox"] = "off"      # YAML 1.1 reads a bare `off` as false
+        if not isinstance(raw["sandbox"], str) or raw["sandbox"] not in SANDBOX_MODES:
+            raise fail("sandbox", f"`sandbox` must be one of {', '.join(SANDBOX_MODES)}, not {raw['sandbox']!r}",
+                       "Write `sandbox: auto` (the default), `sandbox: required` or, inside a container "
+                       "that already isolates the tick, `sandbox: off`")
+        values["sandbox"] = raw["sandbox"]
     if "budget" in raw:
         values["budget"] = _budget(raw["budget"], fail)
     if "executor" in raw:
-        executor = raw["executor"]
-        if not isinstance(executor, dict) or set(executor) != {"command"} or not isinstance(
-                executor["command"], str) or not executor["command"].strip():
-            raise fail("executor", "`executor` takes one key, `command`, a shell command line",
-                       'Write it like `executor: {command: "claude -p --output-format json"}`')
-        values["executor"] = executor["command"]
+        values.update(_executor(raw["executor"], fail))
     if "regression" in raw:
         values["regression"] = _regression(raw["regression"], fail)
     if "prices" in raw:
@@ -304,6 +314,29 @@ def parse_config(file: str, yaml_text: str) -> Config:
                        "Write it like `effort: medium`, or leave it out for the model's default")
         values["effort"] = raw["effort"]
     return Config(**values)
+
+
+def _executor(executor, fail) -> dict:
+    example = 'Write it like `executor: {command: "claude -p --output-format json"}`'
+    if not isinstance(executor, dict) or not isinstance(executor.get("command"), str) or not executor["command"].strip():
+        raise fail("executor", "`executor` needs `command`, a shell command line", example)
+    unknown = set(executor) - {"command", "sandbox", "paths"}
+    if unknown:
+        raise fail("executor", f"`executor` has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
+                   "It takes `command`, and optionally `sandbox: false` and `paths: [...]`")
+    values = {"executor": executor["command"]}
+    if "sandbox" in executor:
+        if not isinstance(executor["sandbox"], bool):
+            raise fail("executor", f"`executor.sandbox` must be true or false, not {executor['sandbox']!r}",
+                       "Write `executor: {command: ..., sandbox: false}` to run it outside the sandbox")
+        values["executor_sandbox"] = executor["sandbox"]
+    if "paths" in executor:
+        paths = executor["paths"]
+        if not isinstance(paths, list) or not all(isinstance(p, str) and p.strip() for p in paths):
+            raise fail("executor", "`executor.paths` must be a list of folders or files",
+                       'Write it like `paths: ["~/.gemini"]` (relative paths are under your home)')
+        values["executor_paths"] = tuple(paths)
+    return values
 
 
 def _string(value, key, fail, *, allow_empty=False) -> str:

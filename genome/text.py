@@ -16,6 +16,15 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 _BOUNDARY = re.compile(r"^---[ \t]*\r?$")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control characters (NUL, C0 but tab and newline, DEL, C1) or lone
+    surrogates: text a model wrote, made safe to put in a file the parsers read back."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n"))
+
+
 def decode(file: str, data: bytes) -> str:
     """Bytes of a genome file to text, refusing what no person meant as markdown."""
     if len(data) > MAX_FILE_BYTES:

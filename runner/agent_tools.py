@@ -31,7 +31,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from runner.paths import PathRefused, resolve_in_project
-from runner.proc import run_shell, scrubbed_env
+from runner.proc import run_shell
+from runner.sandbox import Sandbox
 
 TOOLS_DIR = "tools"
 MARKER = b"genome-tool"          # must appear in a tool's first MARKER_WITHIN bytes (a comment will do)
@@ -59,7 +60,7 @@ class _NotATool(Exception):
 
 
 def discover(root: Path, *, reserved: Collection[str], warn: Callable[[str], None],
-             timeout: float = 10) -> list[AgentTool]:
+             timeout: float = 10, sandbox: Sandbox | None = None) -> list[AgentTool]:
     """The project's own tools, sorted by file name; each file that fails is skipped with a warning.
 
     The caller guarantees the working tree is clean (equal to HEAD) when this runs; see the
@@ -81,7 +82,7 @@ def discover(root: Path, *, reserved: Collection[str], warn: Callable[[str], Non
         try:
             if not _is_executable_file(root, rel) or not _says_it_is_a_tool(entry):
                 continue
-            tool = _describe(root, rel, timeout)
+            tool = _describe(root, rel, timeout, sandbox)
             if tool.name in reserved:
                 raise _NotATool(f"its name {tool.name!r} is a built-in tool's; give it another name")
             if tool.name in owners:
@@ -106,7 +107,7 @@ def _says_it_is_a_tool(path: Path) -> bool:
 
 
 def call(root: Path, tool: AgentTool, tool_input: object, *, timeout: float,
-         output_limit: int = 16_000) -> tuple[str, bool]:
+         output_limit: int = 16_000, sandbox: Sandbox | None = None) -> tuple[str, bool]:
     """Run ``tool`` with ``tool_input`` as JSON on stdin: (result text, is_error).
 
     The text starts with the exit code, as ``run_command``'s does; a non-zero exit is an error.
@@ -118,12 +119,14 @@ def call(root: Path, tool: AgentTool, tool_input: object, *, timeout: float,
                     f"restore it or stop using the {tool.name} tool", True)
     except _NotATool as why:
         return f"{tool.path} cannot be run: {why}", True
-    with tempfile.TemporaryDirectory(prefix="genome-tool-") as scratch:
-        # stdin from a file: the input may be far larger than a command line may be.
-        input_file = Path(scratch) / "input.json"
-        input_file.write_text(json.dumps(tool_input), encoding="utf-8")
-        command = f"{shlex.quote(str(root / tool.path))} < {shlex.quote(str(input_file))}"
-        result = run_shell(command, root, timeout, env=scrubbed_env(), limit=output_limit)
+    # stdin from a file the runner opens (the sandbox's /tmp is its own): the input may be far
+    # larger than a command line may be.
+    with tempfile.TemporaryFile(prefix="genome-tool-") as input_file:
+        input_file.write(json.dumps(tool_input).encode("utf-8"))
+        input_file.seek(0)
+        command = shlex.quote(str(root / tool.path))
+        result = run_shell(command, root, timeout, limit=output_limit, sandbox=sandbox,
+                           stdin=input_file)
     if result.timed_out:
         status = (f"exit code {result.exit_code}: timed out after {timeout:g} s; the tool and "
                   "its child processes were killed")
@@ -154,14 +157,16 @@ def _is_executable_file(root: Path, rel: str) -> bool:
     return False
 
 
-def _describe(root: Path, rel: str, timeout: float) -> AgentTool:
-    with tempfile.TemporaryDirectory(prefix="genome-tool-") as scratch:
-        # stderr apart, so a warning printed there does not spoil the JSON on stdout.
-        errors = Path(scratch) / "stderr"
-        command = f"{shlex.quote(str(root / rel))} --describe 2> {shlex.quote(str(errors))}"
+def _describe(root: Path, rel: str, timeout: float, sandbox: Sandbox | None) -> AgentTool:
+    # stderr to a file apart, so a warning printed there does not spoil the JSON on stdout; the
+    # runner opens it, so it needs no path the sandbox can see.
+    with tempfile.TemporaryFile(prefix="genome-tool-") as errors:
+        command = f"{shlex.quote(str(root / rel))} --describe"
         # Room for twice the limit, so that nothing within it is ever cut.
-        result = run_shell(command, root, timeout, env=scrubbed_env(), limit=2 * DESCRIBE_OUTPUT_LIMIT)
-        stderr = errors.read_text(encoding="utf-8", errors="replace").strip() if errors.exists() else ""
+        result = run_shell(command, root, timeout, limit=2 * DESCRIBE_OUTPUT_LIMIT, sandbox=sandbox,
+                           stderr=errors)
+        errors.seek(0)
+        stderr = errors.read(DESCRIBE_OUTPUT_LIMIT).decode("utf-8", errors="replace").strip()
     if result.timed_out:
         raise _NotATool(f"`{rel} --describe` did not finish within {timeout:g} s")
     if result.exit_code != 0:

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from genome.loop_prompt import Config
-from runner import tree_memory
+from runner import sandbox, tree_memory
 from runner.errors import EnvironmentBroken
 from runner.gates import GateResult, GateSpec, run_gates
 from runner.gitops import Git
 from runner.paths import match_glob
+from runner.proc import run_shell
 from runner.progress import Printer
-from runner.proc import run_shell, scrubbed_env
 from runner.worktrees import Worktrees
 
 SETUP_STAMP = "setup-stamp"
@@ -72,7 +71,7 @@ def run_setup(config: Config, where: Path, printer: Printer, env: dict[str, str]
     for command in config.setup:
         printer.say(f"setup: {command}")
         done = run_shell(command, where, config.command_timeout, pipefail=True,
-                         env=scrubbed_env({**os.environ, **(env or {})}))
+                         sandbox=sandbox.for_place(where, config, env))
         if done.exit_code != 0:
             why = "timed out" if done.timed_out else f"exited {done.exit_code}"
             raise EnvironmentBroken(f"setup command `{command}` {why}:\n{first_lines(done.output)}",
@@ -90,7 +89,8 @@ def check(git: Git, places: Worktrees, config: Config, start: str, printer: Prin
     printer.phase("baseline", f"the gates on the start tree {tree[:12]}")
     where = prepare_gate(git, places, config, start, tree, printer)
     # metric gates are run on the start tree right after, measured with their own number of runs
-    results = run_gates([GateSpec(g.name, g.run, g.timeout) for g in config.gates if not g.metric], where)
+    results = run_gates([GateSpec(g.name, g.run, g.timeout) for g in config.gates if not g.metric], where,
+                        sandbox=sandbox.for_place(where, config))
     for result in results:
         printer.say(f"gate {result.summary()}")
     red = next((r for r in results if not r.passed), None)

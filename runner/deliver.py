@@ -20,7 +20,9 @@ from typing import Callable
 from git import Actor
 from git.exc import GitCommandError
 
-from runner.gates import GateSpec, run_gates as run_gate_specs
+from runner import sandbox
+from runner.gates import GateSpec
+from runner.gates import run_gates as run_gate_specs
 from runner.gitops import Git, git_error_text
 
 MODES = ("commit", "branch", "pr")
@@ -190,7 +192,7 @@ def config_gates(config, printer, lever=None) -> GateRunner:
         specs += [GateSpec(f"check-{i}", c, config.command_timeout) for i, c in enumerate(lever.checks, 1)]
 
     def run(where: Path) -> str | None:
-        results = run_gate_specs(specs, where)
+        results = run_gate_specs(specs, where, sandbox=sandbox.for_place(where, config))
         for result in results:
             printer.say(f"gate {result.summary()}")
         red = [r for r in results if not r.passed]

@@ -21,7 +21,8 @@ Exit codes:
   0  shipped, idle, or nothing due
   1  the tick ran and its lever failed (rolled back)
   2  usage error or invalid project files
-  3  refused: another tick running, detached HEAD, no commit yet, lost a push race
+  3  refused: another tick running, detached HEAD, no commit yet, lost a push race, no sandbox
+     where `sandbox: required`
   4  budget spent
   5  model/API unavailable after retries, or no credentials
   6  environment: a gate red or not runnable before any change, or setup failed

@@ -28,7 +28,9 @@ The protocol, as a command sees it:
 
 The environment differs from the shells the model gets (``run_command``, gates), which never see the
 API key: the executor is the agent the person chose, not the model's shell, and it needs its own
-credentials, so it gets the runner's whole environment.
+credentials, so it gets the runner's whole environment. It runs in the tick's sandbox all the same
+(``runner.sandbox.for_executor``: network on, its configuration folders bound in), unless the config
+says ``executor: {sandbox: false}``.
 """
 
 from __future__ import annotations
@@ -39,12 +41,13 @@ import re
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from runner.model import Usage
-from runner.proc import kill_group
+from runner.proc import Containment, kill_group
+from runner.sandbox import Sandbox
 from runner.session import REFLECT_TOOL, ActEnd, Reflection, parse_reflection
 
 USAGE_PREFIX = "genome-usage:"
@@ -98,9 +101,11 @@ class CommandRun:
 class CommandExecutor:
     """Runs the configured command for the act phase (and its repairs) and for the reflection."""
 
-    def __init__(self, command: str, root: Path, *, warn: Callable[[str], None] = lambda m: None):
+    def __init__(self, command: str, root: Path, *, warn: Callable[[str], None] = lambda m: None,
+                 sandbox: Sandbox | None = None):
         self.command = command
         self.root = Path(root)
+        self.sandbox = sandbox
         self.warn = warn
         self.usage = Usage()
         self.cost_usd = 0.0
@@ -153,9 +158,9 @@ class CommandExecutor:
         with tempfile.TemporaryDirectory(prefix="genome-executor-", ignore_cleanup_errors=True) as scratch:
             prompt_file, out_file, err_file = (Path(scratch) / name for name in ("prompt.md", "stdout", "stderr"))
             prompt_file.write_text(prompt, encoding="utf-8")
-            env = {**os.environ, "GENOME_PHASE": phase, "GENOME_LEVER": lever_id,
-                   "GENOME_PROMPT_FILE": str(prompt_file),
-                   "GENOME_BUDGET_USD": "" if budget_usd is None else f"{max(0.0, budget_usd):.4f}"}
+            extra = {"GENOME_PHASE": phase, "GENOME_LEVER": lever_id, "GENOME_PROMPT_FILE": str(prompt_file),
+                     "GENOME_BUDGET_USD": "" if budget_usd is None else f"{max(0.0, budget_usd):.4f}"}
+            env = {**os.environ, **extra} if self.sandbox is None else self.sandbox.env(extra)
             exit_code, timed_out, seconds = self._execute(env, prompt_file, out_file, err_file, timeout)
             run = _read_run(phase, exit_code, timed_out, seconds, out_file, err_file, self.warn)
         self.usage.add(run.usage)
@@ -170,9 +175,13 @@ class CommandExecutor:
                  timeout: float) -> tuple[int, bool, float]:
         """Output goes to files, not pipes: a background job holding them cannot keep the tick waiting."""
         started = time.monotonic()
-        with prompt_file.open("rb") as stdin, out_file.open("wb") as stdout, err_file.open("wb") as stderr:
-            process = subprocess.Popen(["bash", "-c", self.command], cwd=self.root, env=env, stdin=stdin,
-                                       stdout=stdout, stderr=stderr, start_new_session=True)
+        # the prompt file's folder is bound in: the sandbox's /tmp is its own
+        sandbox = None if self.sandbox is None else replace(
+            self.sandbox, writable=(*self.sandbox.writable, prompt_file.parent))
+        with prompt_file.open("rb") as stdin, out_file.open("wb") as stdout, err_file.open("wb") as stderr, \
+                Containment(sandbox) as containment:
+            process = subprocess.Popen(containment.wrap(["bash", "-c", self.command], self.root), cwd=self.root,
+                                       env=env, stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=True)
             timed_out = False
             try:
                 process.wait(timeout=timeout)

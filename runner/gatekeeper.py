@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner import baseline, intent, metrics, proving, sealed, tree_memory
+from runner import baseline, intent, metrics, proving, sandbox, sealed, tree_memory
 from runner.paths import match_glob
 from runner.proc import run_shell
 from runner.state import Tick, Verdict, normalized
@@ -90,7 +90,8 @@ def before_act(tick: Tick) -> None:
     where = at_tree(tick, tick.start.head)
     skip_satisfied(tick, where)
     if tick.lever is not None and unmeasured:
-        metrics.measure_missing(where, tick.start_memory, tick.config.gates, tick.printer.say)
+        metrics.measure_missing(where, tick.start_memory, tick.config.gates, tick.printer.say,
+                                sandbox=sandbox.for_place(where, tick.config))
 
 
 def at_tree(tick: Tick, commit: str) -> Path:
@@ -102,7 +103,8 @@ def at_tree(tick: Tick, commit: str) -> Path:
 def first_failing_check(tick: Tick, checks: list[str], where: Path) -> str | None:
     """The first check that fails on the tree checked out in ``where``, or None if all pass."""
     for check in checks:
-        result = run_shell(check, where, tick.config.command_timeout, pipefail=True)
+        result = run_shell(check, where, tick.config.command_timeout, pipefail=True,
+                           sandbox=sandbox.for_place(where, tick.config))
         if result.exit_code != 0:
             return check
     return None
@@ -156,7 +158,8 @@ def prove_new_tests(tick: Tick, changed: list[str], results: list, where: Path) 
         return None
     tick.printer.say(f"proving {', '.join(g.name for g in gates)} with {len(tests)} new test file(s) "
                      "on the start tree's code")
-    proof = proving.prove(tick.git, where, tick.start.head, gates, tests)
+    proof = proving.prove(tick.git, where, tick.start.head, gates, tests,
+                          sandbox=sandbox.for_place(where, tick.config))
     if not proof.ok:
         return Verdict(False, proof.why, results, feedback=proof.feedback)
     results.extend(proof.results)
@@ -170,7 +173,8 @@ def run_sealed(tick: Tick, results: list, where: Path) -> Verdict | None:
     failed, never which."""
     if not tick.sealed_gates:
         return None
-    run = sealed.run(tick.git, where, tick.sealed_gates, time=tick.record.time, lever=tick.record.lever)
+    run = sealed.run(tick.git, where, tick.sealed_gates, time=tick.record.time, lever=tick.record.lever,
+                     sandbox=sandbox.for_place(where, tick.config))
     tick.printer.say(f"gate {run.summary.summary()}")
     results.append(run.summary)
     if run.passed:

@@ -1,6 +1,7 @@
 """Gates: shell commands that must pass before a tick may commit.
 
-Each runs under ``bash -o pipefail`` with a timeout and without the API key. A red gate is run
+Each runs under ``bash -o pipefail`` with a timeout and without the API key, in the tick's sandbox
+(``runner.sandbox``). A red gate is run
 once more before it counts (a transient blip is not a regression); the first gate still red
 stops the run, since later gates would only judge a tree already known to be bad.
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from runner.proc import ShellResult, run_shell, scrubbed_env
 from runner.secrets import scan_new_text
+from runner.sandbox import Sandbox
 
 OUTPUT_TAIL_CHARS = 4000
 EXCERPT_HEAD, EXCERPT_TAIL, EXCERPT_WIDTH = 5, 5, 200    # what the journal keeps of a red gate
@@ -79,11 +81,14 @@ class GateResult:
         return f"{self.name} FAILED {why} {self.seconds:.1f}s"
 
 
-def run_gates(gates: Sequence[GateSpec], cwd: Path, env: Mapping[str, str] | None = None) -> list[GateResult]:
-    """Run ``gates`` in order in ``cwd``; the list ends at the first gate still red after its re-run."""
+def run_gates(gates: Sequence[GateSpec], cwd: Path, env: Mapping[str, str] | None = None, *,
+              sandbox: Sandbox | None = None) -> list[GateResult]:
+    """Run ``gates`` in order in ``cwd`` (in ``sandbox`` when given, with its environment); the list
+    ends at the first gate still red after its re-run."""
     results = []
     for gate in gates:
-        result = _run_gate(gate, cwd, scrubbed_env(env))
+        result = _run_gate(gate, cwd, sandbox.env() if sandbox is not None and env is None else scrubbed_env(env),
+                           sandbox)
         results.append(result)
         if not result.passed:
             break
@@ -107,23 +112,23 @@ def red_gate_excerpt(results: Sequence[GateResult], allow: Sequence[str] = ()) -
             if scan_new_text("gate output", line, allow=allow) else line for line in red.excerpt()]
 
 
-def _run_gate(gate: GateSpec, cwd: Path, env: dict[str, str]) -> GateResult:
+def _run_gate(gate: GateSpec, cwd: Path, env: dict[str, str], sandbox: Sandbox | None) -> GateResult:
     if gate.metric or gate.repeat > 1:
-        return _run_measured(gate, cwd, env)
-    first = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env)
+        return _run_measured(gate, cwd, env, sandbox)
+    first = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env, sandbox=sandbox)
     if first.exit_code == 0:
         return _result(gate, first, attempts=1, seconds=first.seconds)
-    second = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env)
+    second = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env, sandbox=sandbox)
     return _result(gate, second, attempts=2, seconds=first.seconds + second.seconds)
 
 
-def _run_measured(gate: GateSpec, cwd: Path, env: dict[str, str]) -> GateResult:
+def _run_measured(gate: GateSpec, cwd: Path, env: dict[str, str], sandbox: Sandbox | None) -> GateResult:
     """``repeat`` runs, each read for the metric; one red run is re-run once, as any gate is."""
     values: list[float] = []
     seconds, attempts, rerun_left = 0.0, 0, True
     shell = None
     while len(values) < max(gate.repeat, 1):
-        shell = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env)
+        shell = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env, sandbox=sandbox)
         seconds += shell.seconds
         attempts += 1
         number = read_metric(gate.metric, shell.output) if gate.metric else 0.0

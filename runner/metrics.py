@@ -38,13 +38,15 @@ def measured(result: GateResult) -> Measured:
     return Measured(value=result.value, spread=result.spread, runs=len(result.values))
 
 
-def measure_missing(root, memory: dict[str, Measured], gates: Sequence[Gate], say=print) -> bool:
-    """Measure, in ``root`` (which must hold the clean start tree), each metric gate ``memory`` has
-    no number for, with the gate's own number of runs. True when anything was measured."""
+def measure_missing(root, memory: dict[str, Measured], gates: Sequence[Gate], say=print, *,
+                    sandbox=None) -> bool:
+    """Measure, in ``root`` (which must hold the clean start tree, in ``sandbox`` when given), each
+    metric gate ``memory`` has no number for, with the gate's own number of runs. True when anything
+    was measured."""
     missing = [gate for gate in metric_gates(gates) if key_of(gate) not in memory]
     for gate in missing:
         say(f"measuring {gate.name} on the start tree ({gate.repeat} run{'s' if gate.repeat > 1 else ''})")
-        [result] = run_gates([spec_of(gate)], root)
+        [result] = run_gates([spec_of(gate)], root, sandbox=sandbox)
         found = measured(result)
         if found.runs:          # no number is never remembered: the next tick measures again
             memory[key_of(gate)] = found

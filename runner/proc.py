@@ -2,7 +2,9 @@
 
 The command runs in its own session, so on timeout the whole process group (grandchildren too)
 is killed. Background jobs the command leaves behind are killed as well when it ends: nothing a
-tick starts outlives it. Output is read in a thread into a head and a tail buffer, so memory stays
+tick starts outlives it. Given a ``runner.sandbox.Sandbox``, the command runs inside it (its own
+PID namespace ends everything with it); unsandboxed, the runner, as child subreaper, kills every
+descendant the command left, a ``setsid`` or double-forked one too. Output is read in a thread into a head and a tail buffer, so memory stays
 bounded however much the command prints.
 """
 
@@ -17,6 +19,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runner.sandbox import Sandbox
 
 TIMEOUT_EXIT_CODE = 124   # what coreutils' timeout(1) returns; a timed-out command reports this
 SECRET_ENV_NAMES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
@@ -35,9 +41,11 @@ class ShellResult:
 
 
 def scrubbed_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``base`` (default ``os.environ``) without the API credentials: commands never see the key."""
+    """``base`` (default ``os.environ``) without the API credentials (no ``ANTHROPIC_*`` at all):
+    commands never see the key."""
     source = os.environ if base is None else base
-    return {name: value for name, value in source.items() if name not in SECRET_ENV_NAMES}
+    return {name: value for name, value in source.items()
+            if name not in SECRET_ENV_NAMES and not name.startswith("ANTHROPIC_")}
 
 
 def truncate(text: str, limit: int) -> str:
@@ -50,15 +58,55 @@ def truncate(text: str, limit: int) -> str:
 
 
 def run_shell(command: str, cwd: Path, timeout: float, *, pipefail: bool = False,
-              env: dict[str, str] | None = None, limit: int = 16_000) -> ShellResult:
-    """Run ``command`` with ``bash -c`` in ``cwd``; ``env`` defaults to ``scrubbed_env()``."""
+              env: dict[str, str] | None = None, limit: int = 16_000,
+              sandbox: Sandbox | None = None, stdin=None, stderr=None) -> ShellResult:
+    """Run ``command`` with ``bash -c`` in ``cwd``; ``env`` defaults to the sandbox's allowlisted
+    environment, or without one to ``scrubbed_env()``. stdin is empty and stderr goes with stdout
+    unless ``stdin``/``stderr`` give open files."""
     argv = ["bash", "-o", "pipefail", "-c", command] if pipefail else ["bash", "-c", command]
+    if env is None:
+        env = sandbox.env() if sandbox is not None else scrubbed_env()
     started = time.monotonic()
-    process = subprocess.Popen(
-        argv, cwd=cwd, env=scrubbed_env() if env is None else env,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with Containment(sandbox) as containment:
+        process = subprocess.Popen(
+            containment.wrap(argv, cwd), cwd=cwd, env=env,
+            stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if stderr is None else stderr, start_new_session=True,
+        )
+        return _wait(process, timeout, limit, started, containment)
+
+
+class Containment:
+    """Around starting and waiting for one command. Sandboxed, it wraps the argv in bwrap; not,
+    the runner becomes child subreaper and ``end`` kills whatever the command left behind (run
+    once the command has exited, and again on leaving, whatever happened in between)."""
+
+    def __init__(self, sandbox: Sandbox | None):
+        from runner import sandbox as sandboxing
+        self._sandboxing = sandboxing
+        self.sandbox = sandbox
+        self.sandboxed = sandbox is not None and sandbox.enabled
+        self._before: set[int] = set()
+
+    def __enter__(self) -> "Containment":
+        if not self.sandboxed:
+            self._sandboxing.protect_runner()
+            self._before = set(self._sandboxing.descendants())
+        return self
+
+    def wrap(self, argv: list[str], cwd: Path) -> list[str]:
+        return self.sandbox.wrap(argv, cwd) if self.sandboxed else list(argv)
+
+    def end(self) -> None:
+        if not self.sandboxed:
+            self._sandboxing.end_strays(self._before)
+
+    def __exit__(self, *exc) -> None:
+        self.end()
+
+
+def _wait(process: subprocess.Popen, timeout: float, limit: int, started: float,
+          containment: Containment) -> ShellResult:
     capture = _BoundedCapture(process.stdout, *_head_tail_sizes(limit))
     capture.start()
     timed_out = False
@@ -70,6 +118,7 @@ def run_shell(command: str, cwd: Path, timeout: float, *, pipefail: bool = False
         # Kill before reaping on timeout; after a normal exit this ends leftover background jobs.
         kill_group(process.pid)
         process.wait()
+        containment.end()           # before waiting for the pipe: an escaped child may hold it
         capture.finish(grace=KILL_GRACE_SECONDS)
     return ShellResult(
         exit_code=TIMEOUT_EXIT_CODE if timed_out else process.returncode,

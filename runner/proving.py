@@ -25,6 +25,7 @@ from runner.gates import GateResult
 from runner.gitops import Git
 from runner.paths import match_glob
 from runner.proc import run_shell, scrubbed_env
+from runner.sandbox import Sandbox
 
 
 @contextmanager
@@ -64,16 +65,19 @@ class Proof:
     results: list[GateResult] | None = None
 
 
-def prove(git: Git, root: Path, start: str, gates: Sequence[Gate], tests: Sequence[str]) -> Proof:
-    """Each proving gate must fail on ``start``'s code with ``tests`` added, and pass without them."""
+def prove(git: Git, root: Path, start: str, gates: Sequence[Gate], tests: Sequence[str],
+          sandbox: Sandbox | None = None) -> Proof:
+    """Each proving gate must fail on ``start``'s code with ``tests`` added, and pass without them
+    (run in ``sandbox``, moved to the scratch tree, when given)."""
     results = []
     with scratch_tree(git, start) as tree:
+        box = sandbox.moved_to(tree) if sandbox is not None else None
         for gate in gates:
             for rel in tests:
                 target = tree / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(root / rel, target, follow_symlinks=False)
-            with_tests = run_shell(gate.run, tree, gate.timeout, pipefail=True)
+            with_tests = run_shell(gate.run, tree, gate.timeout, pipefail=True, sandbox=box)
             shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
             if with_tests.exit_code == 0:
                 return Proof(False, "the new tests do not test the change",
@@ -81,7 +85,7 @@ def prove(git: Git, root: Path, start: str, gates: Sequence[Gate], tests: Sequen
                              f"({shown}): they pass without your change, so they do not test it. Write tests "
                              "that fail on the old code and pass on the new.")
             _reset(tree)      # the new tests out again, and whatever the run wrote
-            without = run_shell(gate.run, tree, gate.timeout, pipefail=True)
+            without = run_shell(gate.run, tree, gate.timeout, pipefail=True, sandbox=box)
             if without.exit_code != 0:
                 return Proof(False, f"gate {gate.name} fails on the start tree even without the new tests, "
                                     "so it cannot prove them",

@@ -31,6 +31,15 @@ def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
         return
     printer.phase("recover", f"a tick was interrupted during {left.phase} ({left.lever or 'idle'})")
     places = Worktrees(git)
+    if left.phase == "forged":
+        # a record no tick of this runner signed, or one holding an impossible spend: a command
+        # wrote it; nothing in it is booked
+        printer.warn(f"{intent.path_of(root)} was not written by the runner (its signature does not match, or "
+                     "it holds an impossible spend): nothing is recorded from it. The runner's worktrees are "
+                     "reset; your tree was never written")
+        places.remove()
+        intent.clear(root)
+        return
     if left.phase == "unreadable" or not left.base or not left.branch or git.ref_sha(left.base) is None:
         printer.warn(f"{intent.path_of(root)} was unreadable or names no known commit; the interrupted tick "
                      "cannot be recorded. The runner's worktrees are reset; your tree was never written")

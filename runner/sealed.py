@@ -38,6 +38,7 @@ from runner.proc import scrubbed_env
 
 if TYPE_CHECKING:
     from runner.gitops import Git
+    from runner.sandbox import Sandbox
 
 HIDDEN = "hidden-checks"
 FAILED_REASON = "a hidden check failed"
@@ -153,9 +154,11 @@ class SealedRun:
     summary: GateResult          # what the trailer and the model may see: no name, no output
 
 
-def run(git: Git, cwd: Path, gates: Sequence[Gate], *, time: str, lever: str) -> SealedRun:
-    """Run the sealed gates in ``cwd``; their names and output are written to the results file only."""
-    results = run_gates([GateSpec(g.name, g.run, g.timeout) for g in gates], cwd)
+def run(git: Git, cwd: Path, gates: Sequence[Gate], *, time: str, lever: str,
+        sandbox: Sandbox | None = None) -> SealedRun:
+    """Run the sealed gates in ``cwd`` (in ``sandbox``); their names and output are written to the
+    results file only."""
+    results = run_gates([GateSpec(g.name, g.run, g.timeout) for g in gates], cwd, sandbox=sandbox)
     record(git, time, lever, results)
     passed = all(result.passed for result in results) and len(results) == len(gates)
     seconds = sum(result.seconds for result in results)

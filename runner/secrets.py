@@ -12,8 +12,11 @@ up in logs, journals and prompts.
 
 from __future__ import annotations
 
+import base64
 import bisect
+import functools
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -102,6 +105,9 @@ def scan_new_text(rel: str, text: str, old: str = "", allow: Sequence[str] = ())
 def _scan_text(rel: str, text: str, allow: Sequence[str]) -> Iterator[Finding]:
     lines = _Lines(text)
     exact = [*_token_hits(text), *_private_key_hits(text, lines)]
+    # the runner's own key in some encoding, on a line no provider pattern already named
+    named = {lines.number(offset) for offset, _ in exact}
+    exact += [(offset, kind) for offset, kind in _held_key_hits(text) if lines.number(offset) not in named]
     exact_lines = {lines.number(offset) for offset, _ in exact}
     # A provider token in an assignment is already named by its provider; say it once.
     generic = [(offset, kind) for offset, kind in _assignment_hits(text, lines)
@@ -134,6 +140,46 @@ class _Lines:
     def end_of(self, number: int) -> int:
         """The offset where line ``number`` ends (the text's end for lines past it)."""
         return self._starts[number] if number < len(self._starts) else len(self._text)
+
+
+# --- the runner's own key --------------------------------------------------------------------
+
+HELD_KEY_NAMES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+_MIN_HELD_KEY = 16       # shorter values (a local server's "x") would match everywhere
+
+
+def held_key_forms(key: str) -> list[tuple[str, str]]:
+    """(text, kind) for the ways a key could be written down to pass a scan that knows only its
+    shape: as is, reversed, in base64 (any alignment, standard or URL-safe, and of the reversed
+    key) and in hex. Only the middle of an encoding is used, since the bytes around the key change
+    its edges."""
+    raw = key.encode("utf-8")
+    forms = [(key, "the runner's API key"), (key[::-1], "the runner's API key, reversed"),
+             (raw.hex(), "the runner's API key, hex"), (raw.hex().upper(), "the runner's API key, hex")]
+    for source, kind in ((raw, "base64"), (raw[::-1], "reversed, base64")):
+        for pad in range(3):
+            encoded = base64.b64encode(b"\0" * pad + source).decode("ascii")
+            middle = encoded[4:-4]     # clear of the padding bytes and of the last partial group
+            for text in (middle, middle.replace("+", "-").replace("/", "_")):
+                forms.append((text, f"the runner's API key, {kind}"))
+    return list(dict.fromkeys(form for form in forms if len(form[0]) >= _MIN_HELD_KEY))
+
+
+def _held_key_hits(text: str) -> Iterator[tuple[int, str]]:
+    for name in HELD_KEY_NAMES:
+        key = os.environ.get(name, "").strip()
+        if len(key) < _MIN_HELD_KEY:
+            continue
+        for form, kind in _forms_of(key):
+            at = text.find(form)
+            while at != -1:
+                yield at, kind
+                at = text.find(form, at + 1)
+
+
+@functools.lru_cache(maxsize=4)
+def _forms_of(key: str) -> tuple[tuple[str, str], ...]:
+    return tuple(held_key_forms(key))
 
 
 # --- provider tokens --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from genome.text import clean_text
 from runner.model import Model, Reply, Usage
 from runner.spend import Limits, Meter, afford
 from runner.tools import ToolBox
@@ -310,6 +311,7 @@ def parse_reflection(data: object) -> Reflection:
     """Keep what is well-formed and drop the rest: a sloppy reflection must not fail a tick."""
     if not isinstance(data, dict):
         return Reflection()
+    data = _cleaned(data)      # one NUL in a reply must not make every later tick's files unreadable
     lesson = data.get("lesson")
     genome = data.get("genome")
     retire = data.get("retire")
@@ -328,3 +330,14 @@ def parse_reflection(data: object) -> Reflection:
         retire=[text.strip() for text in retire if isinstance(text, str) and text.strip()][:3]
         if isinstance(retire, list) else [],
     )
+
+
+def _cleaned(value: object) -> object:
+    """Every string in a JSON value without control characters (``genome.text.clean_text``)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {_cleaned(key): _cleaned(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    return value

@@ -381,8 +381,12 @@ def _gate_sealed(git: Git, lever_id: str, stamp: str, say: Callable[[str], None]
 
 
 def _gate(git: Git, project: Project, say: Callable[[str], None]) -> None:
+    from runner import sandbox
     specs = [GateSpec(g.name, g.run, g.timeout) for g in project.config.gates]
-    results = run_gates(specs, git.root)
+    contained = sandbox.for_tick(git.root, project.config)      # the same sandbox a tick's gates get
+    if not contained.enabled:
+        say(contained.why_not)
+    results = run_gates(specs, git.root, sandbox=contained)
     for result in results:
         say(f"gate {result.summary()}")
     red = [r for r in results if not r.passed]

@@ -22,6 +22,7 @@ from runner.gitops import Git, GitInternals, Snapshot
 from runner.learning import ToolCall
 from runner.model import Model
 from runner.progress import Printer
+from runner.sandbox import Sandbox
 from runner.session import ActEnd, Progress
 from runner.skills import SkillSet
 from runner.spend import Limits, Meter
@@ -83,6 +84,7 @@ class Tick:
     internals: GitInternals | None = None   # git's own settings at the start, to compare and put back
     tool_calls: list = field(default_factory=list)     # learning.ToolCall per act tool call
     act_changed: list[str] = field(default_factory=list)   # what the act changed, as last gated
+    sandbox: Sandbox | None = None   # how the commands of this tick are contained
     satisfied: list[tuple[str, str]] = field(default_factory=list)   # (lever id, log line): checks passed at start
     start_tree: str = ""             # the start tree's code id (runner.tree_memory), read before the act
     start_memory: dict = field(default_factory=dict)   # its remembered numbers, as read before the act

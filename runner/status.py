@@ -18,7 +18,9 @@ from genome.genome_file import PLACEHOLDER_MISSION, GenomeDoc
 from genome.levers import STATUSES, Lever, LeverDoc
 from genome.loop_prompt import Budget, LoopPromptDoc
 from runner import feedback, sealed
+from runner.local_state import STATE_DIR
 from runner.ledger import git_text, read_blobs
+from runner.sandbox import read_note
 from runner.schedule import Host, InstalledTimer, ScheduleError, format_every, run_external, schedule_status
 from runner.spend import record_commits, spent_since
 from runner.style import Style, stamp
@@ -49,6 +51,7 @@ class Status:
     next_due: datetime | None = None
     timers: list[InstalledTimer] = field(default_factory=list)
     pending_notes: int = 0
+    unsandboxed: str = ""        # "unsandboxed: ..." when the last tick ran its commands without a sandbox
     problems: list[str] = field(default_factory=list)   # what could not be read, and how to fix it
     search_bounded: bool = False    # the look back for the last tick stopped short of the root
     warnings: list[str] = field(default_factory=list)   # works, but needs the person's attention
@@ -82,6 +85,7 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     _read_watch(status, root, now)
     _read_sealed(status)
     _read_waiting(status)
+    status.unsandboxed = read_note(root / STATE_DIR)
     return status
 
 
@@ -210,6 +214,8 @@ def render(status: Status, now: datetime | None = None, colour: bool = False) ->
     if status.pending_notes:
         plural = "s" if status.pending_notes != 1 else ""
         rows.append(("feedback", f"{status.pending_notes} note{plural} waiting for the next tick"))
+    if status.unsandboxed:
+        rows.append(("sandbox", s(status.unsandboxed, "yellow")))
     width = max(len(label) for label, _ in rows)
     lines = [s(f"genome status · {status.root}", "bold")]
     lines += [f"{s(label.ljust(width), 'dim')}  {value}" for label, value in rows]

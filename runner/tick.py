@@ -22,7 +22,7 @@ from genome.genome_file import PLACEHOLDER_MISSION
 from genome.journal import TickRecord
 from genome.loop_prompt import Config, select_lessons
 from genome.records import CodeTrailers, code_message
-from runner import due, feedback, gatekeeper, intent, learning, local_state, notify, sealed, spend
+from runner import due, feedback, gatekeeper, intent, learning, local_state, notify, sandbox, sealed, spend
 from runner.agent_tools import discover as discover_project_tools
 from runner import baseline
 from runner.errors import BudgetSpent, EnvironmentBroken, ModelUnavailable
@@ -187,13 +187,14 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
     lever = project.levers.top_open()
     meter = spend.meter_for(config, printer.warn)
     limits = spend.limits_for(git.root, config, now)
+    contained = contain(root, git, config, printer)
     record = TickRecord(time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome="idle",
                         lever=lever.id if lever else "", title=lever.title if lever else "",
-                        version=project.genome.label)
+                        version=project.genome.label, sandbox="" if contained.enabled else contained.why_not)
     tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
                 make_model=make_model, meter=meter, limits=limits, record=record, lever=lever,
                 intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time),
-                internals=git.internals(flags=False), places=Worktrees(git), tip=start.head)
+                internals=git.internals(flags=False), places=Worktrees(git), tip=start.head, sandbox=contained)
     tick.notes = feedback.pending(root)
     tick.sealed_gates = sealed.load(git)
     if lever is not None:
@@ -201,6 +202,17 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
     elif any(l.status == "blocked" for l in project.levers.levers):
         record.outcome = "blocked"
     return tick
+
+
+def contain(root: Path, git: Git, config: Config, printer: Printer) -> sandbox.Sandbox:
+    """The sandbox every command of this tick runs in (exit 3 if `sandbox: required` cannot have it);
+    the person hears when there is none."""
+    sandbox.protect_runner()
+    contained = sandbox.for_tick(root, config, git=(Path(git.repo.git_dir), Path(git.repo.common_dir)))
+    sandbox.write_note(local_state.state_dir(root), contained)
+    if not contained.enabled:
+        printer.warn(contained.why_not)
+    return contained
 
 
 def wait_for_person(tick: Tick) -> TickResult:
@@ -250,7 +262,8 @@ def act(tick: Tick) -> None:
     work = baseline.prepare_act(tick.git, tick.places, tick.config, tick.start.head, tick.printer)
     tick.skills = SkillSet.discover(work, warn=tick.printer.warn)
     # the act worktree is still at the start commit here, so these are exactly the tools committed there
-    tick.project_tools = discover_project_tools(work, reserved=BUILTIN_TOOLS, warn=tick.printer.warn)
+    tick.project_tools = discover_project_tools(work, reserved=BUILTIN_TOOLS, warn=tick.printer.warn,
+                                                sandbox=act_sandbox(tick))
     tick.messages = [user_message(learning.first_message(tick, notes_text(tick)))]
     work_once(tick)
 
@@ -316,8 +329,21 @@ def budget_left(tick: Tick) -> float | None:
 
 def executor_of(tick: Tick) -> CommandExecutor:
     if tick.executor is None:
-        tick.executor = CommandExecutor(tick.config.executor, tick.places.act, warn=tick.printer.warn)
+        tick.executor = CommandExecutor(tick.config.executor, tick.places.act, warn=tick.printer.warn,
+                                        sandbox=executor_sandbox(tick))
     return tick.executor
+
+
+def act_sandbox(tick: Tick) -> sandbox.Sandbox:
+    """The sandbox of the act's commands and project tools: the act worktree writable."""
+    return sandbox.for_place(tick.places.act, tick.config)
+
+
+def executor_sandbox(tick: Tick) -> sandbox.Sandbox:
+    """The act's sandbox with network and the agent CLI's config folders, unless `executor:
+    {sandbox: false}`."""
+    return sandbox.for_executor(act_sandbox(tick), enabled=tick.config.executor_sandbox,
+                                config_paths=tick.config.executor_paths, command=tick.config.executor)
 
 
 def report_executor_run(tick: Tick, executor: CommandExecutor) -> None:
@@ -336,7 +362,7 @@ def toolbox(tick: Tick) -> ToolBox:
                    load_skill=skills.load if skills else None, project_tools=tick.project_tools,
                    deadline=tick.limits.deadline, grow_only=tick.config.grow_only,
                    is_committed=lambda rel: tick.git.file_at(tick.start.head, rel) is not None,
-                   submodules=tick.places.submodules(tick.start.head))
+                   submodules=tick.places.submodules(tick.start.head), sandbox=act_sandbox(tick))
 
 
 def system_prompt(tick: Tick) -> str:
@@ -409,7 +435,8 @@ def gate(tick: Tick) -> Verdict:
     specs = [GateSpec(g.name, g.run, g.timeout, metric=g.metric, repeat=g.repeat) for g in tick.config.gates]
     specs += [GateSpec(f"check-{i}", c, tick.config.command_timeout) for i, c in enumerate(tick.lever.checks, 1)]
     # the candidate's objects are still in quarantine: the gates' own git commands can read them there
-    results = run_gates(specs, where, {**os.environ, **quarantine_env(tick)})
+    results = run_gates(specs, where, {**os.environ, **quarantine_env(tick)},
+                        sandbox=sandbox.for_place(where, tick.config, quarantine_env(tick)))
     for result in results:
         tick.printer.say(f"gate {result.summary()}")
     red = [r for r in results if not r.passed]

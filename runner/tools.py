@@ -11,6 +11,8 @@ import itertools
 import os
 import re
 import signal
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +25,7 @@ from runner.agent_tools import AgentTool
 from runner.agent_tools import call as call_project_tool
 from runner.paths import PathRefused, match_glob, protected_by, resolve_in_project
 from runner.proc import run_shell, scrubbed_env
+from runner.sandbox import Sandbox
 
 READ_MAX_LINES = 2000
 READ_MAX_BYTES = 256 * 1024
@@ -87,11 +90,13 @@ class ToolBox:
                  load_skill: Callable[[str], str] | None = None, output_limit: int = 16_000,
                  project_tools: Sequence[AgentTool] = (), is_ignored: Callable[[str], bool] | None = None,
                  deadline: float | None = None, grow_only: Sequence[str] = (),
-                 is_committed: Callable[[str], bool] | None = None, submodules: Sequence[str] = ()):
+                 is_committed: Callable[[str], bool] | None = None, submodules: Sequence[str] = (),
+                 sandbox: Sandbox | None = None):
         self.root = Path(os.path.realpath(root))
         self.submodules = tuple(s.strip("/") for s in submodules)     # paths the tools never write under
         self.grow_only = tuple(grow_only)         # committed files here may not change
         self._is_committed = is_committed
+        self.sandbox = sandbox          # where commands and project tools run (runner.sandbox)
         self.deadline = deadline        # time.monotonic() when the tick's wall clock runs out
         self._is_ignored = is_ignored
         # tools the project wrote for itself (tools/), committed and described at the start of the tick
@@ -155,7 +160,8 @@ class ToolBox:
         """Run one tool call; refusals, bad input and failures all come back as ``is_error`` results."""
         if isinstance(name, str) and name in self.project_tools:
             content, is_error = call_project_tool(self.root, self.project_tools[name], tool_input,
-                                                  timeout=self.command_timeout_max, output_limit=self.output_limit)
+                                                  timeout=self.command_timeout_max, output_limit=self.output_limit,
+                                                  sandbox=self.sandbox)
             return ToolResult(content, is_error)
         tool = self._tools.get(name) if isinstance(name, str) else None
         if tool is None:
@@ -199,7 +205,16 @@ class ToolBox:
                 "result starts with the exit code, then stdout and stderr together; long output keeps "
                 f"its beginning and end, about {self.output_limit:,} characters in all. The command and "
                 "anything it started in the background are killed when it ends or times out. Do not "
-                "use it to change protected files: the runner checks the diff and fails the tick.")
+                "use it to change protected files: the runner checks the diff and fails the tick."
+                + self._sandbox_text())
+
+    def _sandbox_text(self) -> str:
+        if self.sandbox is None or not self.sandbox.enabled:
+            return ""
+        network = ("The network is on." if self.sandbox.network else
+                   "There is no network: downloads and connections fail at once (network: false).")
+        return (" It runs in a sandbox: the project is writable, git's files and everything outside the "
+                f"project are read-only, /tmp is private and HOME is a folder kept between ticks. {network}")
 
     def _search_files_doc(self) -> str:
         return ("List files whose project-relative path matches a glob: `**` spans folders, `*` and `?` "
@@ -235,7 +250,7 @@ class ToolBox:
         existed = path.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
         data = args["content"].encode("utf-8")
-        path.write_bytes(data)
+        _replace_file(path, data)
         self.touched.add(rel)
         lines = args["content"].count("\n") + (0 if args["content"].endswith("\n") or not data else 1)
         return ToolResult(f"{'replaced' if existed else 'created'} {rel} ({len(data):,} bytes, {lines} lines)")
@@ -253,6 +268,9 @@ class ToolBox:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
             return ToolResult(f"{rel} is not UTF-8 text; edit_file cannot change it", True)
+        if "\r\n" in text and "\r\n" not in old_text and "\n" in old_text:
+            # read_file shows lines without their endings: the model writes "\n" for a CRLF file's breaks
+            old_text, new_text = _crlf(old_text), _crlf(new_text)
         count = text.count(old_text)
         if count == 0:
             return ToolResult(f"old_text was not found in {rel}. It must match exactly, whitespace, "
@@ -262,7 +280,7 @@ class ToolBox:
             return ToolResult(f"old_text occurs {count} times in {rel}; include more surrounding lines "
                               "so that it matches exactly once", True)
         line = text[:text.index(old_text)].count("\n") + 1
-        path.write_bytes(text.replace(old_text, new_text, 1).encode("utf-8"))
+        _replace_file(path, text.replace(old_text, new_text, 1).encode("utf-8"))
         self.touched.add(rel)
         return ToolResult(f"edited {rel} at line {line}")
 
@@ -280,7 +298,7 @@ class ToolBox:
         if self.deadline is not None and timeout > self.deadline - time.monotonic():
             timeout = max(1, int(self.deadline - time.monotonic()))
             note = f" (timeout cut to {timeout} s: the tick's time is nearly up)"
-        result = run_shell(command, self.root, timeout, env=scrubbed_env(), limit=self.output_limit)
+        result = run_shell(command, self.root, timeout, limit=self.output_limit, sandbox=self.sandbox)
         if result.timed_out:
             status = (f"exit code {result.exit_code}: timed out after {timeout} s; the command and "
                       "its child processes were killed")
@@ -369,17 +387,66 @@ class ToolBox:
         return path, real_rel
 
     def _walk(self, start: Path) -> Iterator[tuple[Path, str]]:
-        """Files under ``start`` that resolve inside the project, as (real path, path as listed)."""
+        """Files under ``start`` that resolve inside the project, as (real path, path as listed),
+        leaving out what git ignores (a virtualenv or node_modules may be most of the files)."""
+        listed_files = self._listed(start)
+        if listed_files is None:
+            listed_files = self._walked(start)
+        for listed in listed_files:
+            try:
+                real, real_rel = resolve_in_project(self.root, listed)
+            except PathRefused:
+                continue
+            if real.is_file() and not _in_skipped_dir(real_rel) and not _in_skipped_dir(listed):
+                yield real, listed
+
+    def _listed(self, start: Path) -> list[str] | None:
+        """Tracked and untracked-but-not-ignored files under ``start``, from git; None outside a repository."""
+        try:
+            done = subprocess.run(["git", "-C", str(self.root), "ls-files", "-z", "--cached", "--others",
+                                   "--exclude-standard", "--", os.path.relpath(start, self.root)],
+                                  capture_output=True, env={**scrubbed_env(), "GIT_LITERAL_PATHSPECS": "1"},
+                                  timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if done.returncode != 0:
+            return None
+        names = {os.fsdecode(name) for name in done.stdout.split(b"\0") if name}
+        return sorted(names)
+
+    def _walked(self, start: Path) -> Iterator[str]:
         for folder, dirs, names in os.walk(start):
             dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
             for name in sorted(names):
-                listed = Path(os.path.relpath(os.path.join(folder, name), self.root)).as_posix()
-                try:
-                    real, real_rel = resolve_in_project(self.root, listed)
-                except PathRefused:
-                    continue
-                if real.is_file() and not _in_skipped_dir(real_rel):
-                    yield real, listed
+                yield Path(os.path.relpath(os.path.join(folder, name), self.root)).as_posix()
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` as a new file renamed over ``path``: a new inode, so a hard link to a file
+    outside the project keeps its content, and a reader never sees half a file. Mode bits stay."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".genome-tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _crlf(text: str) -> str:
+    return re.sub(r"(?<!\r)\n", "\r\n", text)
 
 
 def _checked_input(tool: str, params: dict[str, _Param], tool_input: object) -> dict[str, Any]:

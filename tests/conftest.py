@@ -30,6 +30,8 @@ def isolated_env(tmp_path_factory, monkeypatch):
                          "[init]\n\tdefaultBranch = main\n")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))      # the commands' HOME lives here
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local/state"))  # and the runner's record key
     monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", str(home / ".anthropic"))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")

@@ -58,6 +58,8 @@ def test_the_cli_exits_6_and_names_the_gate(project):
 
 
 def test_a_green_baseline_is_remembered_per_tree(project, tmp_path):
+    # counts its runs in a file outside the project: only an unsandboxed gate can write there
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     runs = tmp_path / "runs"
     set_config(project, "run: git diff --check HEAD", f"run: echo ran >> {runs}")
     (project / "levers.md").write_text((project / "levers.md").read_text().replace(
@@ -75,6 +77,8 @@ def test_a_green_baseline_is_remembered_per_tree(project, tmp_path):
 
 
 def test_a_shipped_tree_is_green_without_a_baseline_run(project, tmp_path):
+    # counts its runs in a file outside the project: only an unsandboxed gate can write there
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     runs = tmp_path / "runs"
     set_config(project, "run: git diff --check HEAD", f"run: echo ran >> {runs}")
     result, _ = tick(project, [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
@@ -86,6 +90,8 @@ def test_a_shipped_tree_is_green_without_a_baseline_run(project, tmp_path):
 
 
 def test_setup_makes_a_real_virtualenv_once_and_again_when_its_inputs_change(project, tmp_path):
+    # counts its runs in a file outside the project: only an unsandboxed gate can write there
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     log = tmp_path / "setup-runs"
     (project / ".gitignore").write_text((project / ".gitignore").read_text() + ".venv/\n")
     (project / "requirements.txt").write_text("# nothing yet\n")

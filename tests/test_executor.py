@@ -296,8 +296,12 @@ fi
 
 def executor_tick(root: Path, command: str) -> tuple[TickResult, list[str]]:
     """One real tick with `executor: {command: ...}` committed in loop-prompt.md and no model at all."""
+    # the stand-in agents keep their state beside their program, outside the project, as an agent
+    # CLI keeps its own folder: bound into the sandbox with `paths:`
+    state = json.dumps(str(Path(command.split()[0]).parent.parent))
     text = (root / "loop-prompt.md").read_text()
-    (root / "loop-prompt.md").write_text(text.replace("\nmodel:", f"\nexecutor: {{command: {json.dumps(command)}}}\nmodel:", 1))
+    (root / "loop-prompt.md").write_text(text.replace(
+        "\nmodel:", f"\nexecutor: {{command: {json.dumps(command)}, paths: [{state}]}}\nmodel:", 1))
     commit_all(root, "use a command executor")
     stream = io.StringIO()
 

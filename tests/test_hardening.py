@@ -17,6 +17,13 @@ from tests.conftest import commit_all, git, set_config, tree_state
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 
 
+@pytest.fixture(autouse=True)
+def unsandboxed(project):
+    """The runner's own checks, tried where no sandbox holds git's files read-only (a container
+    with `sandbox: off`); tests/test_sandbox.py tries the same writes inside the sandbox."""
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
+
+
 def tick(root, *steps, **kwargs):
     model = ScriptedModel([*steps, text_reply("done"), tool_reply("reflect", {})])
     return run_tick(root, make_model=lambda config: model, now=NOW, **kwargs), model
@@ -146,7 +153,7 @@ def test_an_unexpected_error_restores_the_tree_and_the_next_tick_records_the_spe
 
     usage = {"input_tokens": 10_000, "output_tokens": 100}
 
-    def broken_gates(specs, cwd, env=None):
+    def broken_gates(specs, cwd, env=None, **kwargs):
         raise RuntimeError("a bug in the runner")
 
     monkeypatch.setattr(phases, "run_gates", broken_gates)

@@ -83,6 +83,8 @@ def test_green_and_red_ticks_leave_the_persons_files_refs_and_stash_as_they_were
 
 
 def test_the_person_committing_during_a_tick_gets_the_work_replayed_and_gated_again(project, tmp_path):
+    # counts its runs in a file outside the project: only an unsandboxed gate can write there
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     runs = tmp_path / "gate-runs"
     set_config(project, "run: git diff --check HEAD", f"run: echo ran >> {runs}")
 
@@ -156,6 +158,8 @@ def test_deliver_branch_always_waits_on_the_genome_branch(project):
 
 
 def test_the_commits_tree_is_the_tree_the_gates_ran_on(project, tmp_path):
+    # writes outside the project and git's index: only an unsandboxed gate can
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     seen = tmp_path / "seen"
     set_config(project, "run: git diff --check HEAD",
                f"run: git write-tree > {seen} && echo by-product >> tests/test_core.sh && touch stray.o")

@@ -209,6 +209,8 @@ def test_a_metric_that_does_not_improve_fails_and_the_model_sees_the_numbers(pro
 
 
 def test_a_gain_within_the_noise_does_not_ship(project, tmp_path):
+    # the noise lives in a file outside the project: only unsandboxed commands can reach it
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     # three runs of the start tree read 10, 14, 12 (spread 4); the candidate's read 13, 13, 13
     runs = tmp_path / "runs.txt"          # the machine's noise, outside the worktrees
     (project / "noisy.sh").write_text('n=$(head -1 "$1"); sed -i 1d "$1"; echo "score: $n"\n')
@@ -324,7 +326,9 @@ def test_proposed_levers_need_a_check_that_fails_today(project):
 # ------------------------------------------------------------------------------------------ grow_only
 
 def grow_only_project(project):
-    set_config(project, 'protected: ["tests/**"]', 'protected: []\ngrow_only: ["tests/**"]')
+    # the template protects tests/**; here they are grow-only instead
+    set_config(project, "\n  - tests/**", '\n  - tests/protected-only/**')
+    set_config(project, "\ncadence:", '\ngrow_only: ["tests/**"]\ncadence:')
     set_config(project, "repair_rounds: 1", "repair_rounds: 0")
     return project
 
@@ -342,8 +346,9 @@ def test_grow_only_lets_the_model_add_tests(project):
         "greeting.txt", "tests/test_greeting.sh"]
 
 
+# (a rename by `mv`: the sandbox keeps git's index read-only, so `git mv` cannot run at all)
 @pytest.mark.parametrize("command", ["echo true > tests/test_core.sh", "rm tests/test_core.sh",
-                                     "git mv tests/test_core.sh tests/test_renamed.sh"])
+                                     "mv tests/test_core.sh tests/test_renamed.sh"])
 def test_grow_only_refuses_changing_deleting_or_renaming_a_committed_test(project, command):
     grow_only_project(project)
     result, model = tick(project, [

@@ -132,9 +132,9 @@ def test_explicit_env_is_used_as_given(tmp_path):
     assert result.output == "this nohome\n"
 
 
-def test_scrubbed_env_drops_only_the_credentials():
+def test_scrubbed_env_drops_every_anthropic_variable_and_nothing_else():
     base = {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_AUTH_TOKEN": "t", "ANTHROPIC_BASE_URL": "http://x", "A": "1"}
-    assert scrubbed_env(base) == {"ANTHROPIC_BASE_URL": "http://x", "A": "1"}
+    assert scrubbed_env(base) == {"A": "1"}
     assert base["ANTHROPIC_API_KEY"] == "k"
 
 

@@ -92,6 +92,9 @@ def test_a_tick_killed_before_its_work_landed_leaves_the_tree_as_it_was_and_the_
         (root / "levers.md").write_text((root / "levers.md").read_text().replace(
             "check: grep -qx 'hello' greeting.txt",
             f"check: grep -qx 'hello' greeting.txt && {{ test ! -e {armed} || kill -9 $PPID; }}", 1))
+        # only an unsandboxed check can see its runner to kill it
+        (root / "loop-prompt.md").write_text((root / "loop-prompt.md").read_text().replace(
+            "\nmodel:", "\nsandbox: off\nmodel:", 1))
         commit_all(root, "a check that can kill its runner")
     (root / "wip.txt").write_text("the person's untracked work\n")
     head = git(root, "rev-parse", "HEAD").strip()
@@ -122,7 +125,7 @@ def test_a_tick_killed_before_its_work_landed_leaves_the_tree_as_it_was_and_the_
 def test_a_tick_killed_after_its_code_commit_delivers_the_commit_and_records_it(person_files, phase):
     root = person_files
     killed_tick(root, phase)
-    left = json.loads((root / ".genome" / "intent.json").read_text())
+    left = json.loads(json.loads((root / ".genome" / "intent.json").read_text())["record"])   # signed
     code = left["commit"]
     assert code and git(root, "log", "-1", "--format=%s", code).startswith("L-001 ")
     assert not (root / "greeting.txt").exists()              # nothing landed in the person's tree yet

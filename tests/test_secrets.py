@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.secrets import MAX_SCAN_BYTES, Finding, is_env_file, scan_paths
+from runner.secrets import MAX_SCAN_BYTES, Finding, held_key_forms, is_env_file, scan_paths
 
 # Every credential below is built at run time from a seeded generator and split prefixes, so this
 # file holds none: the scanner passes it (see the last test) and so does any push protection.
@@ -244,3 +244,32 @@ def test_invalid_utf8_is_scanned_around(tmp_path):
 def test_the_scanner_and_these_tests_hold_no_secret():
     project = Path(__file__).resolve().parent.parent
     assert scan_paths(project, ["runner/secrets.py", "tests/test_secrets.py"]) == []
+
+
+# --- the key the runner holds, in the encodings a scan by shape cannot know ---------------------
+
+HELD_KEY = "sk-ant-api03-" + rand(string.ascii_letters + string.digits, 40, seed=77)
+
+
+@pytest.mark.parametrize("encode", [
+    lambda k: k,
+    lambda k: k[::-1],
+    lambda k: base64.b64encode(k.encode()).decode(),
+    lambda k: base64.b64encode(b"x=" + k.encode()).decode(),
+    lambda k: base64.urlsafe_b64encode(b"!" + k.encode()).decode(),
+    lambda k: base64.b64encode(k[::-1].encode()).decode(),
+    lambda k: k.encode().hex(),
+], ids=["literal", "reversed", "base64", "base64-shifted", "urlsafe-shifted", "reversed-base64", "hex"])
+def test_the_runners_own_key_is_found_however_it_is_encoded(tmp_path, monkeypatch, encode):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", HELD_KEY)
+    rel = write(tmp_path, "notes.txt", f"harmless line\nblob = {encode(HELD_KEY)}\n")
+    [finding] = scan_paths(tmp_path, [rel])
+    assert finding.line == 2 and finding.kind in ("Anthropic API key",) + tuple(
+        kind for _, kind in held_key_forms(HELD_KEY))
+    assert HELD_KEY not in finding.describe()
+
+
+def test_without_the_key_in_the_environment_the_encodings_are_not_findings(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    rel = write(tmp_path, "notes.txt", f"blob = {HELD_KEY[::-1]}\n")
+    assert [f.kind for f in scan_paths(tmp_path, [rel])] == []

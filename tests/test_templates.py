@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from runner.paths import is_protected
 from genome.text import load_yaml_mapping, parse_duration, split_frontmatter
 from runner import resources
 
@@ -143,7 +144,13 @@ def test_loop_prompt_config_has_exactly_the_known_keys():
     assert set(meta) == CONFIG_KEYS
     assert isinstance(meta["model"], str) and meta["model"]
     assert meta["max_tokens"] >= 32000     # thinking shares it with the answer
-    assert meta["protected"] == ["tests/**"]
+    # the tests and the files that say how they run: weakening either turns a red tick green
+    assert meta["protected"] == ["tests/**", "test/**", "conftest.py", "pytest.ini", "tox.ini", "setup.cfg",
+                                 "noxfile.py"]
+    for path in ("conftest.py", "tests/conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "noxfile.py",
+                 "tests/test_core.py"):
+        assert is_protected(path, meta["protected"]), path
+    assert not is_protected("src/app.py", meta["protected"])
     assert parse_duration(meta["cadence"]) == 1800
     for key in ("repair_rounds", "max_attempts", "command_timeout", "lessons_tokens"):
         assert type(meta[key]) is int and meta[key] > 0, key
@@ -209,7 +216,7 @@ def test_every_commented_setting_in_the_loop_prompt_template_is_valid_when_uncom
     optional = [line for line in head.splitlines() if re.match(r"^# [a-z_]+: ", line)]
     assert {line.split(":")[0][2:] for line in optional} == {"prices", "push", "secrets_allow", "regression", "effort",
                                                               "executor", "grow_only",
-                                                              "pause_after"}
+                                                              "pause_after", "sandbox", "network"}
     for line in optional:
         config = LoopPromptDoc.parse(text.replace(line, line[2:], 1)).config
         key = line.split(":")[0][2:]

@@ -430,3 +430,22 @@ def test_a_pre_commit_hook_is_skipped_with_a_warning_that_suggests_a_gate(projec
     said = capsys.readouterr()
     assert f"warning: the pre-commit hook {hook} is not run on the tick's commits" in said.out + said.err
     assert "add it to `gates:` in loop-prompt.md" in said.out + said.err
+
+
+def test_control_characters_in_the_reflection_are_cleaned_before_they_are_written(project):
+    dirty = "Check\x00 the\x1b[31m output\x07 first.\r\nAlways."
+    result, _ = tick(project, [
+        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+        text_reply("Wrote\x00 it."),
+        reflect(lesson=dirty, genome={"What's proven": "Greetings\x00 work.\x0c"},
+                levers=[{"title": "Add\x00 a farewell\x1f file", "check": ["test -s farewell\x00.txt"]}])])
+    assert result.outcome == "shipped"
+    for name in ("genome.md", "levers.md", "loop-prompt.md", "journal/2026/11/23.md"):
+        text = (project / name).read_text()
+        assert not any(ord(c) < 32 and c not in "\t\n" for c in text), name
+    assert "Check the[31m output first." in (project / "loop-prompt.md").read_text()
+    assert "\0" not in git(project, "log", "--format=%B")
+    # every file still parses: the next tick runs rather than exiting 2
+    result, _ = tick(project, [tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
+                               text_reply("done"), reflect()], now=NOW + timedelta(hours=1))
+    assert result.outcome == "shipped"

@@ -436,3 +436,51 @@ def test_run_command_never_outlives_the_ticks_wall_clock(tmp_path):
     result = box.call("run_command", {"command": "sleep 30", "timeout": 60})
     assert clock.monotonic() - started < 10
     assert result.is_error and "nearly up" in result.content
+
+
+# --- the file tools on real projects -----------------------------------------------------------
+
+@pytest.mark.parametrize("tool", ["write_file", "edit_file"])
+def test_a_hard_link_does_not_carry_a_write_outside(box, project, tool):
+    outside = project.parent / "outside" / "secret.txt"
+    os.link(outside, project / "src" / "linked.txt")
+    if tool == "write_file":
+        result = box.call("write_file", {"path": "src/linked.txt", "content": "overwritten\n"})
+    else:
+        result = box.call("edit_file", {"path": "src/linked.txt", "old_text": "TOP", "new_text": "NOT"})
+    assert not result.is_error, result.content
+    assert outside.read_text() == "TOP-SECRET\n"
+    assert (project / "src" / "linked.txt").stat().st_ino != outside.stat().st_ino
+    assert (project / "src" / "linked.txt").read_text() in ("overwritten\n", "NOT-SECRET\n")
+
+
+def test_a_replaced_file_keeps_its_mode_and_leaves_no_temporary_file(box, project):
+    script = project / "src" / "run.sh"
+    script.write_text("echo one\n")
+    script.chmod(0o750)
+    assert not box.call("edit_file", {"path": "src/run.sh", "old_text": "one", "new_text": "two"}).is_error
+    assert script.stat().st_mode & 0o777 == 0o750 and script.read_text() == "echo two\n"
+    assert sorted(p.name for p in script.parent.iterdir()) == ["app.py", "run.sh"]
+
+
+def test_edit_file_keeps_crlf_line_endings(box, project):
+    path = project / "src" / "win.txt"
+    path.write_bytes(b"first line\r\nsecond line\r\nthird line\r\n")
+    shown = box.call("read_file", {"path": "src/win.txt"}).content
+    assert "\r" not in shown
+    result = box.call("edit_file", {"path": "src/win.txt", "old_text": "first line\nsecond line",
+                                    "new_text": "first line\nnew line\nsecond line"})
+    assert not result.is_error, result.content
+    assert path.read_bytes() == b"first line\r\nnew line\r\nsecond line\r\nthird line\r\n"
+
+
+def test_searches_skip_what_git_ignores(box, project):
+    (project / ".gitignore").write_text(".venv/\n*.log\n")
+    (project / ".venv" / "lib").mkdir(parents=True)
+    (project / ".venv" / "lib" / "site.py").write_text("def main():\n    pass\n")
+    (project / "debug.log").write_text("def main(): logged\n")
+    files = box.call("search_files", {"pattern": "*.py"}).content.splitlines()
+    assert files == ["src/app.py", "tests/test_app.py"]
+    hits = box.call("search_content", {"pattern": "def main"}).content
+    assert "src/app.py:1" in hits and ".venv" not in hits and "debug.log" not in hits
+    assert box.call("read_file", {"path": ".venv/lib/site.py"}).content.endswith("pass")   # still readable by name

@@ -41,7 +41,9 @@ def journal(root):
 
 
 def proving_project(project):
-    set_config(project, 'protected: ["tests/**"]', 'protected: []\ngrow_only: ["tests/**"]')
+    # the template protects tests/**; here they are grow-only instead
+    set_config(project, "\n  - tests/**", '\n  - tests/protected-only/**')
+    set_config(project, "\ncadence:", '\ngrow_only: ["tests/**"]\ncadence:')
     set_config(project, TEMPLATE_GATE_END,
                f"    timeout: 300\n  - name: tests\n    run: '{ALL_TESTS}'\n    prove: true\n")
     set_config(project, "repair_rounds: 1", "repair_rounds: 0")
@@ -134,6 +136,8 @@ def test_trick_a_test_edited_to_pass_fails_the_tick(project):
 # ------------------------------------------------------------------------------------ metrics and noise
 
 def test_trick_a_metric_improved_within_the_noise_does_not_ship(project, tmp_path):
+    # the noise lives in a file outside the project: only unsandboxed commands can reach it
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     # the benchmark is noisy: the start tree's three runs read 100, 140, 120 (the machine's noise,
     # outside the runner's worktrees)
     runs = tmp_path / "runs"

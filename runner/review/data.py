@@ -660,6 +660,11 @@ def needs_person(ticks: list[TickRow], levers: LeverDoc | None, levers_problem: 
                 "unavailable": "the model was unavailable"}[kind]
         times = f"{len(stopped)}×, last" if len(stopped) > 1 else "at"
         items.append(f"{what} ({times} {stamp(stopped[-1].at)}): {reason or 'no reason recorded'}")
+    unsandboxed = [tick for tick in ticks if tick.record.sandbox]
+    if unsandboxed:
+        times = f"{len(unsandboxed)}×, last" if len(unsandboxed) > 1 else "at"
+        items.append(f"commands ran without a sandbox ({times} {stamp(unsandboxed[-1].at)}): "
+                     f"{unsandboxed[-1].record.sandbox}")
     if not ticks:
         items.append("no tick ran in this window: check `genome status` and `genome schedule show`")
     elif ticks[-1].record.outcome == "idle":
