@@ -22,6 +22,17 @@ GRAFT = ("root=$(git rev-list --max-parents=0 HEAD); "
 
 # ------------------------------------------------------------------------------------ replace refs
 
+# the template's default protected list, replaced where a test makes the tests grow-only instead
+TEMPLATE_PROTECTED = """protected:                     # globs the model may not change: the tests, and the files that say
+  - tests/**                   # how they run (the three genome files, .genome/ and .git/ always are)
+  - test/**
+  - conftest.py
+  - pytest.ini
+  - tox.ini
+  - setup.cfg
+  - noxfile.py"""
+
+
 def honouring() -> dict[str, str]:
     """An environment in which git honours replace refs, as a person's shell does."""
     return {k: v for k, v in os.environ.items()
@@ -29,6 +40,8 @@ def honouring() -> dict[str, str]:
             or k in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM")}
 
 def test_a_replace_ref_made_by_a_command_is_refused_and_removed(project):
+    # only an unsandboxed command can write git's refs or files outside the project
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     seal(project)
     before = sealed.project_id(project)
     result, _ = tick(project, [tool_reply("run_command", {"command": GRAFT}),
@@ -112,7 +125,7 @@ def test_a_shallow_clone_refuses_rather_than_guess_its_sealed_gates(project, tmp
 # ------------------------------------------------------------------------------------ grow_only
 
 def pytest_project(project):
-    set_config(project, 'protected: ["tests/**"]', 'protected: []\ngrow_only: ["tests/**"]')
+    set_config(project, TEMPLATE_PROTECTED, 'protected: []\ngrow_only: ["tests/**"]')
     set_config(project, TEMPLATE_GATE_END,
                "    timeout: 300\n  - name: pytest\n    run: python3 -m pytest -q -p no:cacheprovider tests\n")
     set_config(project, "repair_rounds: 1", "repair_rounds: 0")
@@ -229,6 +242,8 @@ def test_e_an_improve_metric_needs_runs_or_a_min_delta(extra, ok):
 
 
 def test_e_repair_rounds_judge_against_the_start_number_measured_once(project, tmp_path):
+    # only an unsandboxed command can write git's refs or files outside the project
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     from tests.test_metric_gates import add_gate
     (project / "levers.md").write_text("- [ ] L-001 Faster\n")
     (project / "took.txt").write_text("took 100 ms\n")

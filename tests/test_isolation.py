@@ -175,6 +175,8 @@ def genome(root, *args):
 
 
 def test_genome_land_brings_waiting_work_over_with_the_gates_run_again(project, tmp_path):
+    # only an unsandboxed command can write git's refs or files outside the project
+    set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     runs = tmp_path / "gate-runs"
     set_config(project, "gates:", "deliver: branch\ngates:")
     set_config(project, "run: git diff --check HEAD", f"run: echo ran >> {runs}")
