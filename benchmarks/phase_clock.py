@@ -23,7 +23,7 @@ def mark(name: str) -> None:
 
 
 def write_marks(path: str) -> None:
-    mark("exit")     # atexit runs first at shutdown: what follows is the interpreter tearing down
+    mark("exit")  # atexit runs first at shutdown: what follows is the interpreter tearing down
     with open(path, "w") as file:
         json.dump(MARKS, file)
 
@@ -32,13 +32,16 @@ def main() -> None:
     out, args = sys.argv[1], sys.argv[2:]
     atexit.register(write_marks, out)
 
-    import runner.fast
     import runner.cli
+    import runner.fast
+
     mark("imported cli")
     import runner.tick
+
     mark("imported tick")
 
     from runner.progress import Printer
+
     announce = Printer.phase
 
     def phase(self, name: str, detail: str = "") -> None:

@@ -20,27 +20,29 @@ OUTCOMES = tuple(outcome.value for outcome in Outcome)
 
 @dataclass
 class TickRecord:
-    time: str                      # ISO-8601 UTC, e.g. 2026-11-23T03:00:12Z
-    outcome: str                   # an Outcome
-    lever: str = ""                # id, empty on an idle tick
+    time: str  # ISO-8601 UTC, e.g. 2026-11-23T03:00:12Z
+    outcome: str  # an Outcome
+    lever: str = ""  # id, empty on an idle tick
     title: str = ""
-    version: str = ""              # genome version the tick ran under (v003)
-    new_version: str = ""          # after reflection, when it changed
-    gates: str = ""                # one-line gate summary
+    version: str = ""  # genome version the tick ran under (v003)
+    new_version: str = ""  # after reflection, when it changed
+    gates: str = ""  # one-line gate summary
     tokens_in: int = 0
     tokens_out: int = 0
     cache_read: int = 0
     cache_write: int = 0
     cost_usd: float = 0.0
-    commit: str = ""               # the code commit, when shipped
-    reason: str = ""               # why it failed / stopped
-    summary: str = ""              # the model's own account, one paragraph
-    feedback: list[str] = field(default_factory=list)   # the person's notes this tick read
-    metrics: str = ""              # metric gates' numbers, as in the ``Metric:`` trailer
-    satisfied: list[str] = field(default_factory=list)  # levers whose checks passed before any change
-    kept_out: list[str] = field(default_factory=list)   # proposed levers not added, and why
+    commit: str = ""  # the code commit, when shipped
+    reason: str = ""  # why it failed / stopped
+    summary: str = ""  # the model's own account, one paragraph
+    feedback: list[str] = field(default_factory=list)  # the person's notes this tick read
+    metrics: str = ""  # metric gates' numbers, as in the ``Metric:`` trailer
+    satisfied: list[str] = field(
+        default_factory=list
+    )  # levers whose checks passed before any change
+    kept_out: list[str] = field(default_factory=list)  # proposed levers not added, and why
     gate_output: list[str] = field(default_factory=list)  # a red gate: command, first, last lines
-    sandbox: str = ""              # why the tick's commands ran unsandboxed; empty when sandboxed
+    sandbox: str = ""  # why the tick's commands ran unsandboxed; empty when sandboxed
 
     @property
     def tokens(self) -> int:
@@ -54,20 +56,30 @@ def journal_path(time: str) -> str:
 
 IDLE_TITLE = "(idle: no open lever)"
 # list fields, one line each, under these labels
-_LIST_LINES = {"satisfied": "already satisfied", "kept_out": "proposal kept out",
-               "gate_output": "gate output"}   # a red gate: its command, first and last lines
+_LIST_LINES = {
+    "satisfied": "already satisfied",
+    "kept_out": "proposal kept out",
+    "gate_output": "gate output",
+}  # a red gate: its command, first and last lines
 
 
 def render_entry(record: TickRecord) -> str:
     title = _one_line(f"{record.lever} {record.title}") or IDLE_TITLE
     lines = [f"## {record.time} {record.outcome}: {title}", ""]
     for f in fields(TickRecord):
-        if f.name in ("time", "outcome", "lever", "title", "summary", "feedback") or f.name in _LIST_LINES:
+        if (
+            f.name in ("time", "outcome", "lever", "title", "summary", "feedback")
+            or f.name in _LIST_LINES
+        ):
             continue
         value = getattr(record, f.name)
         if value in ("", 0, 0.0):
             continue
-        lines.append(f"- {f.name}: {value:.4f}" if f.name == "cost_usd" else f"- {f.name}: {_one_line(str(value))}")
+        lines.append(
+            f"- {f.name}: {value:.4f}"
+            if f.name == "cost_usd"
+            else f"- {f.name}: {_one_line(str(value))}"
+        )
     lines += [f"- feedback read: {_one_line(note)}" for note in record.feedback]
     for name, label in _LIST_LINES.items():
         lines += [f"- {label}: {_one_line(item)}" for item in getattr(record, name)]
@@ -123,11 +135,11 @@ def _read_details(record: TickRecord, lines: list[str]) -> None:
 
 def _read_field(record: TickRecord, line: str) -> None:
     if line.startswith("- feedback read: "):
-        record.feedback.append(line[len("- feedback read: "):])
+        record.feedback.append(line[len("- feedback read: ") :])
         return
     for name, label in _LIST_LINES.items():
         if line.startswith(f"- {label}: "):
-            getattr(record, name).append(line[len(label) + 4:])
+            getattr(record, name).append(line[len(label) + 4 :])
             return
     match = _FIELD.match(line)
     if not match:

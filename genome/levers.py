@@ -34,8 +34,10 @@ _ID = re.compile(r"L-([0-9]+)")
 _MAX_ID_DIGITS = 9
 _LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 _FENCE_OPENER = re.compile(r"(`{3,}|~{3,})(.*)")
-_MARK_FIX = ("Use `[ ]` open, `[x]` done, `[!]` blocked or `[-]` dropped; "
-             "for a plain list item that starts with brackets, write `\\[` instead of `[`")
+_MARK_FIX = (
+    "Use `[ ]` open, `[x]` done, `[!]` blocked or `[-]` dropped; "
+    "for a plain list item that starts with brackets, write `\\[` instead of `[`"
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,9 @@ class LeverDoc:
     def parse(cls, text: str, file: str = "levers.md") -> LeverDoc:
         if not text.strip():
             raise GenomeFileError(
-                file, None, f"{file} is empty",
+                file,
+                None,
+                f"{file} is empty",
                 "Write one lever per line at the start of a line, such as `- [ ] Add retries to the fetcher`, "
                 "optionally followed by an indented `  check: pytest -q` line",
             )
@@ -105,7 +109,9 @@ class LeverDoc:
                 lever_id = _format_id(number)
                 number += 1
                 line = self._lines[placed.index]
-                self._lines[placed.index] = f"{line[:placed.title_at]}{lever_id} {line[placed.title_at:]}"
+                self._lines[placed.index] = (
+                    f"{line[: placed.title_at]}{lever_id} {line[placed.title_at :]}"
+                )
                 given.append(lever_id)
                 self._placed[k] = replace(placed, lever=replace(placed.lever, id=lever_id))
         return given
@@ -113,7 +119,9 @@ class LeverDoc:
     def set_status(self, lever_id: str, status: str) -> None:
         """Rewrite the lever's mark; a mark already meaning that status (``X`` for done) is left alone."""
         if status not in _MARK_OF_STATUS:
-            raise ValueError(f"unknown lever status {status!r}; expected one of {', '.join(_MARK_OF_STATUS)}")
+            raise ValueError(
+                f"unknown lever status {status!r}; expected one of {', '.join(_MARK_OF_STATUS)}"
+            )
         placed = self._find(lever_id)
         if placed.lever.status == status:
             return
@@ -136,13 +144,13 @@ class LeverDoc:
         first = self._placed[0]
         if placed.index == first.index:
             return
-        block = self._lines[placed.index:placed.block_end]
+        block = self._lines[placed.index : placed.block_end]
         newline = _newline_style(self._lines)
         ended_open = not self._lines[-1].endswith("\n")
         if not block[-1].endswith("\n"):
             block[-1] += newline
-        del self._lines[placed.index:placed.block_end]
-        self._lines[first.index:first.index] = block
+        del self._lines[placed.index : placed.block_end]
+        self._lines[first.index : first.index] = block
         if ended_open and self._lines[-1].endswith("\n"):
             self._lines[-1] = _content(self._lines[-1])
         self._rescan()
@@ -174,7 +182,9 @@ class LeverDoc:
         raise KeyError(lever_id)
 
     def _next_number(self) -> int:
-        return max((_number(lever.id) for lever in self.levers if lever.id is not None), default=0) + 1
+        return (
+            max((_number(lever.id) for lever in self.levers if lever.id is not None), default=0) + 1
+        )
 
     def _add_position(self) -> int:
         open_levers = [placed for placed in self._placed if placed.lever.status == "open"]
@@ -201,7 +211,7 @@ def lever_line(line: str) -> tuple[str, str | None, str] | None:
     if not match or match.group(1) not in _MARK_SPELLINGS:
         return None
     try:
-        lever_id, title = _id_and_title("", 0, text[match.end():].strip())
+        lever_id, title = _id_and_title("", 0, text[match.end() :].strip())
     except GenomeFileError:
         return None
     return STATUSES[_MARK_SPELLINGS[match.group(1)]], lever_id, title
@@ -238,7 +248,9 @@ def _scan(file: str, lines: list[str]) -> list[_Placed]:
     if fence:
         char, length, line = fence
         raise GenomeFileError(
-            file, line, "this code fence is never closed, so every line below it reads as an example",
+            file,
+            line,
+            "this code fence is never closed, so every line below it reads as an example",
             f"Add a line `{char * length}` at the start of a line after the example",
         )
     _refuse_duplicate_ids(file, found)
@@ -251,7 +263,7 @@ def _read_lever(file: str, lines: list[str], i: int, match: re.Match[str]) -> _P
     if mark not in _MARK_SPELLINGS:
         raise GenomeFileError(file, line_number, f"unknown lever mark `[{mark}]`", _MARK_FIX)
     text = _content(lines[i])
-    rest = text[match.end():]
+    rest = text[match.end() :]
     title_at = match.end() + len(rest) - len(rest.lstrip())
     lever_id, title = _id_and_title(file, line_number, rest.strip())
     end = _block_end(lines, i + 1)
@@ -266,12 +278,20 @@ def _id_and_title(file: str, line_number: int, rest: str) -> tuple[str | None, s
     if id_match:
         lever_id = id_match.group(0)
         if len(id_match.group(1)) > _MAX_ID_DIGITS:
-            raise GenomeFileError(file, line_number, f"lever id `{lever_id}` has more than {_MAX_ID_DIGITS} digits",
-                                  "Delete the id; the runner gives the lever the next free `L-NNN`")
-        rest = rest[id_match.end():].strip()
+            raise GenomeFileError(
+                file,
+                line_number,
+                f"lever id `{lever_id}` has more than {_MAX_ID_DIGITS} digits",
+                "Delete the id; the runner gives the lever the next free `L-NNN`",
+            )
+        rest = rest[id_match.end() :].strip()
     if not rest:
-        raise GenomeFileError(file, line_number, "lever has no title",
-                              "Say what the lever should achieve after the mark, e.g. `- [ ] Add retries to the fetcher`")
+        raise GenomeFileError(
+            file,
+            line_number,
+            "lever has no title",
+            "Say what the lever should achieve after the mark, e.g. `- [ ] Add retries to the fetcher`",
+        )
     return lever_id, rest
 
 
@@ -297,11 +317,15 @@ def _read_block(file: str, lines: list[str], start: int, end: int) -> tuple[list
     for j in range(start, end):
         stripped = lines[j].strip()
         if stripped.startswith("check:"):
-            command = stripped[len("check:"):].strip()
+            command = stripped[len("check:") :].strip()
             if not command:
-                raise GenomeFileError(file, j + 1, "`check:` line has no command",
-                                      "Write the shell command after `check:`, e.g. `  check: pytest -q`, "
-                                      "or delete the line")
+                raise GenomeFileError(
+                    file,
+                    j + 1,
+                    "`check:` line has no command",
+                    "Write the shell command after `check:`, e.g. `  check: pytest -q`, "
+                    "or delete the line",
+                )
             checks.append(command)
         elif stripped.startswith("- "):
             log.append(stripped[2:].strip())
@@ -318,7 +342,9 @@ def _refuse_duplicate_ids(file: str, found: list[_Placed]) -> None:
         if earlier is not lever:
             same = lever.id if earlier.id == lever.id else f"{earlier.id} and {lever.id}"
             raise GenomeFileError(
-                file, lever.line, f"lever id {same} is used twice, on lines {earlier.line} and {lever.line}",
+                file,
+                lever.line,
+                f"lever id {same} is used twice, on lines {earlier.line} and {lever.line}",
                 "Delete the id on one of them; the runner gives that lever the next free `L-NNN`",
             )
 
@@ -329,7 +355,9 @@ def _fence_opener(text: str) -> tuple[str, int] | None:
         return None
     run, info = match.groups()
     if run[0] == "`" and "`" in info:
-        return None  # a backtick run with backticks after it is inline code, not a fence (CommonMark)
+        return (
+            None  # a backtick run with backticks after it is inline code, not a fence (CommonMark)
+        )
     return run[0], len(run)
 
 

@@ -109,7 +109,7 @@ class CodeTrailers:
     gates: str  # one line, e.g. ``tests ok 3.1s; check-1 ok 0.0s``; empty when nothing ran
     tokens: int
     cost_usd: float
-    metrics: str = ""   # metric gates' numbers, one line; empty without metric gates
+    metrics: str = ""  # metric gates' numbers, one line; empty without metric gates
 
     def render(self) -> str:
         return _render(
@@ -192,7 +192,9 @@ class DecisionTrailers:
     reverts: str = ""  # for a revert: the code commit it undoes
 
     def render(self) -> str:
-        return _render([("Lever", self.lever), ("Decision", self.decision), ("Reverts", self.reverts)])
+        return _render(
+            [("Lever", self.lever), ("Decision", self.decision), ("Reverts", self.reverts)]
+        )
 
     @classmethod
     def parse(cls, message: str) -> DecisionTrailers | None:
@@ -201,7 +203,9 @@ class DecisionTrailers:
         found = _read_block(block, _DECISION_KEYS)
         if found is None or not subject.startswith(RECORD_PREFIX):
             return None
-        return cls(lever=found["Lever"], decision=found["Decision"], reverts=found.get("Reverts", ""))
+        return cls(
+            lever=found["Lever"], decision=found["Decision"], reverts=found.get("Reverts", "")
+        )
 
 
 DECISIONS = ("revert", "retry", "drop", "promote")
@@ -307,8 +311,11 @@ def decision_message(subject: str, reason: str, trailers: DecisionTrailers) -> s
     """A person's decision: ``genome: ...``, their reason quoted, the runner's trailers."""
     body = quote(reason)
     return (
-        one_line(RECORD_PREFIX + subject) + "\n\n" + (body + "\n\n" if body else "")
-        + trailers.render() + "\n"
+        one_line(RECORD_PREFIX + subject)
+        + "\n\n"
+        + (body + "\n\n" if body else "")
+        + trailers.render()
+        + "\n"
     )
 
 

@@ -20,12 +20,12 @@ COUNTED = (Outcome.SHIPPED, Outcome.FAILED)
 class Rules:
     consecutive_failures: int = 3
     window: int = 5
-    drop: int = 20          # percentage points
+    drop: int = 20  # percentage points
 
 
 @dataclass(frozen=True)
 class VersionOutcome:
-    version: int            # the genome version the tick ran under
+    version: int  # the genome version the tick ran under
     outcome: str
 
 
@@ -41,12 +41,16 @@ def regression(history: list[VersionOutcome], current: int, rules: Rules) -> str
     if len(under) == k and all(o == "failed" for o in under):
         return f"its first {k} ticks all failed"
     if len(under) == rules.window:
-        before = [h.outcome for h in history if h.version == current - 1 and h.outcome in COUNTED][-rules.window:]
+        before = [h.outcome for h in history if h.version == current - 1 and h.outcome in COUNTED][
+            -rules.window :
+        ]
         if len(before) == rules.window:
             rate_now, rate_before = _rate(under), _rate(before)
             if rate_before - rate_now > rules.drop:
-                return (f"its pass rate over {rules.window} ticks was {rate_now:.0f}%, "
-                        f"down from {rate_before:.0f}% under v{current - 1:03d}")
+                return (
+                    f"its pass rate over {rules.window} ticks was {rate_now:.0f}%, "
+                    f"down from {rate_before:.0f}% under v{current - 1:03d}"
+                )
     return None
 
 

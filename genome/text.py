@@ -29,19 +29,29 @@ def decode(file: str, data: bytes) -> str:
     """Bytes of a genome file to text, refusing what no person meant as markdown."""
     if len(data) > MAX_FILE_BYTES:
         raise GenomeFileError(
-            file, None, f"file is {-(-len(data) // 2**20)} MB, over the {MAX_FILE_BYTES // 2**20} MB limit",
+            file,
+            None,
+            f"file is {-(-len(data) // 2**20)} MB, over the {MAX_FILE_BYTES // 2**20} MB limit",
             "Move finished levers or old lessons to an archive file; the loop only needs the live ones",
         )
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise GenomeFileError(file, line, "file contains a NUL byte, so it is binary, not markdown",
-                              "Restore the file from git (`git checkout -- FILE`) or rewrite it as text")
+        raise GenomeFileError(
+            file,
+            line,
+            "file contains a NUL byte, so it is binary, not markdown",
+            "Restore the file from git (`git checkout -- FILE`) or rewrite it as text",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise GenomeFileError(file, line, "file is not valid UTF-8",
-                              "Save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)") from None
+        raise GenomeFileError(
+            file,
+            line,
+            "file is not valid UTF-8",
+            "Save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+        ) from None
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -52,14 +62,22 @@ def split_frontmatter(file: str, text: str) -> tuple[str, str, str]:
     """
     lines = text.splitlines(keepends=True)
     if not lines or not _BOUNDARY.match(lines[0]):
-        raise GenomeFileError(file, 1, "the file must start with a `---` frontmatter line",
-                              "Put the YAML settings between two `---` lines at the very top")
+        raise GenomeFileError(
+            file,
+            1,
+            "the file must start with a `---` frontmatter line",
+            "Put the YAML settings between two `---` lines at the very top",
+        )
     for i in range(1, len(lines)):
         if _BOUNDARY.match(lines[i]):
             head = "".join(lines[: i + 1])
-            return head, "".join(lines[1:i]), text[len(head):]
-    raise GenomeFileError(file, 1, "the frontmatter opened by `---` on line 1 is never closed",
-                          "Add a line `---` after the last setting")
+            return head, "".join(lines[1:i]), text[len(head) :]
+    raise GenomeFileError(
+        file,
+        1,
+        "the frontmatter opened by `---` on line 1 is never closed",
+        "Add a line `---` after the last setting",
+    )
 
 
 def load_yaml_mapping(file: str, yaml_text: str, first_line: int = 2) -> dict:
@@ -74,16 +92,28 @@ def load_yaml_mapping(file: str, yaml_text: str, first_line: int = 2) -> dict:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + mark.line if mark else first_line
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise GenomeFileError(file, line, f"the frontmatter is not valid YAML ({problem})",
-                              "Check indentation and quoting on that line; values with `:` or `#` need quotes") from None
+        raise GenomeFileError(
+            file,
+            line,
+            f"the frontmatter is not valid YAML ({problem})",
+            "Check indentation and quoting on that line; values with `:` or `#` need quotes",
+        ) from None
     except yaml.reader.ReaderError as exc:
         line = first_line + _line_index(yaml_text, exc.position)
-        raise GenomeFileError(file, line, f"the frontmatter holds the control character "
-                                          f"U+{ord(yaml_text[exc.position]):04X}, which YAML does not allow",
-                              "Delete that character") from None
+        raise GenomeFileError(
+            file,
+            line,
+            f"the frontmatter holds the control character "
+            f"U+{ord(yaml_text[exc.position]):04X}, which YAML does not allow",
+            "Delete that character",
+        ) from None
     except RecursionError:
-        raise GenomeFileError(file, first_line, "the frontmatter is nested too deeply to read",
-                              "Write settings as plain `key: value` lines") from None
+        raise GenomeFileError(
+            file,
+            first_line,
+            "the frontmatter is nested too deeply to read",
+            "Write settings as plain `key: value` lines",
+        ) from None
     except Exception:  # noqa: BLE001 - PyYAML's constructors raise plain errors for values that only
         # look typed (the date 2026-02-30, `!!int abc`); they are the person's to fix, not a crash
         node = _unbuildable_scalar(yaml_text)
@@ -92,14 +122,22 @@ def load_yaml_mapping(file: str, yaml_text: str, first_line: int = 2) -> dict:
         else:
             line = first_line + node.start_mark.line
             shown = f"`{node.value}`" if len(node.value) <= 40 else f"`{node.value[:39]}…`"
-        raise GenomeFileError(file, line, f"{shown} cannot be read: it looks like a date, number or tagged value "
-                                          "YAML cannot build",
-                              'Correct it, or quote it to keep it as text (e.g. `key: "2026-02-30"`)') from None
+        raise GenomeFileError(
+            file,
+            line,
+            f"{shown} cannot be read: it looks like a date, number or tagged value "
+            "YAML cannot build",
+            'Correct it, or quote it to keep it as text (e.g. `key: "2026-02-30"`)',
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise GenomeFileError(file, first_line, "the frontmatter must be a mapping of `key: value` lines",
-                              "Write settings as `key: value`, one per line")
+        raise GenomeFileError(
+            file,
+            first_line,
+            "the frontmatter must be a mapping of `key: value` lines",
+            "Write settings as `key: value`, one per line",
+        )
     return data
 
 
@@ -113,8 +151,12 @@ def _refuse_repeated_keys(file: str, root: yaml.Node | None, first_line: int) ->
             continue
         line = first_line + key.start_mark.line
         if (key.tag, key.value) in seen:
-            raise GenomeFileError(file, line, f"`{key.value}` is set twice, on lines {seen[key.tag, key.value]} "
-                                              f"and {line}", "Keep one of them and delete the other")
+            raise GenomeFileError(
+                file,
+                line,
+                f"`{key.value}` is set twice, on lines {seen[key.tag, key.value]} and {line}",
+                "Keep one of them and delete the other",
+            )
         seen[key.tag, key.value] = line
 
 

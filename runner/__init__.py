@@ -12,8 +12,11 @@ def _ignore_replace_refs(environ) -> None:
     environ["GIT_NO_REPLACE_OBJECTS"] = "1"
     count = environ.get("GIT_CONFIG_COUNT", "0")
     index = int(count) if count.isdigit() else 0
-    if any(environ.get(f"GIT_CONFIG_KEY_{i}", "").lower() == "core.usereplacerefs"
-           and environ.get(f"GIT_CONFIG_VALUE_{i}") == "false" for i in range(index)):
+    if any(
+        environ.get(f"GIT_CONFIG_KEY_{i}", "").lower() == "core.usereplacerefs"
+        and environ.get(f"GIT_CONFIG_VALUE_{i}") == "false"
+        for i in range(index)
+    ):
         return
     environ[f"GIT_CONFIG_KEY_{index}"] = "core.useReplaceRefs"
     environ[f"GIT_CONFIG_VALUE_{index}"] = "false"

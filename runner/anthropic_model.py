@@ -18,7 +18,8 @@ will call a model.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import anthropic
 import httpx2
@@ -31,11 +32,13 @@ KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 # Local servers ignore the key, but the SDK refuses to send a request without one.
 PLACEHOLDER_KEY = "no-key-set"
 # Error types a broken-off stream reports for overload or a server hiccup; worth another try.
-TRANSIENT_ERROR_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
+TRANSIENT_ERROR_TYPES = frozenset(
+    {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+)
 FIRST_BACKOFF_S = 2.0
 MAX_BACKOFF_S = 30.0
-MAX_RETRY_AFTER_S = 60.0        # a server asking for a longer wait is treated as unavailable now
-MIN_REQUEST_S = 5.0             # a request with less time than this left is not started
+MAX_RETRY_AFTER_S = 60.0  # a server asking for a longer wait is treated as unavailable now
+MIN_REQUEST_S = 5.0  # a request with less time than this left is not started
 # Shorter "keys" (test values) are not redacted from messages: they would mangle ordinary words.
 MIN_REDACTED_KEY_LENGTH = 8
 
@@ -53,10 +56,18 @@ class AnthropicModel:
 
     deadline: float | None = None
 
-    def __init__(self, *, api_key: str, base_url: str | None = None, max_retries: int = 7,
-                 midstream_retries: int = 3, sleep: Callable[[float], None] = time.sleep,
-                 timeout: float = 600.0, key_source: str | None = "ANTHROPIC_API_KEY",
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        max_retries: int = 7,
+        midstream_retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 600.0,
+        key_source: str | None = "ANTHROPIC_API_KEY",
+        clock: Callable[[], float] = time.monotonic,
+    ):
         """``key_source`` names the variable the key came from, for error messages; ``None`` means
         no key was set and ``api_key`` is a placeholder for a local server."""
         self.base_url = base_url or DEFAULT_BASE_URL
@@ -69,11 +80,12 @@ class AnthropicModel:
         self._key_source = key_source
         # base_url is always explicit so that only the caller's environment decides where requests go.
         # The SDK retries nothing itself: its waits know no deadline.
-        self._client = anthropic.Anthropic(api_key=api_key, base_url=self.base_url,
-                                           max_retries=0, timeout=timeout)
+        self._client = anthropic.Anthropic(
+            api_key=api_key, base_url=self.base_url, max_retries=0, timeout=timeout
+        )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "AnthropicModel":
+    def from_env(cls, env: Mapping[str, str]) -> AnthropicModel:
         key_source = next((name for name in KEY_VARIABLES if env.get(name, "").strip()), None)
         base_url = env.get("ANTHROPIC_BASE_URL", "").strip() or None
         if key_source is None and base_url is None:
@@ -98,18 +110,24 @@ class AnthropicModel:
                 if retry and self._may_wait(wait):
                     self._sleep(wait)
                     continue
-                raise ModelUnavailable(self._redacted(
-                    self._status_message(err, request, attempt) + self._late(retry, wait))) from err
+                raise ModelUnavailable(
+                    self._redacted(
+                        self._status_message(err, request, attempt) + self._late(retry, wait)
+                    )
+                ) from err
             except anthropic.APIConnectionError as err:
                 wait = _backoff(attempt)
                 retry = attempt <= self.max_retries
                 if retry and self._may_wait(wait):
                     self._sleep(wait)
                     continue
-                raise ModelUnavailable(self._redacted(
-                    f"Cannot reach the model API at {self.base_url} after {attempt} attempts: "
-                    f"{err.message} Is the server running and ANTHROPIC_BASE_URL right?"
-                    + self._late(retry, wait))) from err
+                raise ModelUnavailable(
+                    self._redacted(
+                        f"Cannot reach the model API at {self.base_url} after {attempt} attempts: "
+                        f"{err.message} Is the server running and ANTHROPIC_BASE_URL right?"
+                        + self._late(retry, wait)
+                    )
+                ) from err
             except httpx2.TransportError as err:
                 # The connection dropped after the reply had started.
                 wait = _backoff(attempt)
@@ -117,10 +135,13 @@ class AnthropicModel:
                 if retry and self._may_wait(wait):
                     self._sleep(wait)
                     continue
-                raise ModelUnavailable(self._redacted(
-                    f"Model API at {self.base_url} unavailable after {attempt} attempts: "
-                    f"the connection dropped during the reply each time (last: {err!r})."
-                    + self._late(retry, wait))) from err
+                raise ModelUnavailable(
+                    self._redacted(
+                        f"Model API at {self.base_url} unavailable after {attempt} attempts: "
+                        f"the connection dropped during the reply each time (last: {err!r})."
+                        + self._late(retry, wait)
+                    )
+                ) from err
 
     def _left(self) -> float | None:
         return None if self.deadline is None else self.deadline - self._clock()
@@ -128,8 +149,10 @@ class AnthropicModel:
     def _check_time(self, attempt: int) -> None:
         left = self._left()
         if left is not None and left < MIN_REQUEST_S:
-            raise ModelUnavailable(f"The tick's time ran out before model call attempt {attempt} "
-                                   f"could be made ({max(0.0, left):.0f} s left).")
+            raise ModelUnavailable(
+                f"The tick's time ran out before model call attempt {attempt} "
+                f"could be made ({max(0.0, left):.0f} s left)."
+            )
 
     def _may_wait(self, wait: float) -> bool:
         """A retry after ``wait`` seconds is worth it only if a request still fits before the
@@ -141,46 +164,65 @@ class AnthropicModel:
         if not retry:
             return ""
         if wait > MAX_RETRY_AFTER_S:
-            return (f" The server asked to wait {wait:.0f} s, longer than a tick waits "
-                    f"({MAX_RETRY_AFTER_S:.0f} s).")
+            return (
+                f" The server asked to wait {wait:.0f} s, longer than a tick waits "
+                f"({MAX_RETRY_AFTER_S:.0f} s)."
+            )
         return " Another try would run past the tick's wall clock."
 
     def _stream(self, request: dict[str, Any]) -> Any:
         left = self._left()
-        client = self._client if left is None else self._client.with_options(
-            timeout=max(1.0, min(self._timeout, left)))
+        client = (
+            self._client
+            if left is None
+            else self._client.with_options(timeout=max(1.0, min(self._timeout, left)))
+        )
         with client.messages.stream(**request) as stream:
             return stream.get_final_message()
 
-    def _status_message(self, err: anthropic.APIStatusError, request: dict[str, Any], attempt: int) -> str:
+    def _status_message(
+        self, err: anthropic.APIStatusError, request: dict[str, Any], attempt: int
+    ) -> str:
         kind = err.type or "error"
         detail = err.api_message or str(err)
         if _broke_off(err):
             if kind in TRANSIENT_ERROR_TYPES:
-                return (f"Model API at {self.base_url} unavailable after {attempt} attempts: the reply "
-                        f"broke off each time (last: {kind}: {detail}). Try again later.")
+                return (
+                    f"Model API at {self.base_url} unavailable after {attempt} attempts: the reply "
+                    f"broke off each time (last: {kind}: {detail}). Try again later."
+                )
             return f"The model API stopped its reply: {kind}: {detail}"
         status = f"{err.status_code} {kind}: {detail}"
         if err.status_code in (401, 403):
             return self._key_message(err.status_code, status)
         if err.status_code == 404:
-            return (f"The model API at {self.base_url} does not know model {request.get('model')!r} ({status}). "
-                    f"Check `model:` in the frontmatter of loop-prompt.md, and that ANTHROPIC_BASE_URL "
-                    f"is the server's root URL (without /v1).")
+            return (
+                f"The model API at {self.base_url} does not know model {request.get('model')!r} ({status}). "
+                f"Check `model:` in the frontmatter of loop-prompt.md, and that ANTHROPIC_BASE_URL "
+                f"is the server's root URL (without /v1)."
+            )
         if _should_retry(err):
-            return (f"Model API at {self.base_url} unavailable after {attempt} "
-                    f"attempts (last: {status}). Try again later.")
+            return (
+                f"Model API at {self.base_url} unavailable after {attempt} "
+                f"attempts (last: {status}). Try again later."
+            )
         return f"The model API refused the request ({status})."
 
     def _key_message(self, status_code: int, status: str) -> str:
         if self._key_source is None:
-            return (f"The server at {self.base_url} wants an API key and none is set ({status}). "
-                    f"Set one: export ANTHROPIC_API_KEY=...")
+            return (
+                f"The server at {self.base_url} wants an API key and none is set ({status}). "
+                f"Set one: export ANTHROPIC_API_KEY=..."
+            )
         if status_code == 401:
-            return (f"The model API at {self.base_url} rejected the key in {self._key_source} ({status}). "
-                    f"Check that {self._key_source} holds a valid, active key.")
-        return (f"The key in {self._key_source} may not do this ({status}). "
-                f"Check the key's permissions, or use another key.")
+            return (
+                f"The model API at {self.base_url} rejected the key in {self._key_source} ({status}). "
+                f"Check that {self._key_source} holds a valid, active key."
+            )
+        return (
+            f"The key in {self._key_source} may not do this ({status}). "
+            f"Check the key's permissions, or use another key."
+        )
 
     def _redacted(self, message: str) -> str:
         if len(self._api_key) < MIN_REDACTED_KEY_LENGTH:
@@ -192,8 +234,11 @@ def _to_reply(message: Any) -> Reply:
     # Blocks go back verbatim in the next request: thinking blocks keep their signature.
     content = [block.to_dict(mode="json", exclude_none=True) for block in message.content]
     # A stream that ends cleanly without a message_delta carries no stop reason: the turn is over.
-    return Reply(content=content, stop_reason=message.stop_reason or "end_turn",
-                 usage=Usage.from_dict(message.usage.to_dict()))
+    return Reply(
+        content=content,
+        stop_reason=message.stop_reason or "end_turn",
+        usage=Usage.from_dict(message.usage.to_dict()),
+    )
 
 
 def _broke_off(err: anthropic.APIStatusError) -> bool:

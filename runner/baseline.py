@@ -33,13 +33,23 @@ def setup_stamp(git: Git, config: Config, tree: str) -> str:
     listing = ""
     if config.setup_when:
         entries = git.run_git("ls-tree", "-r", "-z", tree).split("\0")
-        listing = "\n".join(e for e in entries if "\t" in e
-                            and any(match_glob(g, e.split("\t", 1)[1]) for g in config.setup_when))
+        listing = "\n".join(
+            e
+            for e in entries
+            if "\t" in e and any(match_glob(g, e.split("\t", 1)[1]) for g in config.setup_when)
+        )
     return hashlib.sha256(json.dumps([list(config.setup), listing]).encode()).hexdigest()
 
 
-def prepare_gate(git: Git, places: Worktrees, config: Config, start: str, tree: str, printer: Printer,
-                 env: dict[str, str] | None = None) -> Path:
+def prepare_gate(
+    git: Git,
+    places: Worktrees,
+    config: Config,
+    start: str,
+    tree: str,
+    printer: Printer,
+    env: dict[str, str] | None = None,
+) -> Path:
     """The gate worktree at ``tree`` (HEAD at ``start``), with ``setup:`` run when it has to be.
     Raises ``EnvironmentBroken`` when a setup command fails."""
     stamp_file = places.base / SETUP_STAMP
@@ -58,7 +68,12 @@ def prepare_act(git: Git, places: Worktrees, config: Config, start: str, printer
     """The act worktree at ``start``, set up like the gate worktree (the model runs the tests too)."""
     stamp_file = places.base / (SETUP_STAMP + "-act")
     stamp = setup_stamp(git, config, git.tree_of(start)) if config.setup else ""
-    same = bool(config.setup) and places.act_exists() and stamp_file.exists() and stamp_file.read_text() == stamp
+    same = (
+        bool(config.setup)
+        and places.act_exists()
+        and stamp_file.exists()
+        and stamp_file.read_text() == stamp
+    )
     where = places.prepare_act(start, keep_ignored=same)
     if config.setup and not same:
         stamp_file.unlink(missing_ok=True)
@@ -67,15 +82,25 @@ def prepare_act(git: Git, places: Worktrees, config: Config, start: str, printer
     return where
 
 
-def run_setup(config: Config, where: Path, printer: Printer, env: dict[str, str] | None = None) -> None:
+def run_setup(
+    config: Config, where: Path, printer: Printer, env: dict[str, str] | None = None
+) -> None:
     for command in config.setup:
         printer.say(f"setup: {command}")
-        done = run_shell(command, where, config.command_timeout, pipefail=True,
-                         sandbox=sandbox.for_place(where, config, env))
+        done = run_shell(
+            command,
+            where,
+            config.command_timeout,
+            pipefail=True,
+            sandbox=sandbox.for_place(where, config, env),
+        )
         if done.exit_code != 0:
             why = "timed out" if done.timed_out else f"exited {done.exit_code}"
-            raise EnvironmentBroken(f"setup command `{command}` {why}:\n{first_lines(done.output)}",
-                                    what="setup", output=done.output)
+            raise EnvironmentBroken(
+                f"setup command `{command}` {why}:\n{first_lines(done.output)}",
+                what="setup",
+                output=done.output,
+            )
 
 
 def check(git: Git, places: Worktrees, config: Config, start: str, printer: Printer) -> None:
@@ -89,8 +114,11 @@ def check(git: Git, places: Worktrees, config: Config, start: str, printer: Prin
     printer.phase("baseline", f"the gates on the start tree {tree[:12]}")
     where = prepare_gate(git, places, config, start, tree, printer)
     # metric gates are run on the start tree right after, measured with their own number of runs
-    results = run_gates([GateSpec(g.name, g.run, g.timeout) for g in config.gates if not g.metric], where,
-                        sandbox=sandbox.for_place(where, config))
+    results = run_gates(
+        [GateSpec(g.name, g.run, g.timeout) for g in config.gates if not g.metric],
+        where,
+        sandbox=sandbox.for_place(where, config),
+    )
     for result in results:
         printer.say(f"gate {result.summary()}")
     red = next((r for r in results if not r.passed), None)
@@ -104,13 +132,20 @@ def cannot_run(result: GateResult) -> bool:
 
 
 def describe(red: GateResult) -> str:
-    how = ("cannot run (exit {0}: command not found or not executable)".format(red.exit_code)
-           if cannot_run(red) else "is already red before any change")
-    return (f"gate {red.name} (`{red.command}`) {how}; a person needs to fix the project or its "
-            f"environment. Its first lines:\n{first_lines(red.output_tail)}")
+    how = (
+        f"cannot run (exit {red.exit_code}: command not found or not executable)"
+        if cannot_run(red)
+        else "is already red before any change"
+    )
+    return (
+        f"gate {red.name} (`{red.command}`) {how}; a person needs to fix the project or its "
+        f"environment. Its first lines:\n{first_lines(red.output_tail)}"
+    )
 
 
 def first_lines(output: str) -> str:
     lines = output.strip().splitlines()
     shown = "\n".join(f"  {line[:200]}" for line in lines[:FIRST_LINES])
-    return shown + (f"\n  ... ({len(lines) - FIRST_LINES} more lines)" if len(lines) > FIRST_LINES else "")
+    return shown + (
+        f"\n  ... ({len(lines) - FIRST_LINES} more lines)" if len(lines) > FIRST_LINES else ""
+    )

@@ -16,17 +16,23 @@ from genome.errors import GenomeFileError
 from runner.errors import EXIT_CODES_HELP, INVALID, LEVER_FAILED, TickStop
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-SETTLE_COMMANDS = ("revert", "retry", "drop", "promote")       # in runner/cli_settle.py
+SETTLE_COMMANDS = ("revert", "retry", "drop", "promote")  # in runner/cli_settle.py
 
 
 class LazyGroup(click.Group):
     """Commands kept in their own modules are imported only when run (or listed), so `genome status`
     does not pay for the scheduler or the review renderer."""
 
-    lazy = {"schedule": "runner.cli_schedule", "status": "runner.cli_review", "review": "runner.cli_review",
-            "feedback": "runner.cli_review",
-            **{name: "runner.cli_settle" for name in SETTLE_COMMANDS}}
-    lazy.update({"check": "runner.cli_watch", "pause": "runner.cli_watch", "resume": "runner.cli_watch"})
+    lazy = {
+        "schedule": "runner.cli_schedule",
+        "status": "runner.cli_review",
+        "review": "runner.cli_review",
+        "feedback": "runner.cli_review",
+        **{name: "runner.cli_settle" for name in SETTLE_COMMANDS},
+    }
+    lazy.update(
+        {"check": "runner.cli_watch", "pause": "runner.cli_watch", "resume": "runner.cli_watch"}
+    )
     lazy["land"] = "runner.cli_land"
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -76,6 +82,7 @@ def fail(message: str, code: int) -> None:
 
 # ---------------------------------------------------------------------------------------- init
 
+
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 def init(directory: Path) -> None:
@@ -102,12 +109,23 @@ def init(directory: Path) -> None:
 
 # ---------------------------------------------------------------------------------------- tick
 
+
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option("--now", is_flag=True, help="Tick even if the schedule says the next tick is not due yet.")
-@click.option("-v", "--verbose", is_flag=True,
-              help="Print the model's own words and every tool call's input and output.")
-@click.option("--push", is_flag=True, default=None,
-              help="Push the tick's commits with a lease (as `push: true` in loop-prompt.md does).")
+@click.option(
+    "--now", is_flag=True, help="Tick even if the schedule says the next tick is not due yet."
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Print the model's own words and every tool call's input and output.",
+)
+@click.option(
+    "--push",
+    is_flag=True,
+    default=None,
+    help="Push the tick's commits with a lease (as `push: true` in loop-prompt.md does).",
+)
 def tick(now: bool, verbose: bool, push: bool | None) -> None:
     """Run one tick if it is due (`genome-tick` is the same command).
 
@@ -130,10 +148,14 @@ def tick(now: bool, verbose: bool, push: bool | None) -> None:
         from datetime import datetime, timezone
 
         from runner.due import is_due, read_next_due
+
         if not is_due(root, datetime.now(timezone.utc)):
             from runner.watch import log_firing
+
             log_firing(root, "not-due")
-            click.echo(f"not due until {read_next_due(root):%Y-%m-%d %H:%M}Z (use --now to tick anyway)")
+            click.echo(
+                f"not due until {read_next_due(root):%Y-%m-%d %H:%M}Z (use --now to tick anyway)"
+            )
             return
     sys.exit(run_one_tick(root, Printer(verbose=verbose), push=push))
 
@@ -145,9 +167,14 @@ def run_one_tick(root: Path, printer, make_model=None, push: bool | None = None)
     from runner.tick import run_tick
 
     try:
-        from runner.watch import accounted      # the firing logged; paused, or paused after it
-        result = accounted(root, lambda: run_tick(root, make_model=make_model or model_from_env, printer=printer,
-                                                  push=push))
+        from runner.watch import accounted  # the firing logged; paused, or paused after it
+
+        result = accounted(
+            root,
+            lambda: run_tick(
+                root, make_model=make_model or model_from_env, printer=printer, push=push
+            ),
+        )
     except GenomeFileError as error:
         printer.say(f"invalid project file: {error}")
         return INVALID
@@ -157,8 +184,10 @@ def run_one_tick(root: Path, printer, make_model=None, push: bool | None = None)
     except (GitCommandError, OSError) as error:
         # the tick has put the tree back; its intent record lets the next tick account for the attempt
         detail = (getattr(error, "stderr", "") or str(error)).strip()
-        printer.say(f"error: the tick stopped on {type(error).__name__}: {detail}. The tree was restored; "
-                    "the next tick records the attempt")
+        printer.say(
+            f"error: the tick stopped on {type(error).__name__}: {detail}. The tree was restored; "
+            "the next tick records the attempt"
+        )
         return LEVER_FAILED
     printer.say(result.message)
     return result.exit_code
@@ -173,7 +202,10 @@ def stop_on_signals(*signals: int) -> None:
         if STOP.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
         STOP.set()
-        click.echo("genome: stopping after the current phase (the tick commits or rolls back first)", err=True)
+        click.echo(
+            "genome: stopping after the current phase (the tick commits or rolls back first)",
+            err=True,
+        )
 
     for signum in signals:
         signal.signal(signum, handler)
@@ -195,11 +227,21 @@ def model_from_env(config):
 
 # ---------------------------------------------------------------------------------------- run
 
+
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option("-v", "--verbose", is_flag=True,
-              help="Print the model's own words and every tool call's input and output.")
-@click.option("--poll", type=click.IntRange(1, 3600), default=30, show_default=True,
-              help="Seconds between checks of the next due time.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Print the model's own words and every tool call's input and output.",
+)
+@click.option(
+    "--poll",
+    type=click.IntRange(1, 3600),
+    default=30,
+    show_default=True,
+    help="Seconds between checks of the next due time.",
+)
 def run(verbose: bool, poll: int) -> None:
     """Tick whenever due, in the foreground, until SIGTERM or Ctrl-C.
 
@@ -226,13 +268,14 @@ def run(verbose: bool, poll: int) -> None:
         if is_due(root, datetime.now(timezone.utc)):
             code = run_one_tick(root, printer)
             if code not in (0, 1) and is_due(root, datetime.now(timezone.utc)):
-                STOP.wait(max(poll, 60))      # refused or unavailable: do not spin on it
+                STOP.wait(max(poll, 60))  # refused or unavailable: do not spin on it
                 continue
         STOP.wait(poll)
     printer.say("stopped")
 
 
 # ---------------------------------------------------------------------------------------- demo
+
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--keep", is_flag=True, help="Keep the demo project and print where it is.")
@@ -245,12 +288,16 @@ def demo(keep: bool) -> None:
     from runner.demo import demo_model, make_demo_project
     from runner.progress import Printer
 
-    click.echo("genome demo: a SCRIPTED model is acting; no API is called and nothing is charged (the costs\n"
-               "shown are what a real model would charge for the same tokens).\n")
+    click.echo(
+        "genome demo: a SCRIPTED model is acting; no API is called and nothing is charged (the costs\n"
+        "shown are what a real model would charge for the same tokens).\n"
+    )
     directory = Path(tempfile.mkdtemp(prefix="genome-demo-"))
     try:
         make_demo_project(directory)
-        code = run_one_tick(directory, Printer(verbose=True), make_model=lambda config: demo_model())
+        code = run_one_tick(
+            directory, Printer(verbose=True), make_model=lambda config: demo_model()
+        )
         click.echo("\n" + _git_log(directory))
         if keep:
             click.echo(f"the demo project is at {directory}")
@@ -263,5 +310,9 @@ def demo(keep: bool) -> None:
 def _git_log(directory: Path) -> str:
     import subprocess
 
-    return subprocess.run(["git", "log", "--format=%h %s%n%(trailers:only,unfold)", "-n", "3"], cwd=directory,
-                          capture_output=True, text=True).stdout.rstrip()
+    return subprocess.run(
+        ["git", "log", "--format=%h %s%n%(trailers:only,unfold)", "-n", "3"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+    ).stdout.rstrip()

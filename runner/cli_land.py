@@ -42,13 +42,17 @@ def land() -> None:
                 git.delete_ref(waiting_ref(start.branch), waiting)
                 click.echo(f"genome/{start.branch} is already on {start.branch}; removed it")
                 return
-            project = read_project(git, start.head)      # the gates as committed on your branch
+            project = read_project(git, start.head)  # the gates as committed on your branch
             landing = land_work(git, project.config, start.branch, waiting, Printer())
     except TickStop as stop:
         fail(stop.message, stop.exit_code)
         return
     if not landing.landed:
-        fail(Refused(f"not landed: {landing.reason}. The commits stay on genome/{start.branch}").message,
-             Refused.exit_code)
+        fail(
+            Refused(
+                f"not landed: {landing.reason}. The commits stay on genome/{start.branch}"
+            ).message,
+            Refused.exit_code,
+        )
     click.echo(landing.describe())
     sys.exit(0)

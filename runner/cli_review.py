@@ -37,6 +37,7 @@ def _colour() -> bool:
 
 # ---------------------------------------------------------------------------------------- status
 
+
 @click.command(context_settings=CONTEXT, epilog=EXIT_CODES)
 def status() -> None:
     """Where the loop stands, at a glance.
@@ -69,20 +70,39 @@ def status() -> None:
 
 # ---------------------------------------------------------------------------------------- review
 
+
 @click.command(context_settings=CONTEXT, epilog=EXIT_CODES)
-@click.option("--since", default="24h", show_default=True, metavar="24h|DATE|SHA",
-              help="Where the window starts: a duration back from now (30m, 24h, 7d), a UTC date or time "
-                   "(2026-11-23, 2026-11-23T06:00), or a commit (SHA, tag, branch): what came after it.")
-@click.option("--format", "output_format", type=click.Choice(["text", "md"]),
-              help="text: aligned columns, coloured on a terminal; md: markdown. "
-                   "[default: text on a terminal, md when piped]")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Write the review as one self-contained HTML page (charts, coloured code diffs; "
-                   "nothing fetched, fine on a phone). Prints the text review too only with --format.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the review as JSON (schema genome-review/1, documented in the README) "
-                   "instead of "
-                   "text or markdown.")
+@click.option(
+    "--since",
+    default="24h",
+    show_default=True,
+    metavar="24h|DATE|SHA",
+    help="Where the window starts: a duration back from now (30m, 24h, 7d), a UTC date or time "
+    "(2026-11-23, 2026-11-23T06:00), or a commit (SHA, tag, branch): what came after it.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "md"]),
+    help="text: aligned columns, coloured on a terminal; md: markdown. "
+    "[default: text on a terminal, md when piped]",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the review as one self-contained HTML page (charts, coloured code diffs; "
+    "nothing fetched, fine on a phone). Prints the text review too only with --format.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the review as JSON (schema genome-review/1, documented in the README) "
+    "instead of "
+    "text or markdown.",
+)
 def review(since: str, output_format: str | None, html_path: Path | None, as_json: bool) -> None:
     """The morning review: what the loop did, from git alone (a fresh clone works).
 
@@ -122,7 +142,10 @@ def review(since: str, output_format: str | None, html_path: Path | None, as_jso
             html_path.write_text(render_html(found), encoding="utf-8")
         except OSError as error:
             _fail(f"cannot write {html_path}: {error.strerror or error}")
-        click.echo(f"wrote {html_path} ({len(found.ticks)} ticks, ${found.cost:.2f}); open it in a browser", err=True)
+        click.echo(
+            f"wrote {html_path} ({len(found.ticks)} ticks, ${found.cost:.2f}); open it in a browser",
+            err=True,
+        )
         if output_format is None and not as_json:
             return
     if as_json:
@@ -138,6 +161,7 @@ def review(since: str, output_format: str | None, html_path: Path | None, as_jso
 
 
 # ---------------------------------------------------------------------------------------- feedback
+
 
 @click.command(context_settings=CONTEXT, epilog=EXIT_CODES)
 @click.argument("text", nargs=-1)
@@ -171,5 +195,9 @@ def feedback(text: tuple[str, ...]) -> None:
     except OSError as error:
         _fail(f"cannot store the note under {root / '.genome'}: {error}")
     waiting = len(notes.pending(root))
-    others = f"; {waiting - 1} other note{'s' if waiting != 2 else ''} waiting too" if waiting > 1 else ""
+    others = (
+        f"; {waiting - 1} other note{'s' if waiting != 2 else ''} waiting too"
+        if waiting > 1
+        else ""
+    )
     click.echo(f"noted for the next tick: {note.path.relative_to(root)}{others}")

@@ -68,24 +68,36 @@ def _backend_options(command: Callable) -> Callable:
     return command
 
 
-def _chosen_backend(systemd: bool, cron: bool, github_actions: bool, kubernetes: bool) -> str | None:
-    chosen = [name for name, on in zip(sched.BACKENDS, (systemd, cron, github_actions, kubernetes)) if on]
+def _chosen_backend(
+    systemd: bool, cron: bool, github_actions: bool, kubernetes: bool
+) -> str | None:
+    chosen = [
+        name for name, on in zip(sched.BACKENDS, (systemd, cron, github_actions, kubernetes)) if on
+    ]
     if len(chosen) > 1:
-        raise click.UsageError("choose one of --systemd, --cron, --github-actions, --kubernetes "
-                               f"(got --{' and --'.join(chosen)})")
+        raise click.UsageError(
+            "choose one of --systemd, --cron, --github-actions, --kubernetes "
+            f"(got --{' and --'.join(chosen)})"
+        )
     return chosen[0] if chosen else None
 
 
 _project_option = click.option(
-    "--project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+    "--project",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
     callback=lambda ctx, param, value: value or _repository_top(),
-    show_default="the repository this folder is in", help="The project folder the timer ticks in.")
+    show_default="the repository this folder is in",
+    help="The project folder the timer ticks in.",
+)
 
 
 def _repository_top() -> Path:
     from runner.fast import project_root
 
     return Path(project_root())
+
+
 _dry_run_option = click.option(
     "--dry-run",
     is_flag=True,
@@ -120,7 +132,9 @@ def _every_seconds(every: str | None, project: Path) -> int:
     try:
         sched.check_interval(seconds)
     except ValueError as exc:
-        raise ValueError(f"the cadence in loop-prompt.md ({cadence}) cannot be a timer's interval: {exc}") from None
+        raise ValueError(
+            f"the cadence in loop-prompt.md ({cadence}) cannot be a timer's interval: {exc}"
+        ) from None
     return seconds
 
 
@@ -151,16 +165,28 @@ def schedule() -> None:
     help="How often the timer wakes: 1m-30m dividing an hour, 1h-12h dividing a day, 1d or 7d. "
     "Default: `cadence:` in loop-prompt.md, else 30m.",
 )
-@click.option("--install", "install_spec", metavar="SPEC",
-              help="With --github-actions or --kubernetes: the genome runner to install there, "
-                   "pinned: a version (0.1.0) or a VCS URL at a full commit "
-                   "(git+https://host/repo@COMMIT). Default: where this installation came from, "
-                   "when that can be known.")
+@click.option(
+    "--install",
+    "install_spec",
+    metavar="SPEC",
+    help="With --github-actions or --kubernetes: the genome runner to install there, "
+    "pinned: a version (0.1.0) or a VCS URL at a full commit "
+    "(git+https://host/repo@COMMIT). Default: where this installation came from, "
+    "when that can be known.",
+)
 @_backend_options
 @_dry_run_option
 @_project_option
-def install(every: str | None, install_spec: str | None, systemd: bool, cron: bool,
-            github_actions: bool, kubernetes: bool, dry_run: bool, project: Path) -> None:
+def install(
+    every: str | None,
+    install_spec: str | None,
+    systemd: bool,
+    cron: bool,
+    github_actions: bool,
+    kubernetes: bool,
+    dry_run: bool,
+    project: Path,
+) -> None:
     """Put this project's ticks on a timer (again: replaces the earlier one).
 
     \b
@@ -185,8 +211,12 @@ def install(every: str | None, install_spec: str | None, systemd: bool, cron: bo
         remote = _remote(backend, install_spec, project)
         plan = sched.plan_install(backend, project, seconds, host, remote)
         _report(plan, host, dry_run)
-    except (sched.ScheduleError, ValueError, GenomeFileError,
-            install_source.InstallSourceError) as exc:
+    except (
+        sched.ScheduleError,
+        ValueError,
+        GenomeFileError,
+        install_source.InstallSourceError,
+    ) as exc:
         _fail(str(exc))
 
 
@@ -194,8 +224,9 @@ def install(every: str | None, install_spec: str | None, systemd: bool, cron: bo
 @_backend_options
 @_dry_run_option
 @_project_option
-def remove(systemd: bool, cron: bool, github_actions: bool, kubernetes: bool, dry_run: bool,
-           project: Path) -> None:
+def remove(
+    systemd: bool, cron: bool, github_actions: bool, kubernetes: bool, dry_run: bool, project: Path
+) -> None:
     """Take this project's timers off (without a backend flag: every one installed).
 
     Deletes exactly what install wrote: the two unit files, the marked crontab line, the

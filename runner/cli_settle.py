@@ -34,7 +34,7 @@ def _run(settle, *args, **kwargs) -> None:
         _fail(stop.message, stop.exit_code)
     except GenomeFileError as error:
         _fail(str(error), INVALID)
-    except OSError as error:       # a disk or permission error: said, not a traceback
+    except OSError as error:  # a disk or permission error: said, not a traceback
         _fail(f"{error}; nothing was committed", INVALID)
     click.echo(done.message)
 

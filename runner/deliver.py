@@ -13,9 +13,9 @@ index the person is using, and without ever moving a checked-out branch ahead of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from git import Actor
 from git.exc import GitCommandError
@@ -34,10 +34,10 @@ GateRunner = Callable[[Path], "str | None"]
 
 @dataclass(frozen=True)
 class Landing:
-    landed: bool          # on the person's branch (else waiting on genome/<branch>)
-    tip: str              # the commit now at the tip of where it went
-    ref: str              # refs/heads/<branch> or refs/heads/genome/<branch>
-    reason: str = ""      # why it waits, when it waits
+    landed: bool  # on the person's branch (else waiting on genome/<branch>)
+    tip: str  # the commit now at the tip of where it went
+    ref: str  # refs/heads/<branch> or refs/heads/genome/<branch>
+    reason: str = ""  # why it waits, when it waits
 
     def describe(self) -> str:
         name = self.ref.removeprefix("refs/heads/")
@@ -60,7 +60,7 @@ def checked_out_at(git: Git, branch: str) -> Path | None:
     path = None
     for field in out.split("\0"):
         if field.startswith("worktree "):
-            path = Path(field[len("worktree "):])
+            path = Path(field[len("worktree ") :])
         elif field == f"branch {branch_ref(branch)}" and path is not None:
             return path
     return None
@@ -93,7 +93,9 @@ def land_on_branch(git: Git, branch: str, expected: str, tip: str) -> str:
             return f"{tree} switched branches during the tick"
         git.run_git("merge", "-q", "--ff-only", "--no-edit", tip, cwd=tree)
     except GitCommandError as error:
-        return f"git could not fast-forward {tree}: {(git_error_text(error).splitlines() or [''])[-1]}"
+        return (
+            f"git could not fast-forward {tree}: {(git_error_text(error).splitlines() or [''])[-1]}"
+        )
     return ""
 
 
@@ -102,20 +104,34 @@ def park(git: Git, branch: str, tip: str, reason: str) -> Landing:
     ref = waiting_ref(branch)
     old = git.ref_sha(ref)
     if old != tip:
-        git.run_git("update-ref", "-m", "genome runner: waiting", ref, tip, *([old] if old else ["0" * 40]))
+        git.run_git(
+            "update-ref", "-m", "genome runner: waiting", ref, tip, *([old] if old else ["0" * 40])
+        )
     return Landing(False, tip, ref, reason)
 
 
 def replay(git: Git, gate_dir: Path, onto: str, base: str, tip: str, author: Actor) -> str | None:
     """The commits ``base..tip`` cherry-picked onto ``onto`` in the gate worktree; the new tip, or
     None when they conflict (the gate worktree is then put back at ``onto``)."""
-    identity = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-                "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
+    identity = {
+        "GIT_AUTHOR_NAME": author.name,
+        "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_COMMITTER_NAME": author.name,
+        "GIT_COMMITTER_EMAIL": author.email,
+    }
     git.run_git("checkout", "-q", "-f", "--detach", onto, cwd=gate_dir)
     git.run_git("clean", "-q", "-ffd", cwd=gate_dir)
     try:
-        git.run_git("-c", "commit.gpgsign=false", "cherry-pick", "--allow-empty", "--keep-redundant-commits",
-                    f"{base}..{tip}", cwd=gate_dir, env=identity)
+        git.run_git(
+            "-c",
+            "commit.gpgsign=false",
+            "cherry-pick",
+            "--allow-empty",
+            "--keep-redundant-commits",
+            f"{base}..{tip}",
+            cwd=gate_dir,
+            env=identity,
+        )
     except GitCommandError:
         try:
             git.run_git("cherry-pick", "--abort", cwd=gate_dir)
@@ -126,25 +142,50 @@ def replay(git: Git, gate_dir: Path, onto: str, base: str, tip: str, author: Act
     return git.run_git("rev-parse", "HEAD", cwd=gate_dir).strip()
 
 
-def deliver(git: Git, *, mode: str, branch: str, base: str, tip: str, gate_dir: Path,
-            run_gates: GateRunner, author: Actor) -> Landing:
+def deliver(
+    git: Git,
+    *,
+    mode: str,
+    branch: str,
+    base: str,
+    tip: str,
+    gate_dir: Path,
+    run_gates: GateRunner,
+    author: Actor,
+) -> Landing:
     """Land ``base..tip`` as ``mode`` says; see the module's text for the rules."""
     if tip == base:
         return Landing(git.ref_sha(branch_ref(branch)) == base, tip, branch_ref(branch))
     if mode != "commit":
         return park(git, branch, tip, f"`deliver: {mode}`")
-    return land_or_park(git, branch=branch, base=base, tip=tip, gate_dir=gate_dir, run_gates=run_gates,
-                        author=author)
+    return land_or_park(
+        git,
+        branch=branch,
+        base=base,
+        tip=tip,
+        gate_dir=gate_dir,
+        run_gates=run_gates,
+        author=author,
+    )
 
 
-def land_or_park(git: Git, *, branch: str, base: str, tip: str, gate_dir: Path, run_gates: GateRunner,
-                 author: Actor, gates_ran_on_tip: bool = True) -> Landing:
+def land_or_park(
+    git: Git,
+    *,
+    branch: str,
+    base: str,
+    tip: str,
+    gate_dir: Path,
+    run_gates: GateRunner,
+    author: Actor,
+    gates_ran_on_tip: bool = True,
+) -> Landing:
     """Fast-forward the branch when it is still at ``base``; replay (gates again) when it moved."""
     now = git.ref_sha(branch_ref(branch))
     if now is None:
         return park(git, branch, tip, f"the branch {branch} no longer exists")
     if now != base and git.is_ancestor(now, tip):
-        base = now                       # already holds part of the chain (landed earlier)
+        base = now  # already holds part of the chain (landed earlier)
     if now == base:
         if not gates_ran_on_tip:
             red = run_gates_on(git, gate_dir, tip, run_gates)
@@ -189,7 +230,9 @@ def config_gates(config, printer, lever=None) -> GateRunner:
     """The configured gates (and the lever's checks, when given) as a ``GateRunner``."""
     specs = [GateSpec(g.name, g.run, g.timeout) for g in config.gates]
     if lever is not None:
-        specs += [GateSpec(f"check-{i}", c, config.command_timeout) for i, c in enumerate(lever.checks, 1)]
+        specs += [
+            GateSpec(f"check-{i}", c, config.command_timeout) for i, c in enumerate(lever.checks, 1)
+        ]
 
     def run(where: Path) -> str | None:
         results = run_gate_specs(specs, where, sandbox=sandbox.for_place(where, config))
@@ -197,4 +240,5 @@ def config_gates(config, printer, lever=None) -> GateRunner:
             printer.say(f"gate {result.summary()}")
         red = [r for r in results if not r.passed]
         return f"gate {red[0].name} failed" if red else None
+
     return run

@@ -29,14 +29,28 @@ def make_demo_project(directory: Path) -> None:
 
 def demo_model() -> ScriptedModel:
     """The act turns, then the reflection: the same requests a real model would answer."""
-    return ScriptedModel([
-        tool_reply("search_files", {"pattern": "*.sh"}, text="I'll check what exists first."),
-        tool_reply("write_file", {"path": "hello.sh", "content": "#!/bin/sh\necho 'hello, world'\n"}),
-        tool_reply("run_command", {"command": "chmod +x hello.sh && ./hello.sh"}),
-        text_reply("Added hello.sh, which prints 'hello, world'; ran it and saw the greeting."),
-        tool_reply("reflect", {
-            "lesson": "Run the artifact itself (./hello.sh) before finishing; a written file is not a working one.",
-            "genome": {"What's proven": "hello.sh prints the greeting; its check runs on every tick."},
-            "levers": [{"title": "Add a --name option to hello.sh", "check": ["./hello.sh --name Ada | grep -q Ada"]}],
-        }),
-    ])
+    return ScriptedModel(
+        [
+            tool_reply("search_files", {"pattern": "*.sh"}, text="I'll check what exists first."),
+            tool_reply(
+                "write_file", {"path": "hello.sh", "content": "#!/bin/sh\necho 'hello, world'\n"}
+            ),
+            tool_reply("run_command", {"command": "chmod +x hello.sh && ./hello.sh"}),
+            text_reply("Added hello.sh, which prints 'hello, world'; ran it and saw the greeting."),
+            tool_reply(
+                "reflect",
+                {
+                    "lesson": "Run the artifact itself (./hello.sh) before finishing; a written file is not a working one.",
+                    "genome": {
+                        "What's proven": "hello.sh prints the greeting; its check runs on every tick."
+                    },
+                    "levers": [
+                        {
+                            "title": "Add a --name option to hello.sh",
+                            "check": ["./hello.sh --name Ada | grep -q Ada"],
+                        }
+                    ],
+                },
+            ),
+        ]
+    )

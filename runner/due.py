@@ -43,7 +43,7 @@ def next_due(now: datetime, cadence_seconds: int, outcome: str, failures: int) -
     if outcome in ("idle", "blocked"):
         factor = IDLE_FACTOR
     elif failures > 0:
-        factor = min(2 ** failures, MAX_BACKOFF)
+        factor = min(2**failures, MAX_BACKOFF)
     else:
         factor = 1
     return now + timedelta(seconds=cadence_seconds * factor)

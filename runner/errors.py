@@ -65,7 +65,7 @@ class EnvironmentBroken(TickStop):
 
     def __init__(self, message: str, *, what: str = "", output: str = ""):
         super().__init__(message)
-        self.what = what          # the gate's name, or "setup"
+        self.what = what  # the gate's name, or "setup"
         self.output = output
 
 

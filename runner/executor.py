@@ -41,9 +41,9 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from runner.model import Usage
 from runner.proc import Containment, kill_group
@@ -52,11 +52,17 @@ from runner.session import REFLECT_TOOL, ActEnd, Reflection, parse_reflection
 
 USAGE_PREFIX = "genome-usage:"
 FINAL_WORDS_CHARS = 2000
-OUTPUT_LIMIT = 200_000          # bytes of stdout and of stderr kept (head and tail) per run
-_USAGE_LINE_BYTES = 65_536      # longer lines are not usage reports
-_USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-_JSON_BLOCK = re.compile(r"^[ \t]*```json[ \t]*\r?\n(.*?)^[ \t]*```[ \t]*\r?$",
-                         re.DOTALL | re.MULTILINE | re.IGNORECASE)
+OUTPUT_LIMIT = 200_000  # bytes of stdout and of stderr kept (head and tail) per run
+_USAGE_LINE_BYTES = 65_536  # longer lines are not usage reports
+_USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
+_JSON_BLOCK = re.compile(
+    r"^[ \t]*```json[ \t]*\r?\n(.*?)^[ \t]*```[ \t]*\r?$", re.DOTALL | re.MULTILINE | re.IGNORECASE
+)
 
 REFLECT_ANSWER = (
     "# How to answer\n\n"
@@ -68,23 +74,25 @@ REFLECT_ANSWER = (
     "to say, it is:\n\n"
     "```json\n"
     '{"lesson": null, "genome": null, "levers": []}\n'
-    "```\n")
+    "```\n"
+)
 
 
 @dataclass
 class CommandRun:
     """One run of the executor command: what it printed (bounded), how it ended, what it reported."""
+
     phase: str
-    exit_code: int            # -N when signal N ended it; meaningless when timed_out
+    exit_code: int  # -N when signal N ended it; meaningless when timed_out
     timed_out: bool
     seconds: float
-    stdout: str               # head and tail around a "[... N bytes cut ...]" line when long
+    stdout: str  # head and tail around a "[... N bytes cut ...]" line when long
     stderr: str
-    final_words: str          # Claude Code's ``result`` when it gave one, else stdout without usage lines
+    final_words: str  # Claude Code's ``result`` when it gave one, else stdout without usage lines
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
     reported_error: str = ""  # what an error result (``is_error``) said: its subtype and errors
-    result_object: bool = False   # Claude Code printed a result object
+    result_object: bool = False  # Claude Code printed a result object
 
     @property
     def ended(self) -> str:
@@ -101,8 +109,14 @@ class CommandRun:
 class CommandExecutor:
     """Runs the configured command for the act phase (and its repairs) and for the reflection."""
 
-    def __init__(self, command: str, root: Path, *, warn: Callable[[str], None] = lambda m: None,
-                 sandbox: Sandbox | None = None):
+    def __init__(
+        self,
+        command: str,
+        root: Path,
+        *,
+        warn: Callable[[str], None] = lambda m: None,
+        sandbox: Sandbox | None = None,
+    ):
         self.command = command
         self.root = Path(root)
         self.sandbox = sandbox
@@ -111,8 +125,9 @@ class CommandExecutor:
         self.cost_usd = 0.0
         self.last_run: CommandRun | None = None
 
-    def act(self, prompt: str, lever_id: str, deadline: float,
-            budget_usd: float | None = None) -> ActEnd:
+    def act(
+        self, prompt: str, lever_id: str, deadline: float, budget_usd: float | None = None
+    ) -> ActEnd:
         """Work on the lever. A failed command still ends "done": the gates judge its diff."""
         run = self._run("act", prompt, lever_id, deadline, budget_usd)
         if run is None:
@@ -120,16 +135,20 @@ class CommandExecutor:
         notes = [note for note in (run.ended, _reported(run)) if note]
         text = run.final_words.strip()
         if run.exit_code and not run.timed_out and not text and not run.result_object:
-            text = run.stderr.strip()     # no final words: what it said on the way out explains more
+            text = run.stderr.strip()  # no final words: what it said on the way out explains more
         head = f"({'; '.join(notes)})" if notes else ""
         words = _last_chars(text, FINAL_WORDS_CHARS - len(head))
-        return ActEnd("time" if run.timed_out else "done", "\n\n".join(part for part in (head, words) if part))
+        return ActEnd(
+            "time" if run.timed_out else "done", "\n\n".join(part for part in (head, words) if part)
+        )
 
-    def reflect(self, prompt: str, lever_id: str, deadline: float,
-                budget_usd: float | None = None) -> Reflection:
+    def reflect(
+        self, prompt: str, lever_id: str, deadline: float, budget_usd: float | None = None
+    ) -> Reflection:
         """The reflection, read from the last ```json block; anything unreadable means "no change"."""
-        run = self._run("reflect", f"{prompt.rstrip()}\n\n{REFLECT_ANSWER}", lever_id, deadline,
-                        budget_usd)
+        run = self._run(
+            "reflect", f"{prompt.rstrip()}\n\n{REFLECT_ANSWER}", lever_id, deadline, budget_usd
+        )
         if run is None:
             self.warn("no reflection: the tick's time budget was already spent")
             return Reflection()
@@ -140,7 +159,9 @@ class CommandExecutor:
         try:
             data = json.loads(blocks[-1])
         except ValueError as error:
-            self.warn(f"no reflection: the executor's last ```json block is not valid JSON ({error})")
+            self.warn(
+                f"no reflection: the executor's last ```json block is not valid JSON ({error})"
+            )
             return Reflection()
         if not isinstance(data, dict):
             self.warn("no reflection: the executor's last ```json block is not an object")
@@ -149,19 +170,35 @@ class CommandExecutor:
 
     # ------------------------------------------------------------------------------------ running
 
-    def _run(self, phase: str, prompt: str, lever_id: str, deadline: float,
-             budget_usd: float | None = None) -> CommandRun | None:
+    def _run(
+        self,
+        phase: str,
+        prompt: str,
+        lever_id: str,
+        deadline: float,
+        budget_usd: float | None = None,
+    ) -> CommandRun | None:
         timeout = deadline - time.monotonic()
         if timeout <= 0:
             return None
         # The prompt file and the captured output live outside the project, so they never show in its diff.
-        with tempfile.TemporaryDirectory(prefix="genome-executor-", ignore_cleanup_errors=True) as scratch:
-            prompt_file, out_file, err_file = (Path(scratch) / name for name in ("prompt.md", "stdout", "stderr"))
+        with tempfile.TemporaryDirectory(
+            prefix="genome-executor-", ignore_cleanup_errors=True
+        ) as scratch:
+            prompt_file, out_file, err_file = (
+                Path(scratch) / name for name in ("prompt.md", "stdout", "stderr")
+            )
             prompt_file.write_text(prompt, encoding="utf-8")
-            extra = {"GENOME_PHASE": phase, "GENOME_LEVER": lever_id, "GENOME_PROMPT_FILE": str(prompt_file),
-                     "GENOME_BUDGET_USD": "" if budget_usd is None else f"{max(0.0, budget_usd):.4f}"}
+            extra = {
+                "GENOME_PHASE": phase,
+                "GENOME_LEVER": lever_id,
+                "GENOME_PROMPT_FILE": str(prompt_file),
+                "GENOME_BUDGET_USD": "" if budget_usd is None else f"{max(0.0, budget_usd):.4f}",
+            }
             env = {**os.environ, **extra} if self.sandbox is None else self.sandbox.env(extra)
-            exit_code, timed_out, seconds = self._execute(env, prompt_file, out_file, err_file, timeout)
+            exit_code, timed_out, seconds = self._execute(
+                env, prompt_file, out_file, err_file, timeout
+            )
             run = _read_run(phase, exit_code, timed_out, seconds, out_file, err_file, self.warn)
         self.usage.add(run.usage)
         self.cost_usd += run.cost_usd
@@ -171,39 +208,70 @@ class CommandExecutor:
             self.warn(f"{phase}: {run.ended}" + (f" ({detail})" if detail else ""))
         return run
 
-    def _execute(self, env: dict[str, str], prompt_file: Path, out_file: Path, err_file: Path,
-                 timeout: float) -> tuple[int, bool, float]:
+    def _execute(
+        self, env: dict[str, str], prompt_file: Path, out_file: Path, err_file: Path, timeout: float
+    ) -> tuple[int, bool, float]:
         """Output goes to files, not pipes: a background job holding them cannot keep the tick waiting."""
         started = time.monotonic()
         # the prompt file's folder is bound in: the sandbox's /tmp is its own
-        sandbox = None if self.sandbox is None else replace(
-            self.sandbox, writable=(*self.sandbox.writable, prompt_file.parent))
-        with prompt_file.open("rb") as stdin, out_file.open("wb") as stdout, err_file.open("wb") as stderr, \
-                Containment(sandbox) as containment:
-            process = subprocess.Popen(containment.wrap(["bash", "-c", self.command], self.root), cwd=self.root,
-                                       env=env, stdin=stdin, stdout=stdout, stderr=stderr, start_new_session=True)
+        sandbox = (
+            None
+            if self.sandbox is None
+            else replace(self.sandbox, writable=(*self.sandbox.writable, prompt_file.parent))
+        )
+        with (
+            prompt_file.open("rb") as stdin,
+            out_file.open("wb") as stdout,
+            err_file.open("wb") as stderr,
+            Containment(sandbox) as containment,
+        ):
+            process = subprocess.Popen(
+                containment.wrap(["bash", "-c", self.command], self.root),
+                cwd=self.root,
+                env=env,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+            )
             timed_out = False
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 timed_out = True
             finally:
-                kill_group(process.pid)     # on timeout, and any background job it left behind
+                kill_group(process.pid)  # on timeout, and any background job it left behind
                 process.wait()
         return process.returncode, timed_out, time.monotonic() - started
 
 
-def _read_run(phase: str, exit_code: int, timed_out: bool, seconds: float, out_file: Path, err_file: Path,
-              warn: Callable[[str], None]) -> CommandRun:
+def _read_run(
+    phase: str,
+    exit_code: int,
+    timed_out: bool,
+    seconds: float,
+    out_file: Path,
+    err_file: Path,
+    warn: Callable[[str], None],
+) -> CommandRun:
     stdout, stderr = _bounded_text(out_file), _bounded_text(err_file)
-    run = CommandRun(phase, exit_code, timed_out, seconds, stdout, stderr, final_words=_without_usage_lines(stdout))
+    run = CommandRun(
+        phase,
+        exit_code,
+        timed_out,
+        seconds,
+        stdout,
+        stderr,
+        final_words=_without_usage_lines(stdout),
+    )
     for line in [*_usage_lines(out_file), *_usage_lines(err_file)]:
         _add_usage_line(run, line, warn)
     result = _claude_result(run.final_words)
     if result is not None:
         run.result_object = True
-        _add_reported(run, _result_usage(result), result.get("total_cost_usd"), warn,
-                      "result object")
+        _add_reported(
+            run, _result_usage(result), result.get("total_cost_usd"), warn, "result object"
+        )
         # the account is the result text or nothing: the object itself never reaches a commit
         run.final_words = result["result"] if isinstance(result.get("result"), str) else ""
         if result.get("is_error"):
@@ -211,9 +279,12 @@ def _read_run(phase: str, exit_code: int, timed_out: bool, seconds: float, out_f
     return run
 
 
-_MODEL_USAGE_FIELDS = {"inputTokens": "input_tokens", "outputTokens": "output_tokens",
-                       "cacheCreationInputTokens": "cache_creation_input_tokens",
-                       "cacheReadInputTokens": "cache_read_input_tokens"}
+_MODEL_USAGE_FIELDS = {
+    "inputTokens": "input_tokens",
+    "outputTokens": "output_tokens",
+    "cacheCreationInputTokens": "cache_creation_input_tokens",
+    "cacheReadInputTokens": "cache_read_input_tokens",
+}
 
 
 def _result_usage(result: dict) -> object:
@@ -224,10 +295,13 @@ def _result_usage(result: dict) -> object:
         return result.get("usage")
     total = dict.fromkeys(_MODEL_USAGE_FIELDS.values(), 0)
     for counts in per_model.values():
-        values = {name: counts.get(source) or 0 for source, name in _MODEL_USAGE_FIELDS.items()} \
-            if isinstance(counts, dict) else {}
+        values = (
+            {name: counts.get(source) or 0 for source, name in _MODEL_USAGE_FIELDS.items()}
+            if isinstance(counts, dict)
+            else {}
+        )
         if not values or not all(_is_count(value) for value in values.values()):
-            return {"input_tokens": "not a count"}      # ignored whole, with a warning
+            return {"input_tokens": "not a count"}  # ignored whole, with a warning
         for name, value in values.items():
             total[name] += value
     return total
@@ -246,7 +320,7 @@ def _result_error(result: dict) -> str:
 
 def _add_usage_line(run: CommandRun, line: str, warn: Callable[[str], None]) -> None:
     try:
-        data = json.loads(line[len(USAGE_PREFIX):])
+        data = json.loads(line[len(USAGE_PREFIX) :])
     except ValueError:
         data = None
     if not isinstance(data, dict):
@@ -255,7 +329,9 @@ def _add_usage_line(run: CommandRun, line: str, warn: Callable[[str], None]) -> 
     _add_reported(run, data, data.get("cost_usd"), warn, f"{USAGE_PREFIX} line")
 
 
-def _add_reported(run: CommandRun, usage: object, cost: object, warn: Callable[[str], None], source: str) -> None:
+def _add_reported(
+    run: CommandRun, usage: object, cost: object, warn: Callable[[str], None], source: str
+) -> None:
     """Count reported tokens and dollars; a report with a non-count in it is ignored whole."""
     usage = usage if isinstance(usage, dict) else {}
     counts = {name: usage.get(name) or 0 for name in _USAGE_FIELDS}
@@ -300,8 +376,10 @@ def _reported(run: CommandRun) -> str:
 _CANNOT_WORK = re.compile(
     r"not logged in|please run /login|invalid api key|invalid x-api-key|authentication_?error"
     r"|not able to authenticate you|\b401\b.*unauthori[sz]ed|unauthori[sz]ed.*\b401\b"
-    r"|api key (is )?(missing|not set|invalid)|no api key|credit balance is too low", re.IGNORECASE)
-_TAIL_SEARCHED = 2000   # of the final words and of stderr: where a CLI says why it stopped
+    r"|api key (is )?(missing|not set|invalid)|no api key|credit balance is too low",
+    re.IGNORECASE,
+)
+_TAIL_SEARCHED = 2000  # of the final words and of stderr: where a CLI says why it stopped
 
 
 def cannot_work(run: CommandRun) -> str:
@@ -311,24 +389,28 @@ def cannot_work(run: CommandRun) -> str:
     lever's."""
     if run.timed_out:
         return ""
-    said = " ".join(f"{run.reported_error} {run.final_words[-_TAIL_SEARCHED:]} "
-                    f"{run.stderr[-_TAIL_SEARCHED:]}".split())
+    said = " ".join(
+        f"{run.reported_error} {run.final_words[-_TAIL_SEARCHED:]} "
+        f"{run.stderr[-_TAIL_SEARCHED:]}".split()
+    )
     if run.exit_code in (126, 127):
-        return (f"the executor command could not run (exit {run.exit_code}): "
-                f"{_last_line(run.stderr)}")
+        return (
+            f"the executor command could not run (exit {run.exit_code}): {_last_line(run.stderr)}"
+        )
     match = _CANNOT_WORK.search(said)
     if match:
         return f"the agent cannot work: {_around(said, match)}"
     if run.exit_code:
         detail = run.reported_error or _last_line(run.stderr) or _last_line(run.final_words)
         return f"the executor command exited {run.exit_code} without changing anything" + (
-            f": {detail}" if detail else "")
+            f": {detail}" if detail else ""
+        )
     return ""
 
 
 def _around(text: str, match: re.Match) -> str:
     start = max(0, match.start() - 60)
-    return ("…" if start else "") + text[start:match.end() + 100].strip()
+    return ("…" if start else "") + text[start : match.end() + 100].strip()
 
 
 def _usage_lines(path: Path) -> list[str]:
@@ -343,7 +425,9 @@ def _usage_lines(path: Path) -> list[str]:
 
 
 def _without_usage_lines(text: str) -> str:
-    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith(USAGE_PREFIX))
+    return "".join(
+        line for line in text.splitlines(keepends=True) if not line.startswith(USAGE_PREFIX)
+    )
 
 
 def _bounded_text(path: Path, limit: int = OUTPUT_LIMIT) -> str:
@@ -356,13 +440,16 @@ def _bounded_text(path: Path, limit: int = OUTPUT_LIMIT) -> str:
         output.seek(size - limit // 2)
         tail = output.read()
     cut = size - len(head) - len(tail)
-    return (head.decode("utf-8", errors="replace").rstrip("\n") + f"\n[... {cut:,} bytes cut ...]\n"
-            + tail.decode("utf-8", errors="replace"))
+    return (
+        head.decode("utf-8", errors="replace").rstrip("\n")
+        + f"\n[... {cut:,} bytes cut ...]\n"
+        + tail.decode("utf-8", errors="replace")
+    )
 
 
 def _last_chars(text: str, limit: int) -> str:
     text = text.strip()
-    return text if len(text) <= limit else "…" + text[len(text) - limit + 1:]
+    return text if len(text) <= limit else "…" + text[len(text) - limit + 1 :]
 
 
 def _last_line(text: str) -> str:

@@ -34,8 +34,9 @@ import secrets
 import threading
 import traceback
 import uuid
+from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from runner.scripted import Action, Script, filled_usage, is_http_error, is_midstream_error
@@ -68,15 +69,19 @@ class FakeMessagesServer:
         self.headers: list[dict[str, str]] = []
         # A script callable that raised: kept so a test can show why the SDK got a 500.
         self.failures: list[str] = []
-        self.rejections: list[str] = []     # the 400s sent for requests the real API refuses
+        self.rejections: list[str] = []  # the 400s sent for requests the real API refuses
         self.cache = PromptCache()
         self._signing_key = secrets.token_bytes(16)
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         host, port = self._httpd.server_address[:2]
         self.url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-messages-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-messages-api",
+            daemon=True,
+        )
         self._closed = False
         self._thread.start()
 
@@ -94,7 +99,7 @@ class FakeMessagesServer:
         self._httpd.server_close()
         self._thread.join()
 
-    def __enter__(self) -> "FakeMessagesServer":
+    def __enter__(self) -> FakeMessagesServer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -108,8 +113,11 @@ class FakeMessagesServer:
         if problem:
             with self._lock:
                 self.rejections.append(problem)
-            return {"status": 400, "error": {"type": "invalid_request_error", "message": problem},
-                    "retry_after_ms": None}
+            return {
+                "status": 400,
+                "error": {"type": "invalid_request_error", "message": problem},
+                "retry_after_ms": None,
+            }
         action = self._script.next_action(request, cache=self._cache_usage)
         for block in action.get("content") or []:
             if block.get("type") == "thinking":
@@ -160,11 +168,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fake = self.server.fake
         try:
-            action = fake._answer(request, {name.lower(): value for name, value in self.headers.items()})
+            action = fake._answer(
+                request, {name.lower(): value for name, value in self.headers.items()}
+            )
         except Exception:
             fake._record_failure(traceback.format_exc())
-            self._send_error(500, "api_error", "The test script failed; see FakeMessagesServer.failures.",
-                             extra_headers={"x-should-retry": "false"})
+            self._send_error(
+                500,
+                "api_error",
+                "The test script failed; see FakeMessagesServer.failures.",
+                extra_headers={"x-should-retry": "false"},
+            )
             return
         try:
             self._send_action(request, action)
@@ -175,16 +189,22 @@ class _Handler(BaseHTTPRequestHandler):
         streaming = bool(request.get("stream"))
         if is_http_error(action):
             error = action["error"]
-            self._send_error(action["status"], error["type"], error["message"], action.get("retry_after_ms"))
+            self._send_error(
+                action["status"], error["type"], error["message"], action.get("retry_after_ms")
+            )
         elif is_midstream_error(action) and not streaming:
             error = action["midstream_error"]
-            self._send_error(STATUS_OF_ERROR_TYPE.get(error["type"], 500), error["type"], error["message"])
+            self._send_error(
+                STATUS_OF_ERROR_TYPE.get(error["type"], 500), error["type"], error["message"]
+            )
         elif streaming:
             self._send_events(sse_events(request, action))
         else:
             self._send_json(200, message_body(request, action))
 
-    def _send_json(self, status: int, body: dict[str, Any], extra_headers: dict[str, str] | None = None) -> None:
+    def _send_json(
+        self, status: int, body: dict[str, Any], extra_headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(body).encode()
         self.send_response(status, REASON_OF_STATUS.get(status))
         self.send_header("content-type", "application/json")
@@ -195,13 +215,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_error(self, status: int, type: str, message: str, retry_after_ms: int | None = None,
-                    extra_headers: dict[str, str] | None = None) -> None:
+    def _send_error(
+        self,
+        status: int,
+        type: str,
+        message: str,
+        retry_after_ms: int | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> None:
         headers = dict(extra_headers or {})
         if retry_after_ms is not None:
             headers["retry-after-ms"] = str(retry_after_ms)
             headers["retry-after"] = str(max(1, math.ceil(retry_after_ms / 1000)))
-        body = {"type": "error", "error": {"type": type, "message": message}, "request_id": _new_id("req")}
+        body = {
+            "type": "error",
+            "error": {"type": type, "message": message},
+            "request_id": _new_id("req"),
+        }
         self._send_json(status, body, headers)
 
     def _send_events(self, events: Iterator[tuple[str, dict[str, Any]]]) -> None:
@@ -229,15 +259,29 @@ def message_body(request: dict[str, Any], reply: dict[str, Any]) -> dict[str, An
     }
 
 
-def sse_events(request: dict[str, Any], action: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def sse_events(
+    request: dict[str, Any], action: dict[str, Any]
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(event name, data)`` pairs of a streamed reply, or of a stream that breaks off with an error."""
     if is_midstream_error(action):
         usage = filled_usage({"output_tokens": 1}, request, [])
         yield "message_start", _message_start(request, usage)
-        yield "content_block_start", {"type": "content_block_start", "index": 0,
-                                      "content_block": {"type": "text", "text": ""}}
-        yield "content_block_delta", {"type": "content_block_delta", "index": 0,
-                                      "delta": {"type": "text_delta", "text": "Let me"}}
+        yield (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        )
+        yield (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "Let me"},
+            },
+        )
         yield "error", {"type": "error", "error": action["midstream_error"]}
         return
     usage = action["usage"]
@@ -246,15 +290,28 @@ def sse_events(request: dict[str, Any], action: dict[str, Any]) -> Iterator[tupl
     yield "ping", {"type": "ping"}
     for index, block in enumerate(action["content"]):
         yield from _block_events(index, block)
-    yield "message_delta", {"type": "message_delta",
-                            "delta": {"stop_reason": action["stop_reason"], "stop_sequence": None},
-                            "usage": {"output_tokens": usage["output_tokens"]}}
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": action["stop_reason"], "stop_sequence": None},
+            "usage": {"output_tokens": usage["output_tokens"]},
+        },
+    )
     yield "message_stop", {"type": "message_stop"}
 
 
 def _message_start(request: dict[str, Any], usage: dict[str, int]) -> dict[str, Any]:
-    message = {"id": _new_id("msg"), "type": "message", "role": "assistant", "model": request.get("model", ""),
-               "content": [], "stop_reason": None, "stop_sequence": None, "usage": usage}
+    message = {
+        "id": _new_id("msg"),
+        "type": "message",
+        "role": "assistant",
+        "model": request.get("model", ""),
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage,
+    }
     return {"type": "message_start", "message": message}
 
 
@@ -265,15 +322,22 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[tuple[str, dict
         deltas = [{"type": "text_delta", "text": piece} for piece in _chunks(block["text"])]
     elif kind == "tool_use":
         start = {**block, "input": {}}
-        deltas = [{"type": "input_json_delta", "partial_json": piece}
-                  for piece in _chunks(json.dumps(block["input"], ensure_ascii=False))]
+        deltas = [
+            {"type": "input_json_delta", "partial_json": piece}
+            for piece in _chunks(json.dumps(block["input"], ensure_ascii=False))
+        ]
     elif kind == "thinking":
         start = {**block, "thinking": "", "signature": ""}
-        deltas = [{"type": "thinking_delta", "thinking": piece} for piece in _chunks(block["thinking"])]
+        deltas = [
+            {"type": "thinking_delta", "thinking": piece} for piece in _chunks(block["thinking"])
+        ]
         deltas.append({"type": "signature_delta", "signature": block.get("signature", "")})
     else:
         start, deltas = block, []  # e.g. redacted_thinking arrives whole
-    yield "content_block_start", {"type": "content_block_start", "index": index, "content_block": start}
+    yield (
+        "content_block_start",
+        {"type": "content_block_start", "index": index, "content_block": start},
+    )
     for delta in deltas:
         yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
     yield "content_block_stop", {"type": "content_block_stop", "index": index}
@@ -281,7 +345,7 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[tuple[str, dict
 
 def _chunks(text: str) -> list[str]:
     size = max(1, math.ceil(len(text) / DELTA_CHUNKS))
-    return [text[i:i + size] for i in range(0, len(text), size)]
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def _new_id(prefix: str) -> str:
@@ -294,19 +358,26 @@ def invalid_request(request: dict[str, Any], sign: Any) -> str:
         if name in request:
             return f"{name}: sampling parameters are not supported on this model"
     thinking = request.get("thinking")
-    if isinstance(thinking, dict) and (thinking.get("type") == "enabled"
-                                       or "budget_tokens" in thinking):
-        return ("thinking.type.enabled: use thinking.type.adaptive and output_config.effort "
-                "on this model")
+    if isinstance(thinking, dict) and (
+        thinking.get("type") == "enabled" or "budget_tokens" in thinking
+    ):
+        return (
+            "thinking.type.enabled: use thinking.type.adaptive and output_config.effort "
+            "on this model"
+        )
     messages = request.get("messages") or []
     if messages and messages[-1].get("role") == "assistant":
-        return ("This model does not support assistant message prefill. The conversation must "
-                "end with a user message.")
+        return (
+            "This model does not support assistant message prefill. The conversation must "
+            "end with a user message."
+        )
     for i, message in enumerate(messages):
         content = message.get("content")
         if not content:
-            return (f"messages.{i}: all messages must have non-empty content except for the "
-                    "optional final assistant message")
+            return (
+                f"messages.{i}: all messages must have non-empty content except for the "
+                "optional final assistant message"
+            )
         for j, block in enumerate(content if isinstance(content, list) else []):
             if block.get("type") == "text" and not str(block.get("text", "")).strip():
                 return f"messages.{i}.content.{j}: text content blocks must contain non-whitespace text"
@@ -315,8 +386,10 @@ def invalid_request(request: dict[str, Any], sign: Any) -> str:
                 return f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
     markers = sum(1 for block in _blocks(request) if "cache_control" in block)
     if markers > MAX_CACHE_MARKERS:
-        return (f"A maximum of {MAX_CACHE_MARKERS} blocks with cache_control may be provided. "
-                f"Found {markers}.")
+        return (
+            f"A maximum of {MAX_CACHE_MARKERS} blocks with cache_control may be provided. "
+            f"Found {markers}."
+        )
     return ""
 
 
@@ -338,17 +411,28 @@ class PromptCache:
             total += max(1, len(json.dumps(plain)) // 4)
             tokens.append(total)
         marked = [i for i, block in enumerate(blocks) if "cache_control" in block]
-        hit = max((j for i in marked for j in range(i, max(-1, i - CACHE_LOOKBACK_BLOCKS), -1)
-                   if digests[j] in self.entries), default=-1)
+        hit = max(
+            (
+                j
+                for i in marked
+                for j in range(i, max(-1, i - CACHE_LOOKBACK_BLOCKS), -1)
+                if digests[j] in self.entries
+            ),
+            default=-1,
+        )
         read = tokens[hit] if hit >= 0 else 0
         written = max(0, tokens[marked[-1]] - read) if marked else 0
         self.entries.update(digests[i] for i in marked)
-        return {"input_tokens": max(0, total - read - written), "cache_read_input_tokens": read,
-                "cache_creation_input_tokens": written}
+        return {
+            "input_tokens": max(0, total - read - written),
+            "cache_read_input_tokens": read,
+            "cache_creation_input_tokens": written,
+        }
 
 
 def _blocks(request: dict[str, Any]) -> list[dict[str, Any]]:
     """Every block of the prompt in cache order; a plain string counts as one text block."""
+
     def as_blocks(content: Any) -> list[dict[str, Any]]:
         if isinstance(content, str):
             return [{"type": "text", "text": content}]

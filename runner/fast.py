@@ -30,12 +30,16 @@ def is_due(root: str) -> bool:
         with open(os.path.join(root, ".genome", "next-due"), encoding="utf-8") as handle:
             text = handle.read().strip()
     except (OSError, ValueError):
-        return True         # no record, or an unreadable one: due now
+        return True  # no record, or an unreadable one: due now
     if len(text) != 20 or text[10] != "T" or text[19] != "Z" or not text[:4].isdigit():
-        from datetime import datetime, timezone     # another shape (written by hand): parse it properly
+        from datetime import (
+            datetime,
+            timezone,
+        )  # another shape (written by hand): parse it properly
         from pathlib import Path
 
         from runner import due
+
         return due.is_due(Path(root), datetime.now(timezone.utc))
     return time.strftime(STAMP, time.gmtime()) >= text
 

@@ -35,12 +35,16 @@ def store(root: Path, text: str, now: datetime | None = None) -> Note:
     """Write ``text`` as a new pending note; ValueError when there is nothing to say or far too much."""
     text = text.strip()
     if not text:
-        raise ValueError("the note is empty; write what the next tick should know, e.g. "
-                         "genome feedback \"L-004: use the v2 endpoint, v1 is gone\"")
+        raise ValueError(
+            "the note is empty; write what the next tick should know, e.g. "
+            'genome feedback "L-004: use the v2 endpoint, v1 is gone"'
+        )
     if len(text) > MAX_NOTE_CHARS:
-        raise ValueError(f"the note has {len(text):,} characters; keep it under {MAX_NOTE_CHARS:,} "
-                         "(a model reads it on every tick until it is read). Put long material in a file "
-                         "in the project and point to it")
+        raise ValueError(
+            f"the note has {len(text):,} characters; keep it under {MAX_NOTE_CHARS:,} "
+            "(a model reads it on every tick until it is read). Put long material in a file "
+            "in the project and point to it"
+        )
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     directory = feedback_dir(root)
     directory.mkdir(parents=True, exist_ok=True)

@@ -28,8 +28,14 @@ MAX_PROPOSALS = 3
 # rewrite every committed test. With ``grow_only`` set, none of these may be added anywhere in the
 # project (the runner's new tests need none); ``__init__.py`` only under the grow_only globs, since
 # new packages elsewhere are ordinary code.
-TEST_CONFIG_FILES = ("conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml",
-                     "noxfile.py")
+TEST_CONFIG_FILES = (
+    "conftest.py",
+    "pytest.ini",
+    "tox.ini",
+    "setup.cfg",
+    "pyproject.toml",
+    "noxfile.py",
+)
 TEST_PACKAGE_FILE = "__init__.py"
 
 
@@ -41,11 +47,18 @@ def grow_only_refusal(tick: Tick, changed: list[str]) -> str:
     grown = grow_only_changes(tick, changed)
     if grown:
         return f"changed existing file {', '.join(grown[:3])} under grow_only"
-    added = [path for path in changed if not path.endswith("/") and tick.git.head_file(path) is None
-             and _is_test_config(path, tick.config.grow_only)]
+    added = [
+        path
+        for path in changed
+        if not path.endswith("/")
+        and tick.git.head_file(path) is None
+        and _is_test_config(path, tick.config.grow_only)
+    ]
     if added:
-        return (f"added {', '.join(added[:3])}, which can change how the committed tests run "
-                "(refused while grow_only is set)")
+        return (
+            f"added {', '.join(added[:3])}, which can change how the committed tests run "
+            "(refused while grow_only is set)"
+        )
     return ""
 
 
@@ -59,8 +72,13 @@ def _is_test_config(path: str, grow_only) -> bool:
 def grow_only_changes(tick: Tick, changed: list[str]) -> list[str]:
     """Changed paths under ``grow_only`` that HEAD has: modified, deleted or renamed away."""
     globs = tick.config.grow_only
-    return [path for path in changed if any(match_glob(g, path) for g in globs)
-            and not path.endswith("/") and tick.git.file_at(tick.start.head, path) is not None]
+    return [
+        path
+        for path in changed
+        if any(match_glob(g, path) for g in globs)
+        and not path.endswith("/")
+        and tick.git.file_at(tick.start.head, path) is not None
+    ]
 
 
 def describe(gate) -> str:
@@ -71,8 +89,10 @@ def describe(gate) -> str:
     runs = f", median of {gate.repeat} runs" if gate.repeat > 1 else ""
     if gate.must == "hold":
         return f" ({number}{runs} must not get worse; {gate.better} is better)"
-    return (f" ({number}{runs} must get better than on the start tree by more than {gate.min_delta_text} "
-            f"and more than the noise; {gate.better} is better)")
+    return (
+        f" ({number}{runs} must get better than on the start tree by more than {gate.min_delta_text} "
+        f"and more than the noise; {gate.better} is better)"
+    )
 
 
 def before_act(tick: Tick) -> None:
@@ -83,28 +103,42 @@ def before_act(tick: Tick) -> None:
     tick.start_tree = tree_memory.code_tree_id(tick.git, tick.start.head)
     tick.start_memory = tree_memory.load(tick.root, tick.start_tree)
     tick.start_green = tree_memory.load_green(tick.root, tick.start_tree)
-    unmeasured = [gate for gate in metrics.metric_gates(tick.config.gates)
-                  if metrics.key_of(gate) not in tick.start_memory]
+    unmeasured = [
+        gate
+        for gate in metrics.metric_gates(tick.config.gates)
+        if metrics.key_of(gate) not in tick.start_memory
+    ]
     if not tick.lever.checks and not unmeasured:
-        return          # nothing to run on the start tree: its worktree is not even checked out
+        return  # nothing to run on the start tree: its worktree is not even checked out
     where = at_tree(tick, tick.start.head)
     skip_satisfied(tick, where)
     if tick.lever is not None and unmeasured:
-        metrics.measure_missing(where, tick.start_memory, tick.config.gates, tick.printer.say,
-                                sandbox=sandbox.for_place(where, tick.config))
+        metrics.measure_missing(
+            where,
+            tick.start_memory,
+            tick.config.gates,
+            tick.printer.say,
+            sandbox=sandbox.for_place(where, tick.config),
+        )
 
 
 def at_tree(tick: Tick, commit: str) -> Path:
     """The gate worktree with ``commit``'s tree checked out (and set up), for runs on it."""
-    return baseline.prepare_gate(tick.git, tick.places, tick.config, tick.start.head, tick.git.tree_of(commit),
-                                 tick.printer)
+    return baseline.prepare_gate(
+        tick.git, tick.places, tick.config, tick.start.head, tick.git.tree_of(commit), tick.printer
+    )
 
 
 def first_failing_check(tick: Tick, checks: list[str], where: Path) -> str | None:
     """The first check that fails on the tree checked out in ``where``, or None if all pass."""
     for check in checks:
-        result = run_shell(check, where, tick.config.command_timeout, pipefail=True,
-                           sandbox=sandbox.for_place(where, tick.config))
+        result = run_shell(
+            check,
+            where,
+            tick.config.command_timeout,
+            pipefail=True,
+            sandbox=sandbox.for_place(where, tick.config),
+        )
         if result.exit_code != 0:
             return check
     return None
@@ -117,13 +151,17 @@ def skip_satisfied(tick: Tick, where: Path) -> None:
         if first_failing_check(tick, lever.checks, where) is not None:
             return
         count = len(lever.checks)
-        line = (f"already satisfied: {'its check passes' if count == 1 else f'all {count} checks pass'} "
-                "on the start tree, before any change; nothing spent")
+        line = (
+            f"already satisfied: {'its check passes' if count == 1 else f'all {count} checks pass'} "
+            "on the start tree, before any change; nothing spent"
+        )
         tick.satisfied.append((lever.id, line))
         tick.record.satisfied.append(f"{lever.id} {lever.title}")
         tick.printer.say(f"{lever.id} {line}")
         done = {lever_id for lever_id, _ in tick.satisfied}
-        tick.lever = next((l for l in tick.project.levers.levers if l.status == "open" and l.id not in done), None)
+        tick.lever = next(
+            (l for l in tick.project.levers.levers if l.status == "open" and l.id not in done), None
+        )
         tick.record.lever = tick.lever.id if tick.lever else ""
         tick.record.title = tick.lever.title if tick.lever else ""
         tick.intent.lever = tick.record.lever
@@ -143,10 +181,17 @@ def judge_metrics(tick: Tick, results: list) -> Verdict | None:
     if not bad:
         return None
     verb = "hold" if bad[0].gate.must == "hold" else "improve"
-    reason = (f"metric {bad[0].gate.name} did not {verb}" if bad[0].start.runs
-              else f"metric {bad[0].gate.name} has no start number to improve on")
-    return Verdict(False, reason, results,
-                   feedback=f"The gates passed, but a metric gate judged the change: {bad[0].why}.")
+    reason = (
+        f"metric {bad[0].gate.name} did not {verb}"
+        if bad[0].start.runs
+        else f"metric {bad[0].gate.name} has no start number to improve on"
+    )
+    return Verdict(
+        False,
+        reason,
+        results,
+        feedback=f"The gates passed, but a metric gate judged the change: {bad[0].why}.",
+    )
 
 
 def prove_new_tests(tick: Tick, changed: list[str], results: list, where: Path) -> Verdict | None:
@@ -156,10 +201,18 @@ def prove_new_tests(tick: Tick, changed: list[str], results: list, where: Path) 
     tests = proving.new_tests(where, changed, tick.config.grow_only) if gates else []
     if not tests:
         return None
-    tick.printer.say(f"proving {', '.join(g.name for g in gates)} with {len(tests)} new test file(s) "
-                     "on the start tree's code")
-    proof = proving.prove(tick.git, where, tick.start.head, gates, tests,
-                          sandbox=sandbox.for_place(where, tick.config))
+    tick.printer.say(
+        f"proving {', '.join(g.name for g in gates)} with {len(tests)} new test file(s) "
+        "on the start tree's code"
+    )
+    proof = proving.prove(
+        tick.git,
+        where,
+        tick.start.head,
+        gates,
+        tests,
+        sandbox=sandbox.for_place(where, tick.config),
+    )
     if not proof.ok:
         return Verdict(False, proof.why, results, feedback=proof.feedback)
     results.extend(proof.results)
@@ -173,14 +226,25 @@ def run_sealed(tick: Tick, results: list, where: Path) -> Verdict | None:
     failed, never which."""
     if not tick.sealed_gates:
         return None
-    run = sealed.run(tick.git, where, tick.sealed_gates, time=tick.record.time, lever=tick.record.lever,
-                     sandbox=sandbox.for_place(where, tick.config))
+    run = sealed.run(
+        tick.git,
+        where,
+        tick.sealed_gates,
+        time=tick.record.time,
+        lever=tick.record.lever,
+        sandbox=sandbox.for_place(where, tick.config),
+    )
     tick.printer.say(f"gate {run.summary.summary()}")
     results.append(run.summary)
     if run.passed:
         return None
-    return Verdict(False, sealed.FAILED_REASON, results, repairable=False,
-                   feedback="A hidden check failed. The runner does not say which or why.")
+    return Verdict(
+        False,
+        sealed.FAILED_REASON,
+        results,
+        repairable=False,
+        feedback="A hidden check failed. The runner does not say which or why.",
+    )
 
 
 def remember_trees(tick: Tick) -> None:
@@ -191,12 +255,17 @@ def remember_trees(tick: Tick) -> None:
         tree_memory.save(tick.root, tick.start_tree, tick.start_memory, tick.start_green)
     if tick.record.outcome == "shipped" and tick.record.commit:
         # every gate passed on the shipped tree: it is the next tick's green start
-        tree_memory.save(tick.root, tree_memory.code_tree_id(tick.git, tick.record.commit),
-                         metrics.memory_of(tick.config.gates, tick.judged),
-                         {tree_memory.gates_key(tick.config.gates)})
+        tree_memory.save(
+            tick.root,
+            tree_memory.code_tree_id(tick.git, tick.record.commit),
+            metrics.memory_of(tick.config.gates, tick.judged),
+            {tree_memory.gates_key(tick.config.gates)},
+        )
 
 
-def admit_proposals(tick: Tick, proposals: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+def admit_proposals(
+    tick: Tick, proposals: list[tuple[str, list[str]]]
+) -> list[tuple[str, list[str]]]:
     """Proposed levers whose checks fail on the tree as it is now; the rest kept out, said why."""
     known = {normalized(l.title) for l in tick.project.levers.levers}
     fresh = []
@@ -207,7 +276,7 @@ def admit_proposals(tick: Tick, proposals: list[tuple[str, list[str]]]) -> list[
     if not any(checks for _, checks in fresh):
         kept_out = [(title, "no `check:`, so nothing could show it undone") for title, _ in fresh]
         return _said(tick, [], kept_out)
-    where = at_tree(tick, tick.tip or tick.start.head)       # the tree as it is now: the code commit's
+    where = at_tree(tick, tick.tip or tick.start.head)  # the tree as it is now: the code commit's
     admitted, kept_out = [], []
     for title, checks in fresh:
         if not checks:

@@ -13,18 +13,18 @@ match in its output. With ``repeat: N`` it runs N times; the median is its value
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import re
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.proc import ShellResult, run_shell, scrubbed_env
-from runner.secrets import scan_new_text
 from runner.sandbox import Sandbox
+from runner.secrets import scan_new_text
 
 OUTPUT_TAIL_CHARS = 4000
-EXCERPT_HEAD, EXCERPT_TAIL, EXCERPT_WIDTH = 5, 5, 200    # what the journal keeps of a red gate
+EXCERPT_HEAD, EXCERPT_TAIL, EXCERPT_WIDTH = 5, 5, 200  # what the journal keeps of a red gate
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class GateSpec:
     name: str
     command: str
     timeout: float = 600
-    metric: str = ""        # a regular expression with one group; empty for a pass/fail gate
+    metric: str = ""  # a regular expression with one group; empty for a pass/fail gate
     repeat: int = 1
 
 
@@ -42,12 +42,12 @@ class GateResult:
     command: str
     passed: bool
     exit_code: int
-    seconds: float       # all attempts together
+    seconds: float  # all attempts together
     timed_out: bool
-    attempts: int        # 1, or 2 when a failure was re-run
-    output_tail: str     # the end of the last attempt's output
-    values: list[float] = field(default_factory=list)   # a metric's number, one per run
-    problem: str = ""    # why a gate that exited 0 still failed (its metric was not in the output)
+    attempts: int  # 1, or 2 when a failure was re-run
+    output_tail: str  # the end of the last attempt's output
+    values: list[float] = field(default_factory=list)  # a metric's number, one per run
+    problem: str = ""  # why a gate that exited 0 still failed (its metric was not in the output)
 
     @property
     def value(self) -> float | None:
@@ -59,7 +59,7 @@ class GateResult:
         """Highest minus lowest run: the noise a difference must beat."""
         return max(self.values) - min(self.values) if self.values else 0.0
 
-    output_lines: list[str] = field(default_factory=list)   # its first and last non-blank lines
+    output_lines: list[str] = field(default_factory=list)  # its first and last non-blank lines
 
     def excerpt(self) -> list[str]:
         """What a person needs to see why the gate is red: the command and how it ended, then the
@@ -81,14 +81,23 @@ class GateResult:
         return f"{self.name} FAILED {why} {self.seconds:.1f}s"
 
 
-def run_gates(gates: Sequence[GateSpec], cwd: Path, env: Mapping[str, str] | None = None, *,
-              sandbox: Sandbox | None = None) -> list[GateResult]:
+def run_gates(
+    gates: Sequence[GateSpec],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    sandbox: Sandbox | None = None,
+) -> list[GateResult]:
     """Run ``gates`` in order in ``cwd`` (in ``sandbox`` when given, with its environment); the list
     ends at the first gate still red after its re-run."""
     results = []
     for gate in gates:
-        result = _run_gate(gate, cwd, sandbox.env() if sandbox is not None and env is None else scrubbed_env(env),
-                           sandbox)
+        result = _run_gate(
+            gate,
+            cwd,
+            sandbox.env() if sandbox is not None and env is None else scrubbed_env(env),
+            sandbox,
+        )
         results.append(result)
         if not result.passed:
             break
@@ -108,11 +117,17 @@ def red_gate_excerpt(results: Sequence[GateResult], allow: Sequence[str] = ()) -
     red = next((result for result in results if not result.passed), None)
     if red is None:
         return []
-    return ["(a line that looked like a secret was left out)"
-            if scan_new_text("gate output", line, allow=allow) else line for line in red.excerpt()]
+    return [
+        "(a line that looked like a secret was left out)"
+        if scan_new_text("gate output", line, allow=allow)
+        else line
+        for line in red.excerpt()
+    ]
 
 
-def _run_gate(gate: GateSpec, cwd: Path, env: dict[str, str], sandbox: Sandbox | None) -> GateResult:
+def _run_gate(
+    gate: GateSpec, cwd: Path, env: dict[str, str], sandbox: Sandbox | None
+) -> GateResult:
     if gate.metric or gate.repeat > 1:
         return _run_measured(gate, cwd, env, sandbox)
     first = run_shell(gate.command, cwd, gate.timeout, pipefail=True, env=env, sandbox=sandbox)
@@ -122,7 +137,9 @@ def _run_gate(gate: GateSpec, cwd: Path, env: dict[str, str], sandbox: Sandbox |
     return _result(gate, second, attempts=2, seconds=first.seconds + second.seconds)
 
 
-def _run_measured(gate: GateSpec, cwd: Path, env: dict[str, str], sandbox: Sandbox | None) -> GateResult:
+def _run_measured(
+    gate: GateSpec, cwd: Path, env: dict[str, str], sandbox: Sandbox | None
+) -> GateResult:
     """``repeat`` runs, each read for the metric; one red run is re-run once, as any gate is."""
     values: list[float] = []
     seconds, attempts, rerun_left = 0.0, 0, True
@@ -156,16 +173,23 @@ def read_metric(pattern: str, output: str) -> float | None:
             number = float(match.group(1).replace(",", "").replace("_", ""))
         except (TypeError, ValueError):
             continue
-        if number == number and abs(number) != float("inf"):     # NaN and infinities compare as nothing
+        if number == number and abs(number) != float(
+            "inf"
+        ):  # NaN and infinities compare as nothing
             found = number
     return found
 
 
 def _result(gate: GateSpec, shell: ShellResult, *, attempts: int, seconds: float) -> GateResult:
     return GateResult(
-        name=gate.name, command=gate.command, passed=shell.exit_code == 0,
-        exit_code=shell.exit_code, seconds=seconds, timed_out=shell.timed_out,
-        attempts=attempts, output_tail=_tail(shell),
+        name=gate.name,
+        command=gate.command,
+        passed=shell.exit_code == 0,
+        exit_code=shell.exit_code,
+        seconds=seconds,
+        timed_out=shell.timed_out,
+        attempts=attempts,
+        output_tail=_tail(shell),
         output_lines=_head_and_tail_lines(shell.output),
     )
 
@@ -179,7 +203,7 @@ def _head_and_tail_lines(output: str) -> list[str]:
 
 
 def _clip(line: str) -> str:
-    return line if len(line) <= EXCERPT_WIDTH else line[:EXCERPT_WIDTH - 1] + "…"
+    return line if len(line) <= EXCERPT_WIDTH else line[: EXCERPT_WIDTH - 1] + "…"
 
 
 def _tail(shell: ShellResult) -> str:
@@ -189,5 +213,7 @@ def _tail(shell: ShellResult) -> str:
     tail = output[-OUTPUT_TAIL_CHARS:]
     newline = tail.find("\n")
     if 0 <= newline < OUTPUT_TAIL_CHARS // 4:
-        tail = tail[newline + 1:]
-    return f"[... earlier output cut; the gate printed {shell.total_bytes:,} bytes in all ...]\n{tail}"
+        tail = tail[newline + 1 :]
+    return (
+        f"[... earlier output cut; the gate printed {shell.total_bytes:,} bytes in all ...]\n{tail}"
+    )

@@ -19,8 +19,12 @@ from runner.proc import scrubbed_env
 
 DEFAULT_AUTHOR = "genome runner <genome@localhost>"
 _IN_PROGRESS = {
-    "MERGE_HEAD": "a merge", "rebase-merge": "a rebase", "rebase-apply": "a rebase or `git am`",
-    "CHERRY_PICK_HEAD": "a cherry-pick", "REVERT_HEAD": "a revert", "BISECT_LOG": "a bisect",
+    "MERGE_HEAD": "a merge",
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or `git am`",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "BISECT_LOG": "a bisect",
 }
 
 
@@ -28,14 +32,15 @@ _IN_PROGRESS = {
 class GitInternals:
     files: dict[str, bytes]
     flagged: tuple[str, ...]
-    with_flags: bool = True          # False: the index flags were not looked at
-    replace_refs: tuple[tuple[str, str], ...] = ()     # (ref, object): what ``git replace`` made
+    with_flags: bool = True  # False: the index flags were not looked at
+    replace_refs: tuple[tuple[str, str], ...] = ()  # (ref, object): what ``git replace`` made
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """Where the tick starts: the commit it builds on and the branch its work is for (and where
     that branch pointed, when the tick builds on work waiting on ``genome/<branch>`` instead)."""
+
     head: str
     branch: str
     branch_head: str = ""
@@ -50,17 +55,21 @@ class Git:
         try:
             self.repo = Repo(root)
         except (InvalidGitRepositoryError, NoSuchPathError):
-            raise UsageError(f"{root} is not a git repository. Run `git init && genome init` there first") from None
+            raise UsageError(
+                f"{root} is not a git repository. Run `git init && genome init` there first"
+            ) from None
         if self.repo.bare:
-            raise UsageError(f"{root} is a bare repository; run the tick in a clone with a work tree")
+            raise UsageError(
+                f"{root} is a bare repository; run the tick in a clone with a work tree"
+            )
         self.root = Path(self.repo.working_tree_dir).resolve()
         self._identities: dict[str, Actor] = {}
-        self._objects_env: dict[str, str] = {}     # set while new objects go to a quarantine
+        self._objects_env: dict[str, str] = {}  # set while new objects go to a quarantine
 
     def close(self) -> None:
         self.repo.close()
 
-    def __enter__(self) -> "Git":
+    def __enter__(self) -> Git:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -72,20 +81,31 @@ class Git:
         git_dir = Path(self.repo.git_dir)
         for marker, what in _IN_PROGRESS.items():
             if (git_dir / marker).exists():
-                raise Refused(f"the repository is in the middle of {what}; finish or abort it, "
-                              f"then {again}")
+                raise Refused(
+                    f"the repository is in the middle of {what}; finish or abort it, then {again}"
+                )
         if self.repo.head.is_detached:
-            raise Refused("HEAD is detached; `git switch <branch>` first, so the tick's commits land on a branch")
+            raise Refused(
+                "HEAD is detached; `git switch <branch>` first, so the tick's commits land on a branch"
+            )
         if not self.repo.head.is_valid():
-            raise Refused("the repository has no commit yet; run `genome init` (it makes the first commit)")
+            raise Refused(
+                "the repository has no commit yet; run `genome init` (it makes the first commit)"
+            )
         if (git_dir / "index.lock").exists():
-            raise Refused(f"{git_dir / 'index.lock'} exists: another git command is running, or one was killed. "
-                          f"If no git process is running, delete that file and {again}")
+            raise Refused(
+                f"{git_dir / 'index.lock'} exists: another git command is running, or one was killed. "
+                f"If no git process is running, delete that file and {again}"
+            )
         changed = self.changed_paths()
         if changed:
-            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-            raise Refused(f"the working tree has uncommitted changes ({shown}); commit or stash them, "
-                          f"then {again}. The runner never touches work it did not make")
+            shown = ", ".join(changed[:5]) + (
+                f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+            )
+            raise Refused(
+                f"the working tree has uncommitted changes ({shown}); commit or stash them, "
+                f"then {again}. The runner never touches work it did not make"
+            )
         return Snapshot(head=self.repo.head.commit.hexsha, branch=self.repo.active_branch.name)
 
     def branch_snapshot(self) -> Snapshot:
@@ -93,13 +113,22 @@ class Git:
         uncommitted work or a merge in progress there is no reason to refuse; a detached HEAD is
         (the tick's commits need a branch to land on)."""
         if not self.repo.head.is_valid():
-            raise Refused("the repository has no commit yet; run `genome init` (it makes the first commit)")
+            raise Refused(
+                "the repository has no commit yet; run `genome init` (it makes the first commit)"
+            )
         if self.repo.head.is_detached:
             git_dir = Path(self.repo.git_dir)
-            doing = next((what for marker, what in _IN_PROGRESS.items() if (git_dir / marker).exists()), "")
-            raise Refused((f"the repository is in the middle of {doing} (HEAD is detached); finish or abort "
-                           "it, then tick again") if doing else
-                          "HEAD is detached; `git switch <branch>` first, so the tick's commits land on a branch")
+            doing = next(
+                (what for marker, what in _IN_PROGRESS.items() if (git_dir / marker).exists()), ""
+            )
+            raise Refused(
+                (
+                    f"the repository is in the middle of {doing} (HEAD is detached); finish or abort "
+                    "it, then tick again"
+                )
+                if doing
+                else "HEAD is detached; `git switch <branch>` first, so the tick's commits land on a branch"
+            )
         return Snapshot(head=self.repo.head.commit.hexsha, branch=self.repo.active_branch.name)
 
     # ---------------------------------------------------------------- reads
@@ -122,7 +151,7 @@ class Git:
             entry = entries[i]
             if len(entry) > 3:
                 codes[entry[3:]] = entry[:2]
-                if entry[0] in "RC":   # a rename's source path follows as its own entry
+                if entry[0] in "RC":  # a rename's source path follows as its own entry
                     i += 1
                     codes[entries[i]] = entry[:2]
             i += 1
@@ -131,7 +160,9 @@ class Git:
     def added_lines(self, paths: list[str]) -> dict[str, set[int] | None]:
         """Per changed path, the line numbers the change adds; None for a new file (every line)."""
         codes = self.status()
-        added: dict[str, set[int] | None] = {p: None for p in paths if codes.get(p, "??") in ("??", "A ", "AM")}
+        added: dict[str, set[int] | None] = {
+            p: None for p in paths if codes.get(p, "??") in ("??", "A ", "AM")
+        }
         tracked = {p for p in paths if p not in added}
         if not tracked:
             return added
@@ -155,8 +186,18 @@ class Git:
         adds; None for a new file (every line). Read from objects: exactly what would be committed."""
         added: dict[str, set[int] | None] = {}
         current, new_file = "", False
-        diff = self.run_git("diff-tree", "-r", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv",
-                            "--no-renames", old, new)
+        diff = self.run_git(
+            "diff-tree",
+            "-r",
+            "-p",
+            "-U0",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-renames",
+            old,
+            new,
+        )
         for line in diff.splitlines():
             if line.startswith("--- "):
                 new_file = line == "--- /dev/null"
@@ -189,15 +230,28 @@ class Git:
         honours them)."""
         git_dir = Path(self.repo.git_dir)
         files = {}
-        for path in [git_dir / "config", *sorted((git_dir / "info").glob("*")), *sorted((git_dir / "hooks").glob("*"))]:
+        for path in [
+            git_dir / "config",
+            *sorted((git_dir / "info").glob("*")),
+            *sorted((git_dir / "hooks").glob("*")),
+        ]:
             if path.is_file():
                 files[str(path.relative_to(git_dir))] = path.read_bytes()
-        flagged = tuple(line[2:] for line in self.run_git("ls-files", "-v", "-z").split("\0")
-                        if len(line) > 2 and (line[0].islower() or line[0] == "S")) if flags else ()
+        flagged = (
+            tuple(
+                line[2:]
+                for line in self.run_git("ls-files", "-v", "-z").split("\0")
+                if len(line) > 2 and (line[0].islower() or line[0] == "S")
+            )
+            if flags
+            else ()
+        )
         listed = self.run_git("for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/")
-        pairs = (line.partition(" ") for line in listed.splitlines())   # a ref name has no space
+        pairs = (line.partition(" ") for line in listed.splitlines())  # a ref name has no space
         replace_refs = tuple((ref, sha) for ref, _, sha in pairs if sha)
-        return GitInternals(files=files, flagged=flagged, with_flags=flags, replace_refs=replace_refs)
+        return GitInternals(
+            files=files, flagged=flagged, with_flags=flags, replace_refs=replace_refs
+        )
 
     def put_back_internals(self, saved: GitInternals) -> None:
         git_dir = Path(self.repo.git_dir)
@@ -209,7 +263,9 @@ class Git:
                 (git_dir / name).write_bytes(data)
         extra = [p for p in now.flagged if p not in saved.flagged]
         if extra:
-            self.run_git("update-index", "--no-assume-unchanged", "--no-skip-worktree", "--", *extra)
+            self.run_git(
+                "update-index", "--no-assume-unchanged", "--no-skip-worktree", "--", *extra
+            )
         if now.replace_refs != saved.replace_refs:
             kept = dict(saved.replace_refs)
             lines = [f"delete {ref}" for ref, _ in now.replace_refs if ref not in kept]
@@ -232,7 +288,9 @@ class Git:
             name, email = self._config("user.name"), self._config("user.email")
             text = f"{name} <{email}>" if name and email else DEFAULT_AUTHOR
         name, _, email = text.partition("<")
-        return Actor(name.strip() or "genome runner", email.rstrip(">").strip() or "genome@localhost")
+        return Actor(
+            name.strip() or "genome runner", email.rstrip(">").strip() or "genome@localhost"
+        )
 
     def _config(self, key: str) -> str:
         """A git config value as the git CLI sees it (GitPython's reader skips GIT_CONFIG_GLOBAL)."""
@@ -255,7 +313,11 @@ class Git:
         """Whether ``sha`` is the runner's code commit for ``lever`` made right on ``parent``."""
         commit = self.repo.commit(sha)
         found = CodeTrailers.parse(self.message_of(sha))
-        return [p.hexsha for p in commit.parents] == [parent] and found is not None and found.lever == lever
+        return (
+            [p.hexsha for p in commit.parents] == [parent]
+            and found is not None
+            and found.lever == lever
+        )
 
     def tick_history(self, limit: int = 1000) -> list[RecordTrailers]:
         """The record commits' trailers among the newest ``limit`` commits, oldest first."""
@@ -267,7 +329,11 @@ class Git:
         """The committed texts of ``path``, newest first (for finding an earlier genome)."""
         for sha in self.repo.git.log(f"-n{limit}", "--format=%H", "--", path).split():
             try:
-                yield (self.repo.commit(sha).tree / path).data_stream.read().decode("utf-8", "replace")
+                yield (
+                    (self.repo.commit(sha).tree / path)
+                    .data_stream.read()
+                    .decode("utf-8", "replace")
+                )
             except KeyError:
                 continue
 
@@ -283,8 +349,10 @@ class Git:
         branch = self.repo.heads[name] if name else self.repo.active_branch
         tracking = branch.tracking_branch()
         if tracking is None:
-            raise UsageError(f"`push: true` needs an upstream for {branch.name}: "
-                             f"run `git push -u origin {branch.name}` once")
+            raise UsageError(
+                f"`push: true` needs an upstream for {branch.name}: "
+                f"run `git push -u origin {branch.name}` once"
+            )
         return tracking.remote_name, tracking.remote_head
 
     def fetch(self, remote: str) -> None:
@@ -309,8 +377,18 @@ class Git:
     def push_with_lease(self, remote: str, branch: str, expected: str, sha: str = "HEAD") -> bool:
         """Push ``sha`` to ``remote/branch`` only if it still points at ``expected``; False if it moved."""
         done = subprocess.run(
-            ["git", "push", "--porcelain", f"--force-with-lease=refs/heads/{branch}:{expected}", remote,
-             f"{sha}:refs/heads/{branch}"], cwd=self.root, capture_output=True, text=True)
+            [
+                "git",
+                "push",
+                "--porcelain",
+                f"--force-with-lease=refs/heads/{branch}:{expected}",
+                remote,
+                f"{sha}:refs/heads/{branch}",
+            ],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode == 0:
             return True
         if "stale info" in done.stdout + done.stderr or "rejected" in done.stdout + done.stderr:
@@ -326,15 +404,34 @@ class Git:
         """Stage and commit exactly ``paths`` (never ``add .``) with an explicit identity; anything
         else that happens to be staged stays staged and out of the commit."""
         self.run_git("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", paths=paths)
-        identity = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-                    "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", newline="") as message_file:
+        identity = {
+            "GIT_AUTHOR_NAME": author.name,
+            "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_COMMITTER_NAME": author.name,
+            "GIT_COMMITTER_EMAIL": author.email,
+        }
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", suffix=".txt", newline=""
+        ) as message_file:
             message_file.write(message if message.endswith("\n") else message + "\n")
             message_file.flush()
             # signing and hooks are the person's interactive tools; the gates are the tick's checks
-            self.run_git("-c", "commit.gpgsign=false", "-c", "i18n.commitEncoding=UTF-8", "commit", "--no-verify", "--quiet",
-                         "--cleanup=verbatim", "-F", message_file.name,
-                         "--pathspec-from-file=-", "--pathspec-file-nul", paths=paths, env=identity)
+            self.run_git(
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "i18n.commitEncoding=UTF-8",
+                "commit",
+                "--no-verify",
+                "--quiet",
+                "--cleanup=verbatim",
+                "-F",
+                message_file.name,
+                "--pathspec-from-file=-",
+                "--pathspec-file-nul",
+                paths=paths,
+                env=identity,
+            )
         return self.head_sha()
 
     def pre_commit_hook(self) -> Path | None:
@@ -347,18 +444,40 @@ class Git:
         hook = self.root / rel
         return hook if hook.is_file() and os.access(hook, os.X_OK) else None
 
-    def run_git(self, *args: str, paths: list[str] | None = None, stdin: bytes | None = None,
-                env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
+    def run_git(
+        self,
+        *args: str,
+        paths: list[str] | None = None,
+        stdin: bytes | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> str:
         """The git CLI as the runner uses it: no hooks, no fsmonitor, literal paths (given on stdin, so
         any number fits), and an environment without the API key. ``cwd`` runs it in another worktree
         of the same repository (the runner's own)."""
         if paths is not None:
             stdin = b"".join(p.encode("utf-8") + b"\0" for p in paths)
         done = subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
-             "-c", "core.untrackedCache=true", *args],
-            input=stdin, cwd=cwd or self.root, capture_output=True,
-            env={**scrubbed_env(), "GIT_LITERAL_PATHSPECS": "1", **self._objects_env, **(env or {})})
+            [
+                "git",
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "core.fsmonitor=false",
+                "-c",
+                "core.untrackedCache=true",
+                *args,
+            ],
+            input=stdin,
+            cwd=cwd or self.root,
+            capture_output=True,
+            env={
+                **scrubbed_env(),
+                "GIT_LITERAL_PATHSPECS": "1",
+                **self._objects_env,
+                **(env or {}),
+            },
+        )
         if done.returncode != 0:
             raise GitCommandError(["git", *args], done.returncode, done.stderr)
         return done.stdout.decode("utf-8", "replace")
@@ -369,8 +488,12 @@ class Git:
 
     def file_at(self, rev: str, path: str) -> bytes | None:
         """The committed bytes of ``path`` in commit ``rev``, or None when it has no such file."""
-        done = subprocess.run(["git", "cat-file", "blob", f"{rev}:{path}"], cwd=self.root, capture_output=True,
-                              env={**scrubbed_env(), **self._objects_env})
+        done = subprocess.run(
+            ["git", "cat-file", "blob", f"{rev}:{path}"],
+            cwd=self.root,
+            capture_output=True,
+            env={**scrubbed_env(), **self._objects_env},
+        )
         return done.stdout if done.returncode == 0 else None
 
     # A tick's candidate trees are written to a quarantine object folder (as git's own receive-pack
@@ -379,8 +502,10 @@ class Git:
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        self._objects_env = {"GIT_OBJECT_DIRECTORY": str(folder),
-                             "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(self._objects_dir())}
+        self._objects_env = {
+            "GIT_OBJECT_DIRECTORY": str(folder),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(self._objects_dir()),
+        }
 
     def end_quarantine(self, keep: bool) -> None:
         """Move the quarantined objects into the repository (``keep``) or drop them."""
@@ -411,7 +536,9 @@ class Git:
         except GitCommandError:
             return None
 
-    def update_ref(self, ref: str, new: str, old: str | None, reason: str = "genome runner") -> bool:
+    def update_ref(
+        self, ref: str, new: str, old: str | None, reason: str = "genome runner"
+    ) -> bool:
         """Move ``ref`` to ``new`` only if it still points at ``old`` (``None``: only if it does not
         exist yet): compare-and-swap, so a person's commit made meanwhile is never overwritten."""
         try:
@@ -451,15 +578,29 @@ class Git:
             meta = entries.get(name, "")
             sub = meta.split()[2] if meta.split()[1:2] == ["tree"] else ""
             entries[name] = f"040000 tree {self.tree_with(sub, inner)}"
-        listing = b"".join(f"{meta}\t{name}".encode("utf-8") + b"\0" for name, meta in entries.items())
+        listing = b"".join(
+            f"{meta}\t{name}".encode() + b"\0" for name, meta in entries.items()
+        )
         return self.run_git("mktree", "-z", stdin=listing).strip()
 
     def commit_tree(self, tree: str, parent: str, message: str, author: Actor) -> str:
         """A commit object of ``tree`` on ``parent``; no ref, index or working tree is touched."""
-        identity = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-                    "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
-        return self.run_git("commit-tree", tree, "-p", parent, "-F", "-", stdin=message.encode("utf-8"),
-                            env=identity).strip()
+        identity = {
+            "GIT_AUTHOR_NAME": author.name,
+            "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_COMMITTER_NAME": author.name,
+            "GIT_COMMITTER_EMAIL": author.email,
+        }
+        return self.run_git(
+            "commit-tree",
+            tree,
+            "-p",
+            parent,
+            "-F",
+            "-",
+            stdin=message.encode("utf-8"),
+            env=identity,
+        ).strip()
 
     def diff_names(self, old: str, new: str) -> list[str]:
         """The paths that differ between two trees or commits (no rename detection)."""
@@ -476,11 +617,13 @@ class Git:
             # -B also brings back a branch the model deleted
             self.run_git("checkout", "-q", "-f", "-B", start.branch, start.head)
         self.run_git("reset", "-q")
-        codes = self.status()          # with the index reset, anything but ?? is a file HEAD has
+        codes = self.status()  # with the index reset, anything but ?? is a file HEAD has
         changed = sorted(codes)
         tracked = [p for p in changed if codes[p] != "??"]
         if tracked:
-            self.run_git("checkout", "HEAD", "--pathspec-from-file=-", "--pathspec-file-nul", paths=tracked)
+            self.run_git(
+                "checkout", "HEAD", "--pathspec-from-file=-", "--pathspec-file-nul", paths=tracked
+            )
         for rel in changed:
             if codes[rel] != "??":
                 continue

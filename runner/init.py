@@ -19,8 +19,10 @@ def init_project(directory: Path) -> list[str]:
         raise UsageError(f"{directory} is a file, not a directory")
     top = _repository_top(directory)
     if top is not None and top != directory.resolve():
-        raise UsageError(f"{directory} is inside the repository {top}; the loop works on a whole repository, "
-                         f"so run `genome init` at its top: genome init {top}")
+        raise UsageError(
+            f"{directory} is inside the repository {top}; the loop works on a whole repository, "
+            f"so run `genome init` at its top: genome init {top}"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     gitignore_was_dirty = top is not None and _is_dirty(top, ".gitignore")
     templates = package_path("templates")
@@ -36,14 +38,18 @@ def init_project(directory: Path) -> list[str]:
     if _ensure_ignored(directory / ".gitignore"):
         said.append(f"added {IGNORE_LINE} to .gitignore")
         if gitignore_was_dirty:
-            said.append(".gitignore had your uncommitted edits, so it is not in the commit: commit it yourself")
+            said.append(
+                ".gitignore had your uncommitted edits, so it is not in the commit: commit it yourself"
+            )
         else:
             created.append(".gitignore")
     if not created:
         return said + ["nothing to do: the project is already set up"]
     if top is None:
-        return said + [f"{directory} is not a git repository, so nothing was committed.",
-                       "Start one and commit the files:  git init && git add -A && git commit -m 'genome: start'"]
+        return said + [
+            f"{directory} is not a git repository, so nothing was committed.",
+            "Start one and commit the files:  git init && git add -A && git commit -m 'genome: start'",
+        ]
     return said + _commit(top, created)
 
 
@@ -52,19 +58,29 @@ def _repository_top(directory: Path) -> Path | None:
     probe = directory
     while not probe.exists():
         probe = probe.parent
+
     def ask(*question: str) -> str | None:
-        done = subprocess.run(["git", "-C", str(probe), "rev-parse", *question], capture_output=True, text=True)
+        done = subprocess.run(
+            ["git", "-C", str(probe), "rev-parse", *question], capture_output=True, text=True
+        )
         return done.stdout.strip() if done.returncode == 0 else None
 
     if ask("--is-bare-repository") == "true":
-        raise UsageError(f"{directory} is a bare repository; run `genome init` in a clone with a work tree")
+        raise UsageError(
+            f"{directory} is a bare repository; run `genome init` in a clone with a work tree"
+        )
     top = ask("--show-toplevel")
     return Path(top).resolve() if top else None
 
 
 def _is_dirty(top: Path, name: str) -> bool:
-    return bool(subprocess.run(["git", "-C", str(top), "status", "--porcelain", "--", name],
-                               capture_output=True, text=True).stdout.strip())
+    return bool(
+        subprocess.run(
+            ["git", "-C", str(top), "status", "--porcelain", "--", name],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
 
 
 def _ensure_ignored(gitignore: Path) -> bool:
@@ -72,7 +88,9 @@ def _ensure_ignored(gitignore: Path) -> bool:
     known = {line.strip() for line in data.split(b"\n")}
     if known & {b".genome/", b".genome", b"/.genome/", b"/.genome"}:
         return False
-    gitignore.write_bytes(data + (b"" if not data or data.endswith(b"\n") else b"\n") + IGNORE_LINE.encode() + b"\n")
+    gitignore.write_bytes(
+        data + (b"" if not data or data.endswith(b"\n") else b"\n") + IGNORE_LINE.encode() + b"\n"
+    )
     return True
 
 
@@ -80,7 +98,13 @@ def _commit(top: Path, created: list[str]) -> list[str]:
     from runner.gitops import Git
 
     with Git(top) as git:
-        git.commit(created, "genome: start the loop\n\nAdds genome.md, levers.md and loop-prompt.md "
-                            "from the genome-runner templates.", git.identity(""))
-    return ["committed: genome: start the loop",
-            "next: write your mission in genome.md and your levers in levers.md, commit, then `genome tick --now`"]
+        git.commit(
+            created,
+            "genome: start the loop\n\nAdds genome.md, levers.md and loop-prompt.md "
+            "from the genome-runner templates.",
+            git.identity(""),
+        )
+    return [
+        "committed: genome: start the loop",
+        "next: write your mission in genome.md and your levers in levers.md, commit, then `genome tick --now`",
+    ]

@@ -30,17 +30,19 @@ INTENT_FILE = INTENT
 
 @dataclass
 class Intent:
-    base: str                       # HEAD when the tick started
+    base: str  # HEAD when the tick started
     branch: str
     lever: str
-    started: str                    # ISO time
-    phase: str = "act"              # act | gate | commit | improve
-    commit: str = ""                # the code commit, once made
-    record: str = ""                # the record commit (the tip of what the tick delivers), once made
+    started: str  # ISO time
+    phase: str = "act"  # act | gate | commit | improve
+    commit: str = ""  # the code commit, once made
+    record: str = ""  # the record commit (the tip of what the tick delivers), once made
     cost_usd: float = 0.0
     tokens: int = 0
-    touched: dict[str, str] = field(default_factory=dict)   # path -> sha256 of content, "" when deleted
-    new_files_are_ours: bool = False    # during gates: untracked files that appear are gate output
+    touched: dict[str, str] = field(
+        default_factory=dict
+    )  # path -> sha256 of content, "" when deleted
+    new_files_are_ours: bool = False  # during gates: untracked files that appear are gate output
 
 
 def path_of(root: Path) -> Path:
@@ -66,7 +68,7 @@ def load(root: Path) -> Intent | None:
         data = json.loads(path_of(root).read_text(encoding="utf-8"))
         body = data.get("record") if isinstance(data, dict) else None
         if not isinstance(body, str):
-            return _marked("unreadable")       # not a record this runner writes at all
+            return _marked("unreadable")  # not a record this runner writes at all
         if not hmac.compare_digest(str(data.get("mac", "")), _mac(root, body)):
             return _marked("forged")
         intent = Intent(**json.loads(body))
@@ -85,8 +87,14 @@ def _marked(phase: str) -> Intent:
 
 def _plausible(intent: Intent) -> bool:
     cost, tokens = intent.cost_usd, intent.tokens
-    return (isinstance(cost, (int, float)) and math.isfinite(cost) and cost >= 0
-            and isinstance(tokens, int) and tokens >= 0 and isinstance(intent.touched, dict))
+    return (
+        isinstance(cost, (int, float))
+        and math.isfinite(cost)
+        and cost >= 0
+        and isinstance(tokens, int)
+        and tokens >= 0
+        and isinstance(intent.touched, dict)
+    )
 
 
 _KEYS: dict[str, bytes] = {}
@@ -99,13 +107,14 @@ def _mac(root: Path, body: str) -> str:
 def _key(root: Path) -> bytes:
     """This project's record key, made on first use, kept outside the repository (0600)."""
     from runner.sandbox import git_dirs, runner_state
+
     cached = _KEYS.get(str(root))
     if cached is not None:
         return cached
     try:
         project = git_dirs(root)[1]
     except (subprocess.CalledProcessError, OSError, ValueError):
-        project = Path(os.path.realpath(root))      # not a repository (yet): keyed by the folder
+        project = Path(os.path.realpath(root))  # not a repository (yet): keyed by the folder
     path = runner_state(project) / "intent.key"
     try:
         key = bytes.fromhex(path.read_text().strip())

@@ -21,14 +21,16 @@ class TickLock:
         self.path = state_dir(root) / LOCK_FILE
         self._fd: int | None = None
 
-    def __enter__(self) -> "TickLock":
+    def __enter__(self) -> TickLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown pid"
             os.close(fd)
-            raise Refused(f"another tick is running ({holder}); this one exits without touching anything") from None
+            raise Refused(
+                f"another tick is running ({holder}); this one exits without touching anything"
+            ) from None
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} since {stamp}\n".encode(), 0)

@@ -38,17 +38,20 @@ def measured(result: GateResult) -> Measured:
     return Measured(value=result.value, spread=result.spread, runs=len(result.values))
 
 
-def measure_missing(root, memory: dict[str, Measured], gates: Sequence[Gate], say=print, *,
-                    sandbox=None) -> bool:
+def measure_missing(
+    root, memory: dict[str, Measured], gates: Sequence[Gate], say=print, *, sandbox=None
+) -> bool:
     """Measure, in ``root`` (which must hold the clean start tree, in ``sandbox`` when given), each
     metric gate ``memory`` has no number for, with the gate's own number of runs. True when anything
     was measured."""
     missing = [gate for gate in metric_gates(gates) if key_of(gate) not in memory]
     for gate in missing:
-        say(f"measuring {gate.name} on the start tree ({gate.repeat} run{'s' if gate.repeat > 1 else ''})")
+        say(
+            f"measuring {gate.name} on the start tree ({gate.repeat} run{'s' if gate.repeat > 1 else ''})"
+        )
         [result] = run_gates([spec_of(gate)], root, sandbox=sandbox)
         found = measured(result)
-        if found.runs:          # no number is never remembered: the next tick measures again
+        if found.runs:  # no number is never remembered: the next tick measures again
             memory[key_of(gate)] = found
         else:
             say(f"{gate.name} gave no number on the start tree ({result.summary()})")
@@ -56,7 +59,9 @@ def measure_missing(root, memory: dict[str, Measured], gates: Sequence[Gate], sa
 
 
 def by_name(memory: dict[str, Measured], gates: Sequence[Gate]) -> dict[str, Measured]:
-    return {gate.name: memory[key_of(gate)] for gate in metric_gates(gates) if key_of(gate) in memory}
+    return {
+        gate.name: memory[key_of(gate)] for gate in metric_gates(gates) if key_of(gate) in memory
+    }
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class Judgement:
     start: Measured
     now: Measured
     ok: bool
-    why: str              # one line, for the status log and the model
+    why: str  # one line, for the status log and the model
 
     def trailer(self) -> str:
         """``speed=812 start=900 spread=4 runs=5`` (``start=none`` when the start tree gave no number)."""
@@ -77,11 +82,22 @@ def judge(gate: Gate, start: Measured, now: Measured) -> Judgement:
     """Whether the number moved the way the gate asks, beyond ``min_delta`` and the noise."""
     if not start.runs:
         if gate.must == "improve" and not gate.allow_no_start:
-            return Judgement(gate, start, now, False, f"{gate.name} = {now.value:g}, but the start tree gave no "
-                             "number, so nothing shows it improved (`allow_no_start: true` lets a first "
-                             "number ship)")
-        return Judgement(gate, start, now, True, f"{gate.name} = {now.value:g} (no number on the start tree to "
-                                                 "compare with)")
+            return Judgement(
+                gate,
+                start,
+                now,
+                False,
+                f"{gate.name} = {now.value:g}, but the start tree gave no "
+                "number, so nothing shows it improved (`allow_no_start: true` lets a first "
+                "number ship)",
+            )
+        return Judgement(
+            gate,
+            start,
+            now,
+            True,
+            f"{gate.name} = {now.value:g} (no number on the start tree to compare with)",
+        )
     gain = now.value - start.value if gate.better == "higher" else start.value - now.value
     delta = abs(start.value) * gate.min_delta / 100 if gate.min_delta_percent else gate.min_delta
     noise = max(start.spread, now.spread)
@@ -97,8 +113,9 @@ def judge(gate: Gate, start: Measured, now: Measured) -> Judgement:
     return Judgement(gate, start, now, ok, why if not ok else f"{moved}, improved by {gain:g})")
 
 
-def judge_results(gates: Sequence[Gate], start: dict[str, Measured], results: Sequence[GateResult]
-                  ) -> list[Judgement]:
+def judge_results(
+    gates: Sequence[Gate], start: dict[str, Measured], results: Sequence[GateResult]
+) -> list[Judgement]:
     by_name = {result.name: result for result in results}
     judged = []
     for gate in metric_gates(gates):

@@ -17,7 +17,7 @@ class Usage:
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
 
-    def add(self, other: "Usage") -> None:
+    def add(self, other: Usage) -> None:
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
         self.cache_creation_input_tokens += other.cache_creation_input_tokens
@@ -25,14 +25,27 @@ class Usage:
 
     @property
     def total(self) -> int:
-        return (self.input_tokens + self.output_tokens
-                + self.cache_creation_input_tokens + self.cache_read_input_tokens)
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_creation_input_tokens
+            + self.cache_read_input_tokens
+        )
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "Usage":
+    def from_dict(cls, data: dict | None) -> Usage:
         data = data or {}
-        return cls(**{k: int(data.get(k) or 0) for k in
-                      ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")})
+        return cls(
+            **{
+                k: int(data.get(k) or 0)
+                for k in (
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_creation_input_tokens",
+                    "cache_read_input_tokens",
+                )
+            }
+        )
 
 
 @dataclass

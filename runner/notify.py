@@ -12,9 +12,9 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from genome.journal import TickRecord
 from runner.local_state import NOTIFY_LOG, state_dir
@@ -46,8 +46,10 @@ def notify(command: str, summary: dict, root: Path, warn: Callable[[str], None])
     if not command.strip():
         return
     try:
-        problem = _run(command, json.dumps(summary, ensure_ascii=False).encode("utf-8") + b"\n", root)
-    except Exception as error:     # a notification must never take the tick down with it
+        problem = _run(
+            command, json.dumps(summary, ensure_ascii=False).encode("utf-8") + b"\n", root
+        )
+    except Exception as error:  # a notification must never take the tick down with it
         problem = (f"could not run it: {error}", "")
     if problem:
         what, output = problem
@@ -60,19 +62,26 @@ def _run(command: str, payload: bytes, root: Path) -> tuple[str, str] | None:
     # Output goes to a file, not a pipe: a background job the command leaves holding its stdout
     # must not keep the tick waiting for an end of file.
     with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(["bash", "-c", command], cwd=root, env=scrubbed_env(), stdin=subprocess.PIPE,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=root,
+            env=scrubbed_env(),
+            stdin=subprocess.PIPE,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             process.communicate(payload, timeout=TIMEOUT_SECONDS)
             problem = f"failed with exit {process.returncode}" if process.returncode != 0 else ""
         except subprocess.TimeoutExpired:
             problem = f"timed out after {TIMEOUT_SECONDS} s and was stopped"
         finally:
-            kill_group(process.pid)     # on timeout, and any background job it left behind
+            kill_group(process.pid)  # on timeout, and any background job it left behind
             process.wait()
         if not problem:
             return None
-        output.seek(0, os.SEEK_END)          # only the tail is kept, however much it printed
+        output.seek(0, os.SEEK_END)  # only the tail is kept, however much it printed
         output.seek(max(0, output.tell() - 4 * _OUTPUT_TAIL))
         return problem, _tail(output.read())
 
@@ -90,4 +99,4 @@ def _log(root: Path, command: str, what: str, output: str) -> None:
         with open(state_dir(root) / LOG_FILE, "a", encoding="utf-8") as log:
             log.write("\n".join(lines) + "\n")
     except OSError:
-        pass     # the warning still reaches the person
+        pass  # the warning still reaches the person

@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # The runner's own files at the project root, and git's internals wherever they are.
-ALWAYS_PROTECTED = ("/genome.md", "/levers.md", "/loop-prompt.md", "/journal/**", "/.genome/**", ".git/**")
+ALWAYS_PROTECTED = (
+    "/genome.md",
+    "/levers.md",
+    "/loop-prompt.md",
+    "/journal/**",
+    "/.genome/**",
+    ".git/**",
+)
 
 
 class PathRefused(Exception):
@@ -23,15 +30,21 @@ def resolve_in_project(root: Path, rel: str) -> tuple[Path, str]:
     pointing out of the project is refused like ``..`` is.
     """
     if not isinstance(rel, str) or not rel.strip():
-        raise PathRefused("the path is empty; give a path relative to the project root, e.g. src/app.py")
+        raise PathRefused(
+            "the path is empty; give a path relative to the project root, e.g. src/app.py"
+        )
     if "\0" in rel:
         raise PathRefused("the path contains a NUL byte")
     if os.path.isabs(rel):
-        raise PathRefused(f"{rel!r} is absolute; give a path relative to the project root, e.g. src/app.py")
+        raise PathRefused(
+            f"{rel!r} is absolute; give a path relative to the project root, e.g. src/app.py"
+        )
     real_root = os.path.realpath(root)
     real = os.path.realpath(os.path.join(real_root, rel))
     if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
-        raise PathRefused(f"{rel!r} resolves outside the project; only files inside the project root may be used")
+        raise PathRefused(
+            f"{rel!r} resolves outside the project; only files inside the project root may be used"
+        )
     return Path(real), Path(os.path.relpath(real, real_root)).as_posix()
 
 
@@ -70,7 +83,9 @@ def _compile(pattern: str) -> re.Pattern[str] | None:
     body = pattern.strip("/")
     if not body:
         return None
-    anchored = "/" in pattern.rstrip("/")   # a leading or inner slash anchors, a trailing one does not
+    anchored = "/" in pattern.rstrip(
+        "/"
+    )  # a leading or inner slash anchors, a trailing one does not
     segments = body.split("/")
     regex = "" if anchored else "(?:.*/)?"
     for index, segment in enumerate(segments):
@@ -94,7 +109,7 @@ def _segment_regex(segment: str) -> str:
         elif char == "?":
             out.append("[^/]")
         elif char == "[" and (close := segment.find("]", i + 2)) != -1:
-            inner = segment[i + 1:close].replace("\\", "\\\\").replace("[", "\\[")
+            inner = segment[i + 1 : close].replace("\\", "\\\\").replace("[", "\\[")
             if inner.startswith("!"):
                 inner = "^/" + inner[1:]
             elif inner.startswith("^"):

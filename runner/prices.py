@@ -18,23 +18,23 @@ from runner.model import Usage
 # The list prices on Anthropic's pricing page (claude.com/pricing, "API" tab) as of this date;
 # check there when a new model comes out or a price changes. Matched by the longest prefix.
 PRICES_AS_OF = "2026-11-30"
-CACHE_WRITE_FACTOR = 1.25       # 5-minute cache writes, every model
-CACHE_READ_FACTOR = 0.1         # cache reads, models without their own factor
+CACHE_WRITE_FACTOR = 1.25  # 5-minute cache writes, every model
+CACHE_READ_FACTOR = 0.1  # cache reads, models without their own factor
 PRICES: dict[str, Price] = {
     "claude-fable-5-1": Price(10.0, 50.0, cache_read=0.025),
     "claude-mythos-5-1": Price(10.0, 50.0, cache_read=0.025),
     "claude-fable": Price(10.0, 50.0),
-    "claude-mythos": Price(10.0, 50.0),     # no list price seen for Mythos 5; priced like Fable
-    "claude-opus-5-5": Price(4.0, 20.0, cache_read=0.05),       # 0.05x reads since 2026-10-07
+    "claude-mythos": Price(10.0, 50.0),  # no list price seen for Mythos 5; priced like Fable
+    "claude-opus-5-5": Price(4.0, 20.0, cache_read=0.05),  # 0.05x reads since 2026-10-07
     "claude-opus-5": Price(5.0, 25.0),
     "claude-opus-4-5": Price(5.0, 25.0),
     "claude-opus-4-6": Price(5.0, 25.0),
     "claude-opus-4-7": Price(5.0, 25.0),
     "claude-opus-4-8": Price(5.0, 25.0),
-    "claude-opus": Price(15.0, 75.0),       # Opus 4.1 and older
-    "claude-sonnet-5-5": Price(2.0, 10.0, cache_read=0.05),     # 0.05x reads since 2026-10-07
+    "claude-opus": Price(15.0, 75.0),  # Opus 4.1 and older
+    "claude-sonnet-5-5": Price(2.0, 10.0, cache_read=0.05),  # 0.05x reads since 2026-10-07
     "claude-sonnet-5": Price(2.0, 10.0),
-    "claude-sonnet": Price(3.0, 15.0),      # Sonnet 4.x and older
+    "claude-sonnet": Price(3.0, 15.0),  # Sonnet 4.x and older
     "claude-3-7-sonnet": Price(3.0, 15.0),
     "claude-3-5-sonnet": Price(3.0, 15.0),
     # prompts over 100k input tokens cost 0.50/2.50
@@ -56,7 +56,8 @@ def price_for(model: str, overrides: dict[str, Price] | None = None) -> tuple[Pr
     price = dataclasses.replace(
         price,
         cache_write=_first(price.cache_write, base.cache_write, CACHE_WRITE_FACTOR),
-        cache_read=_first(price.cache_read, base.cache_read, CACHE_READ_FACTOR))
+        cache_read=_first(price.cache_read, base.cache_read, CACHE_READ_FACTOR),
+    )
     return price, bool(override or builtin)
 
 
@@ -68,10 +69,12 @@ def cost_usd(usage: Usage, price: Price) -> float:
     per_output = price.long_output if long and price.long_output is not None else price.output
     write = _first(price.cache_write, CACHE_WRITE_FACTOR)
     read = _first(price.cache_read, CACHE_READ_FACTOR)
-    return (usage.input_tokens * per_input
-            + usage.cache_creation_input_tokens * per_input * write
-            + usage.cache_read_input_tokens * per_input * read
-            + usage.output_tokens * per_output) / 1_000_000
+    return (
+        usage.input_tokens * per_input
+        + usage.cache_creation_input_tokens * per_input * write
+        + usage.cache_read_input_tokens * per_input * read
+        + usage.output_tokens * per_output
+    ) / 1_000_000
 
 
 def _match(model: str, table: dict[str, Price]) -> Price | None:

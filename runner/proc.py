@@ -24,28 +24,33 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from runner.sandbox import Sandbox
 
-TIMEOUT_EXIT_CODE = 124   # what coreutils' timeout(1) returns; a timed-out command reports this
+TIMEOUT_EXIT_CODE = 124  # what coreutils' timeout(1) returns; a timed-out command reports this
 SECRET_ENV_NAMES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
-KILL_GRACE_SECONDS = 1.0   # between SIGTERM and SIGKILL
+KILL_GRACE_SECONDS = 1.0  # between SIGTERM and SIGKILL
 _READ_CHUNK = 65_536
-_MARKER_RESERVE = 64       # room kept for the "[... N cut ...]" line inside the limit
+_MARKER_RESERVE = 64  # room kept for the "[... N cut ...]" line inside the limit
 
 
 @dataclass
 class ShellResult:
-    exit_code: int      # 124 (TIMEOUT_EXIT_CODE) when killed on timeout; -N when signal N ended it otherwise
-    output: str         # stdout and stderr interleaved, bounded by the caller's limit
+    exit_code: (
+        int  # 124 (TIMEOUT_EXIT_CODE) when killed on timeout; -N when signal N ended it otherwise
+    )
+    output: str  # stdout and stderr interleaved, bounded by the caller's limit
     seconds: float
     timed_out: bool
-    total_bytes: int    # everything the command printed, before bounding
+    total_bytes: int  # everything the command printed, before bounding
 
 
 def scrubbed_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """``base`` (default ``os.environ``) without the API credentials (no ``ANTHROPIC_*`` at all):
     commands never see the key."""
     source = os.environ if base is None else base
-    return {name: value for name, value in source.items()
-            if name not in SECRET_ENV_NAMES and not name.startswith("ANTHROPIC_")}
+    return {
+        name: value
+        for name, value in source.items()
+        if name not in SECRET_ENV_NAMES and not name.startswith("ANTHROPIC_")
+    }
 
 
 def truncate(text: str, limit: int) -> str:
@@ -53,13 +58,22 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     head_size, tail_size = _head_tail_sizes(limit)
-    head, tail = _snap_to_lines(text[:head_size], text[max(len(text) - tail_size, 0):], "\n")
+    head, tail = _snap_to_lines(text[:head_size], text[max(len(text) - tail_size, 0) :], "\n")
     return _join_cut(head, tail, len(text) - len(head) - len(tail), "characters")
 
 
-def run_shell(command: str, cwd: Path, timeout: float, *, pipefail: bool = False,
-              env: dict[str, str] | None = None, limit: int = 16_000,
-              sandbox: Sandbox | None = None, stdin=None, stderr=None) -> ShellResult:
+def run_shell(
+    command: str,
+    cwd: Path,
+    timeout: float,
+    *,
+    pipefail: bool = False,
+    env: dict[str, str] | None = None,
+    limit: int = 16_000,
+    sandbox: Sandbox | None = None,
+    stdin=None,
+    stderr=None,
+) -> ShellResult:
     """Run ``command`` with ``bash -c`` in ``cwd``; ``env`` defaults to the sandbox's allowlisted
     environment, or without one to ``scrubbed_env()``. stdin is empty and stderr goes with stdout
     unless ``stdin``/``stderr`` give open files."""
@@ -69,9 +83,13 @@ def run_shell(command: str, cwd: Path, timeout: float, *, pipefail: bool = False
     started = time.monotonic()
     with Containment(sandbox) as containment:
         process = subprocess.Popen(
-            containment.wrap(argv, cwd), cwd=cwd, env=env,
-            stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if stderr is None else stderr, start_new_session=True,
+            containment.wrap(argv, cwd),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if stderr is None else stderr,
+            start_new_session=True,
         )
         return _wait(process, timeout, limit, started, containment)
 
@@ -83,12 +101,13 @@ class Containment:
 
     def __init__(self, sandbox: Sandbox | None):
         from runner import sandbox as sandboxing
+
         self._sandboxing = sandboxing
         self.sandbox = sandbox
         self.sandboxed = sandbox is not None and sandbox.enabled
         self._before: set[int] = set()
 
-    def __enter__(self) -> "Containment":
+    def __enter__(self) -> Containment:
         if not self.sandboxed:
             self._sandboxing.protect_runner()
             self._before = set(self._sandboxing.descendants())
@@ -105,8 +124,9 @@ class Containment:
         self.end()
 
 
-def _wait(process: subprocess.Popen, timeout: float, limit: int, started: float,
-          containment: Containment) -> ShellResult:
+def _wait(
+    process: subprocess.Popen, timeout: float, limit: int, started: float, containment: Containment
+) -> ShellResult:
     capture = _BoundedCapture(process.stdout, *_head_tail_sizes(limit))
     capture.start()
     timed_out = False
@@ -118,7 +138,7 @@ def _wait(process: subprocess.Popen, timeout: float, limit: int, started: float,
         # Kill before reaping on timeout; after a normal exit this ends leftover background jobs.
         kill_group(process.pid)
         process.wait()
-        containment.end()           # before waiting for the pipe: an escaped child may hold it
+        containment.end()  # before waiting for the pipe: an escaped child may hold it
         capture.finish(grace=KILL_GRACE_SECONDS)
     return ShellResult(
         exit_code=TIMEOUT_EXIT_CODE if timed_out else process.returncode,
@@ -138,10 +158,10 @@ def _snap_to_lines(head, tail, newline):
     """Cut the head after its last newline and start the tail after its first, when one is near the edge."""
     last = head.rfind(newline)
     if last >= len(head) * 3 // 4:
-        head = head[:last + 1]
+        head = head[: last + 1]
     first = tail.find(newline)
     if 0 <= first < len(tail) // 4:
-        tail = tail[first + 1:]
+        tail = tail[first + 1 :]
     return head, tail
 
 
@@ -191,7 +211,7 @@ def _group_has_live_members(pgid: int) -> bool:
         except OSError:
             continue
         # Fields after the parenthesised command name: state, ppid, pgrp, ...
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != "Z":
             return True
     return False
@@ -243,15 +263,19 @@ class _BoundedCapture:
         self._tail += chunk
         # Trim only now and then so a stream of small chunks does not copy the tail each time.
         if len(self._tail) > 2 * self._tail_size + _READ_CHUNK:
-            del self._tail[:len(self._tail) - self._tail_size]
+            del self._tail[: len(self._tail) - self._tail_size]
 
     def text(self) -> str:
         head = bytes(self._head)
-        tail = bytes(self._tail[max(len(self._tail) - self._tail_size, 0):])
+        tail = bytes(self._tail[max(len(self._tail) - self._tail_size, 0) :])
         cut = self.total_bytes - len(head) - len(tail)
         if cut == 0:
             return (head + tail).decode("utf-8", errors="replace")
         head, tail = _snap_to_lines(head, tail, b"\n")
         cut = self.total_bytes - len(head) - len(tail)
-        return _join_cut(head.decode("utf-8", errors="replace"),
-                         tail.decode("utf-8", errors="replace"), cut, "bytes")
+        return _join_cut(
+            head.decode("utf-8", errors="replace"),
+            tail.decode("utf-8", errors="replace"),
+            cut,
+            "bytes",
+        )

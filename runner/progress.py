@@ -17,12 +17,18 @@ from runner.session import Progress
 from runner.spend import Meter
 
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x1f\x7f]")
-MODEL_WORDS_LIMIT = 4000      # characters of one reply shown with -v
+MODEL_WORDS_LIMIT = 4000  # characters of one reply shown with -v
 
 
 class Printer(Progress):
-    def __init__(self, stream: TextIO | None = None, *, verbose: bool = False,
-                 live: bool | None = None, columns: int | None = None):
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        verbose: bool = False,
+        live: bool | None = None,
+        columns: int | None = None,
+    ):
         self.stream = stream or sys.stderr
         self.verbose = verbose
         self.live = self.stream.isatty() if live is None else live
@@ -37,7 +43,7 @@ class Printer(Progress):
         self.say(f"{name}{': ' + detail if detail else ''}")
 
     def turn(self, meter: Meter) -> None:
-        self.status = (f"turn {meter.turns} · {meter.usage.total:,} tokens · ${meter.cost:.4f}")
+        self.status = f"turn {meter.turns} · {meter.usage.total:,} tokens · ${meter.cost:.4f}"
         self._live(self.status)
         if not self.live and self.verbose:
             self.say(self.status)
@@ -72,7 +78,7 @@ class Printer(Progress):
     def _live(self, text: str) -> None:
         if not self.live:
             return
-        line = fit(f"[{self.phase_name}] {text}", self._width() - 1)   # the last column would wrap
+        line = fit(f"[{self.phase_name}] {text}", self._width() - 1)  # the last column would wrap
         self.stream.write(f"\r\033[K{line}")
         self.stream.flush()
         self._open_line = True

@@ -32,41 +32,51 @@ from runner.sandbox import Sandbox
 def scratch_tree(git: Git, commit: str) -> Iterator[Path]:
     """A throwaway checkout of ``commit`` outside the project, removed afterwards."""
     parent = Path(tempfile.mkdtemp(prefix="genome-scratch-"))
-    path = parent / "tree"      # a fresh path: no stale registration can be in the way
+    path = parent / "tree"  # a fresh path: no stale registration can be in the way
     git.run_git("worktree", "add", "--detach", "--quiet", str(path), commit)
     try:
         yield path
     finally:
         shutil.rmtree(parent, ignore_errors=True)
-        git.run_git("worktree", "prune")     # forgets the checkout just removed (and any a kill left)
+        git.run_git("worktree", "prune")  # forgets the checkout just removed (and any a kill left)
 
 
 def looks_like_a_test(path: str) -> bool:
     """A test by the usual conventions: ``test_*.py``, ``*_test.py``, ``*.test.*``, ``*.spec.*``, or
     anything in a ``tests/`` or ``test/`` folder."""
     folders, _, name = path.rpartition("/")
-    return (bool(re.fullmatch(r"test_.*\.py|.*_test\.py|.+\.(test|spec)\.[^/]+", name))
-            or any(part in ("tests", "test") for part in folders.split("/")))
+    return bool(re.fullmatch(r"test_.*\.py|.*_test\.py|.+\.(test|spec)\.[^/]+", name)) or any(
+        part in ("tests", "test") for part in folders.split("/")
+    )
 
 
 def new_tests(root: Path, changed: Sequence[str], grow_only: Sequence[str]) -> list[str]:
     """The changed paths that exist now and are tests: under ``grow_only``, or test-like anywhere
     (a test written outside the globs is proven all the same)."""
-    return [path for path in changed
-            if (any(match_glob(g, path) for g in grow_only) or looks_like_a_test(path))
-            and ((root / path).is_file() or (root / path).is_symlink())]
+    return [
+        path
+        for path in changed
+        if (any(match_glob(g, path) for g in grow_only) or looks_like_a_test(path))
+        and ((root / path).is_file() or (root / path).is_symlink())
+    ]
 
 
 @dataclass
 class Proof:
     ok: bool
-    why: str                       # one line, for the status log
-    feedback: str = ""             # for the model, in a repair round
+    why: str  # one line, for the status log
+    feedback: str = ""  # for the model, in a repair round
     results: list[GateResult] | None = None
 
 
-def prove(git: Git, root: Path, start: str, gates: Sequence[Gate], tests: Sequence[str],
-          sandbox: Sandbox | None = None) -> Proof:
+def prove(
+    git: Git,
+    root: Path,
+    start: str,
+    gates: Sequence[Gate],
+    tests: Sequence[str],
+    sandbox: Sandbox | None = None,
+) -> Proof:
     """Each proving gate must fail on ``start``'s code with ``tests`` added, and pass without them
     (run in ``sandbox``, moved to the scratch tree, when given)."""
     results = []
@@ -80,27 +90,44 @@ def prove(git: Git, root: Path, start: str, gates: Sequence[Gate], tests: Sequen
             with_tests = run_shell(gate.run, tree, gate.timeout, pipefail=True, sandbox=box)
             shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
             if with_tests.exit_code == 0:
-                return Proof(False, "the new tests do not test the change",
-                             f"Gate `{gate.name}` passed on the start tree's code with only your new tests added "
-                             f"({shown}): they pass without your change, so they do not test it. Write tests "
-                             "that fail on the old code and pass on the new.")
-            _reset(tree)      # the new tests out again, and whatever the run wrote
+                return Proof(
+                    False,
+                    "the new tests do not test the change",
+                    f"Gate `{gate.name}` passed on the start tree's code with only your new tests added "
+                    f"({shown}): they pass without your change, so they do not test it. Write tests "
+                    "that fail on the old code and pass on the new.",
+                )
+            _reset(tree)  # the new tests out again, and whatever the run wrote
             without = run_shell(gate.run, tree, gate.timeout, pipefail=True, sandbox=box)
             if without.exit_code != 0:
-                return Proof(False, f"gate {gate.name} fails on the start tree even without the new tests, "
-                                    "so it cannot prove them",
-                             f"Gate `{gate.name}` fails on a fresh checkout of the start commit with or without "
-                             "your new tests, so the runner cannot tell whether they test your change.")
+                return Proof(
+                    False,
+                    f"gate {gate.name} fails on the start tree even without the new tests, "
+                    "so it cannot prove them",
+                    f"Gate `{gate.name}` fails on a fresh checkout of the start commit with or without "
+                    "your new tests, so the runner cannot tell whether they test your change.",
+                )
             _reset(tree)
-            results.append(GateResult(
-                name=f"{gate.name}-proof", command=gate.run, passed=True, exit_code=with_tests.exit_code,
-                seconds=with_tests.seconds + without.seconds, timed_out=with_tests.timed_out, attempts=2,
-                output_tail=""))
+            results.append(
+                GateResult(
+                    name=f"{gate.name}-proof",
+                    command=gate.run,
+                    passed=True,
+                    exit_code=with_tests.exit_code,
+                    seconds=with_tests.seconds + without.seconds,
+                    timed_out=with_tests.timed_out,
+                    attempts=2,
+                    output_tail="",
+                )
+            )
     return Proof(True, "", results=results)
 
 
 def _reset(tree: Path) -> None:
     """The scratch checkout back to its commit: tracked files restored, untracked ones removed."""
     for args in (("checkout", "-q", "-f", "HEAD", "--", "."), ("clean", "-fdq")):
-        subprocess.run(["git", "-c", "core.hooksPath=/dev/null", "-C", str(tree), *args],
-                       capture_output=True, env=scrubbed_env())
+        subprocess.run(
+            ["git", "-c", "core.hooksPath=/dev/null", "-C", str(tree), *args],
+            capture_output=True,
+            env=scrubbed_env(),
+        )

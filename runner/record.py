@@ -4,7 +4,6 @@ the lesson and the journal entry, written and committed as one commit."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 
 from genome.errors import GenomeFileError
@@ -14,12 +13,12 @@ from genome.levers import LeverDoc
 from genome.loop_prompt import Lesson, LoopPromptDoc, select_lessons
 from genome.records import Outcome, RecordTrailers, record_message
 from genome.regression import VersionOutcome, regression
-from runner import deliver, due, feedback, gatekeeper, pull_request
+from runner import deliver, feedback, gatekeeper, pull_request
 from runner.errors import BudgetSpent, ModelUnavailable, TickStop
-from runner.worktrees import Worktrees
 from runner.secrets import scan_new_text
 from runner.session import Reflection
 from runner.state import GENOME, LEVERS, LOOP_PROMPT, Tick, normalized, track
+from runner.worktrees import Worktrees
 
 MAX_PROPOSALS = 3
 
@@ -33,20 +32,26 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
         genome = genome.with_section(heading, text)
     loop = project.loop
     # only a lesson the tick was shown may be retired: the one the evidence contradicted
-    shown = {normalized(lesson.text) for lesson in select_lessons(
-        project.loop.lessons, tick.lever.title if tick.lever else "", tick.config.lessons_tokens)}
+    shown = {
+        normalized(lesson.text)
+        for lesson in select_lessons(
+            project.loop.lessons, tick.lever.title if tick.lever else "", tick.config.lessons_tokens
+        )
+    }
     for text in reflection.retire:
         if normalized(text) in shown:
             loop = loop.without_lesson(text)
     if reflection.lesson:
-        loop = loop.with_lesson(Lesson(project.genome.label, today, reflection.lesson, record.lever))
+        loop = loop.with_lesson(
+            Lesson(project.genome.label, today, reflection.lesson, record.lever)
+        )
     rollback = ""
     if genome.body == project.genome.body:
         genome, loop, rollback = roll_back_genome_if_worse(tick, genome, loop)
     if genome.body != project.genome.body:
         genome = genome.with_version(project.genome.version + 1)
         record.new_version = genome.label
-    levers = LeverDoc.parse(project.levers.render())      # a copy: a second pass must start afresh
+    levers = LeverDoc.parse(project.levers.render())  # a copy: a second pass must start afresh
     if tick.lever is not None:
         log_outcome(tick, levers, stamp)
     for lever_id, line in tick.satisfied:
@@ -68,28 +73,53 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     journal = journal_path(record.time)
     existing = tick.git.file_at(tick.tip, journal)
     files[journal] = append_entry(existing.decode("utf-8") if existing else None, record)
-    leaks = [f for name, text in files.items() for f in scan_new_text(
-        name, text, (tick.git.file_at(tick.tip, name) or b"").decode("utf-8", "replace"), tick.config.secrets_allow)]
+    leaks = [
+        f
+        for name, text in files.items()
+        for f in scan_new_text(
+            name,
+            text,
+            (tick.git.file_at(tick.tip, name) or b"").decode("utf-8", "replace"),
+            tick.config.secrets_allow,
+        )
+    ]
     if leaks and (reflection != Reflection() or record.summary or record.feedback):
         narrowed = without_secret_parts(tick, reflection, leaks[0].describe())
-        if narrowed is not None:       # only the parts that hold a secret are left out
+        if narrowed is not None:  # only the parts that hold a secret are left out
             return write_record(tick, narrowed)
         # the secret is in no one part on its own: record without any of the tick's words
-        record.reason = "; ".join(filter(None, [record.reason, leaks[0].describe() + " (the tick's words dropped)"]))
+        record.reason = "; ".join(
+            filter(None, [record.reason, leaks[0].describe() + " (the tick's words dropped)"])
+        )
         record.summary = ""
-        record.feedback = [] if not record.feedback else ["(a note was not recorded: it looked like it held a secret)"]
+        record.feedback = (
+            []
+            if not record.feedback
+            else ["(a note was not recorded: it looked like it held a secret)"]
+        )
         tick.notes_recorded = False
         return write_record(tick, Reflection())
     gatekeeper.remember_trees(tick)
     subject = f"{record.lever or 'idle'} {record.outcome}" + (
-        f", {record.version} → {record.new_version}" if record.new_version else "")
-    message = record_message(subject, RecordTrailers(
-        outcome=Outcome(record.outcome), lever=record.lever, tick_version=record.version,
-        genome_version=record.new_version or record.version, rollback=rollback, tokens=record.tokens,
-        cost_usd=record.cost_usd))
+        f", {record.version} → {record.new_version}" if record.new_version else ""
+    )
+    message = record_message(
+        subject,
+        RecordTrailers(
+            outcome=Outcome(record.outcome),
+            lever=record.lever,
+            tick_version=record.version,
+            genome_version=record.new_version or record.version,
+            rollback=rollback,
+            tokens=record.tokens,
+            cost_usd=record.cost_usd,
+        ),
+    )
     git = tick.git
-    git.end_quarantine(keep=False)       # a red tick's candidate objects go nowhere
-    tree = git.tree_with(git.tree_of(tick.tip), {name: text.encode("utf-8") for name, text in files.items()})
+    git.end_quarantine(keep=False)  # a red tick's candidate objects go nowhere
+    tree = git.tree_with(
+        git.tree_of(tick.tip), {name: text.encode("utf-8") for name, text in files.items()}
+    )
     tick.tip = git.commit_tree(tree, tick.tip, message, git.identity(tick.config.author))
     if tick.intent is not None:
         tick.intent.record = tick.tip
@@ -103,17 +133,28 @@ def land(tick: Tick) -> None:
     config = tick.config
     places = tick.places or Worktrees(tick.git)
     tick.landing = deliver.deliver(
-        tick.git, mode=config.deliver, branch=tick.start.branch, base=tick.start.head, tip=tick.tip,
-        gate_dir=places.gate_ready(tick.start.head), run_gates=deliver.config_gates(config, tick.printer,
-                                         tick.lever if tick.record.outcome == "shipped" else None),
-        author=tick.git.identity(config.author))
+        tick.git,
+        mode=config.deliver,
+        branch=tick.start.branch,
+        base=tick.start.head,
+        tip=tick.tip,
+        gate_dir=places.gate_ready(tick.start.head),
+        run_gates=deliver.config_gates(
+            config, tick.printer, tick.lever if tick.record.outcome == "shipped" else None
+        ),
+        author=tick.git.identity(config.author),
+    )
     if config.deliver == "pr" and not tick.landing.landed:
         try:
             url = pull_request.open_or_update(tick.git, tick.start.branch, tick.landing.tip)
-            tick.printer.say(f"draft pull request: {url}" if url else "draft pull request opened or updated")
+            tick.printer.say(
+                f"draft pull request: {url}" if url else "draft pull request opened or updated"
+            )
         except pull_request.PullRequestError as error:
             # the commits stay on genome/<branch>; the person hears why no pull request shows them
-            tick.landing = dataclasses.replace(tick.landing, reason=f"{tick.landing.reason}; {error}")
+            tick.landing = dataclasses.replace(
+                tick.landing, reason=f"{tick.landing.reason}; {error}"
+            )
             tick.printer.warn(f"{error}. The commits stay on genome/{tick.start.branch}")
     if tick.landing.landed and tick.landing.tip != tick.tip:
         tick.printer.say(f"replayed on {tick.start.branch}'s new commits; the gates passed again")
@@ -140,8 +181,9 @@ def without_secret_parts(tick: Tick, reflection: Reflection, finding: str) -> Re
     if lesson and secret(lesson):
         lesson = None
         dropped.append("the lesson")
-    genome = {heading: text for heading, text in reflection.genome.items()
-              if not secret(heading, text)}
+    genome = {
+        heading: text for heading, text in reflection.genome.items() if not secret(heading, text)
+    }
     if len(genome) < len(reflection.genome):
         dropped.append("a genome section")
     levers = [(title, checks) for title, checks in reflection.levers if not secret(title, *checks)]
@@ -157,20 +199,31 @@ def without_secret_parts(tick: Tick, reflection: Reflection, finding: str) -> Re
         dropped.append("a note")
     if not dropped:
         return None
-    record.reason = "; ".join(filter(None, [
-        record.reason,
-        f"{finding} (the tick's words dropped: {', '.join(dropped)}; the rest kept)"]))
+    record.reason = "; ".join(
+        filter(
+            None,
+            [
+                record.reason,
+                f"{finding} (the tick's words dropped: {', '.join(dropped)}; the rest kept)",
+            ],
+        )
+    )
     return Reflection(lesson, genome, levers)
 
 
-def roll_back_genome_if_worse(tick: Tick, genome: GenomeDoc, loop: LoopPromptDoc
-                              ) -> tuple[GenomeDoc, LoopPromptDoc, str]:
+def roll_back_genome_if_worse(
+    tick: Tick, genome: GenomeDoc, loop: LoopPromptDoc
+) -> tuple[GenomeDoc, LoopPromptDoc, str]:
     """The strategy's own rollback: if the current version did worse than the one before it, its
     predecessor's body comes back as a new version, and a lesson says what happened and why."""
     current = tick.project.genome.version
     rows = tick.git.tick_history()
     if any(r.genome_version == version_label(current) and r.rollback for r in rows):
-        return genome, loop, ""      # a restored version is the known-good one: never rolled back itself
+        return (
+            genome,
+            loop,
+            "",
+        )  # a restored version is the known-good one: never rolled back itself
     history = [VersionOutcome(_version_number(r.tick_version), r.outcome) for r in rows]
     history.append(VersionOutcome(current, tick.record.outcome))
     why = regression(history, current, tick.config.regression)
@@ -183,10 +236,19 @@ def roll_back_genome_if_worse(tick: Tick, genome: GenomeDoc, loop: LoopPromptDoc
             continue
         if earlier.version == current - 1:
             label, previous = version_label(current), version_label(current - 1)
-            tick.printer.say(f"genome {label} did worse than {previous} ({why}); restoring {previous}'s body")
-            lesson = Lesson(label, tick.now.strftime("%Y-%m-%d"),
-                            f"Genome {label} was rolled back to the body of {previous}: {why}.")
-            return genome.with_body(earlier.body), loop.with_lesson(lesson), f"{label} -> {previous}: {why}"
+            tick.printer.say(
+                f"genome {label} did worse than {previous} ({why}); restoring {previous}'s body"
+            )
+            lesson = Lesson(
+                label,
+                tick.now.strftime("%Y-%m-%d"),
+                f"Genome {label} was rolled back to the body of {previous}: {why}.",
+            )
+            return (
+                genome.with_body(earlier.body),
+                loop.with_lesson(lesson),
+                f"{label} -> {previous}: {why}",
+            )
     return genome, loop, ""
 
 
@@ -218,13 +280,14 @@ def log_outcome(tick: Tick, levers: LeverDoc, stamp: str) -> None:
 # tick's own lines carry the genome version right after the stamp, so no reason it records can
 # look like one.
 REOPENED = re.compile(
-    r"^\d{4}-\d\d-\d\dT\d\d:\d\dZ (?:reverted [0-9a-f]+ and )?reopened by a person\b")
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\dZ (?:reverted [0-9a-f]+ and )?reopened by a person\b"
+)
 
 
 def attempts_since_reopened(log: list[str]) -> list[str]:
     """The status-log lines after a person last reopened the lever: attempts count from there."""
     marks = [i for i, line in enumerate(log) if REOPENED.match(line)]
-    return log[marks[-1] + 1:] if marks else log
+    return log[marks[-1] + 1 :] if marks else log
 
 
 def record_stop(tick: Tick, stop: TickStop) -> None:
@@ -233,7 +296,9 @@ def record_stop(tick: Tick, stop: TickStop) -> None:
     Without credentials no model was made: exit 5 says so, and nothing is written."""
     tick.record.outcome = "budget" if isinstance(stop, BudgetSpent) else "unavailable"
     tick.record.reason = stop.message
-    asked = isinstance(stop, ModelUnavailable) and (tick.model is not None or tick.executor is not None)
+    asked = isinstance(stop, ModelUnavailable) and (
+        tick.model is not None or tick.executor is not None
+    )
     if not asked and tick.meter.turns == 0 and tick.meter.usage.total == 0:
-        return     # nothing was sent: nothing to record, the tree stays exactly as it was
+        return  # nothing was sent: nothing to record, the tree stays exactly as it was
     write_record(tick, Reflection())

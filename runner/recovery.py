@@ -34,15 +34,24 @@ def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
     if left.phase == "forged":
         # a record no tick of this runner signed, or one holding an impossible spend: a command
         # wrote it; nothing in it is booked
-        printer.warn(f"{intent.path_of(root)} was not written by the runner (its signature does not match, or "
-                     "it holds an impossible spend): nothing is recorded from it. The runner's worktrees are "
-                     "reset; your tree was never written")
+        printer.warn(
+            f"{intent.path_of(root)} was not written by the runner (its signature does not match, or "
+            "it holds an impossible spend): nothing is recorded from it. The runner's worktrees are "
+            "reset; your tree was never written"
+        )
         places.remove()
         intent.clear(root)
         return
-    if left.phase == "unreadable" or not left.base or not left.branch or git.ref_sha(left.base) is None:
-        printer.warn(f"{intent.path_of(root)} was unreadable or names no known commit; the interrupted tick "
-                     "cannot be recorded. The runner's worktrees are reset; your tree was never written")
+    if (
+        left.phase == "unreadable"
+        or not left.base
+        or not left.branch
+        or git.ref_sha(left.base) is None
+    ):
+        printer.warn(
+            f"{intent.path_of(root)} was unreadable or names no known commit; the interrupted tick "
+            "cannot be recorded. The runner's worktrees are reset; your tree was never written"
+        )
         places.remove()
         intent.clear(root)
         return
@@ -51,31 +60,55 @@ def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
         tree = deliver.checked_out_at(git, left.branch)
         if tree is not None:
             lock = Path(git.run_git("rev-parse", "--git-dir", cwd=tree).strip())
-            (lock if lock.is_absolute() else tree / lock).joinpath("index.lock").unlink(missing_ok=True)
+            (lock if lock.is_absolute() else tree / lock).joinpath("index.lock").unlink(
+                missing_ok=True
+            )
     if left.record and _delivered(git, left.branch, left.record):
-        intent.clear(root)       # the dead tick's commits had landed; only the intent file was left
+        intent.clear(root)  # the dead tick's commits had landed; only the intent file was left
         return
     start = Snapshot(head=left.base, branch=left.branch)
     project = read_project(git, left.base)
     project.levers.assign_ids()
-    lever = next((l for l in project.levers.levers if l.id == left.lever), None) if left.lever else None
+    lever = (
+        next((l for l in project.levers.levers if l.id == left.lever), None) if left.lever else None
+    )
     shipped = left.commit if left.commit and git.ref_sha(left.commit) else ""
-    record = TickRecord(time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome="shipped" if shipped else "interrupted",
-                        lever=left.lever, title=lever.title if lever else "", version=project.genome.label,
-                        commit=shipped[:12], reason=f"interrupted during {left.phase}")
-    tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
-                make_model=_no_model, meter=meter_for(project.config), limits=Limits(turns=0, deadline=0), record=record,
-                lever=lever, places=places, tip=shipped or left.base)
+    record = TickRecord(
+        time=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        outcome="shipped" if shipped else "interrupted",
+        lever=left.lever,
+        title=lever.title if lever else "",
+        version=project.genome.label,
+        commit=shipped[:12],
+        reason=f"interrupted during {left.phase}",
+    )
+    tick = Tick(
+        root=root,
+        git=git,
+        start=start,
+        now=now,
+        project=project,
+        printer=printer,
+        make_model=_no_model,
+        meter=meter_for(project.config),
+        limits=Limits(turns=0, deadline=0),
+        record=record,
+        lever=lever,
+        places=places,
+        tip=shipped or left.base,
+    )
     tick.meter.carry(left.cost_usd, left.tokens)
     if left.record and git.ref_sha(left.record):
-        tick.tip = left.record            # its record commit was made: deliver that, as it was
+        tick.tip = left.record  # its record commit was made: deliver that, as it was
         land(tick)
     else:
         write_record(tick, Reflection())
     intent.clear(root)
-    printer.say("recovered: recorded the interrupted tick"
-                + (f", and delivered its gated commit {shipped[:12]}" if shipped else "")
-                + (f" ({tick.landing.describe()})" if tick.landing else ""))
+    printer.say(
+        "recovered: recorded the interrupted tick"
+        + (f", and delivered its gated commit {shipped[:12]}" if shipped else "")
+        + (f" ({tick.landing.describe()})" if tick.landing else "")
+    )
 
 
 def _delivered(git: Git, branch: str, sha: str) -> bool:

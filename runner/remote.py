@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from git.exc import GitCommandError
 
-from runner.errors import Refused
 from runner.deliver import branch_ref, checked_out_at, land_on_branch
+from runner.errors import Refused
 from runner.gitops import Git, Snapshot, git_error_text
 from runner.progress import Printer
 from runner.state import Tick
@@ -29,8 +30,10 @@ def sync_with_remote(git: Git, printer: Printer) -> Snapshot:
             raise Refused(f"could not fast-forward to {remote}/{branch}: {why}")
         printer.say(f"fast-forwarded to {remote}/{branch} ({theirs[:12]})")
     elif theirs != ours and not git.is_ancestor(theirs, ours):
-        raise Refused(f"{git.current_branch()} and {remote}/{branch} have diverged; reconcile them "
-                      "(`git pull --rebase`), then tick again")
+        raise Refused(
+            f"{git.current_branch()} and {remote}/{branch} have diverged; reconcile them "
+            "(`git pull --rebase`), then tick again"
+        )
     return Snapshot(head=git.ref_sha(branch_ref(branch)) or ours, branch=branch)
 
 
@@ -39,20 +42,27 @@ def publish(tick: Tick, start: Snapshot) -> None:
     meanwhile, this tick's commits are dropped: the race is lost cleanly, nothing is merged."""
     git = tick.git
     if tick.landing is None or not tick.landing.landed:
-        return                  # nothing new on the branch (the work waits on genome/<branch>)
+        return  # nothing new on the branch (the work waits on genome/<branch>)
     remote, branch = git.upstream(start.branch)
     landed = tick.landing.tip
-    pushed = reach(lambda: git.push_with_lease(remote, branch, git.remote_sha(remote, branch), landed),
-                   f"could not push to {remote} (the commits stay here; the next tick pushes them)")
+    pushed = reach(
+        lambda: git.push_with_lease(remote, branch, git.remote_sha(remote, branch), landed),
+        f"could not push to {remote} (the commits stay here; the next tick pushes them)",
+    )
     if pushed:
         tick.printer.say(f"pushed to {remote}/{branch}")
         return
     reach(lambda: git.fetch(remote), f"could not fetch from {remote}")
     undone = undo_landing(git, start.branch, landed, start.head)
-    raise Refused(f"lost the race: {remote}/{branch} moved during this tick (another machine ticked). "
-                  + ("This tick's commits were dropped; the next tick starts from theirs" if undone else
-                     f"This tick's commits stay on {start.branch} (your tree has changed since); "
-                     "reconcile with `git pull --rebase`"))
+    raise Refused(
+        f"lost the race: {remote}/{branch} moved during this tick (another machine ticked). "
+        + (
+            "This tick's commits were dropped; the next tick starts from theirs"
+            if undone
+            else f"This tick's commits stay on {start.branch} (your tree has changed since); "
+            "reconcile with `git pull --rebase`"
+        )
+    )
 
 
 def undo_landing(git: Git, branch: str, landed: str, start: str) -> bool:

@@ -38,11 +38,11 @@ CRON_MARKER_PREFIX = "# genome-runner:"
 CRON_LOCK = f"{STATE_DIR}/{local_state.CRON_LOCK}"
 CRON_LOG = f"{STATE_DIR}/{local_state.CRON_LOG}"
 CHECK_LOG = f"{STATE_DIR}/{local_state.CHECK_LOG}"
-CHECK_HOUR = 7          # the daily check runs at 07:MM (UTC on GitHub, local time elsewhere)
+CHECK_HOUR = 7  # the daily check runs at 07:MM (UTC on GitHub, local time elsewhere)
 K8S_SECRET = "genome-runner"
-K8S_GIT_SECRET = "genome-runner-git"     # a deploy key (ssh) or a token (https) that may push
+K8S_GIT_SECRET = "genome-runner-git"  # a deploy key (ssh) or a token (https) that may push
 REPO_URL_PLACEHOLDER = "REPLACE-WITH-YOUR-REPOSITORY-URL"
-GITHUB_MIN_SECONDS = 5 * 60   # GitHub runs scheduled workflows at most every 5 minutes
+GITHUB_MIN_SECONDS = 5 * 60  # GitHub runs scheduled workflows at most every 5 minutes
 COMMAND_TIMEOUT_SECONDS = 60
 
 
@@ -58,7 +58,12 @@ _MINUTE_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)
 _HOUR_STEPS = (1, 2, 3, 4, 6, 8, 12)
 _DAY = 86_400
 _WEEK = 7 * _DAY
-SUPPORTED_SECONDS = (*(m * 60 for m in _MINUTE_STEPS), *(h * 3600 for h in _HOUR_STEPS), _DAY, _WEEK)
+SUPPORTED_SECONDS = (
+    *(m * 60 for m in _MINUTE_STEPS),
+    *(h * 3600 for h in _HOUR_STEPS),
+    _DAY,
+    _WEEK,
+)
 
 
 def format_every(seconds: int) -> str:
@@ -72,19 +77,27 @@ def format_every(seconds: int) -> str:
 def check_interval(seconds: int) -> None:
     """ValueError, saying which intervals work, unless cron and OnCalendar can both fire every ``seconds``."""
     if seconds < 60:
-        raise ValueError(f"every {format_every(seconds)} is under a minute; cron and systemd timers "
-                         "wake at most once a minute. Use --every 1m or more")
+        raise ValueError(
+            f"every {format_every(seconds)} is under a minute; cron and systemd timers "
+            "wake at most once a minute. Use --every 1m or more"
+        )
     if seconds in SUPPORTED_SECONDS:
         return
     supported = " ".join(format_every(s) for s in SUPPORTED_SECONDS)
-    message = (f"every {format_every(seconds)} does not divide the clock evenly, so a cron or "
-               f"OnCalendar timer cannot fire at that interval (it would bunch up at the hour or day "
-               f"boundary). Supported: {supported}.")
+    message = (
+        f"every {format_every(seconds)} does not divide the clock evenly, so a cron or "
+        f"OnCalendar timer cannot fire at that interval (it would bunch up at the hour or day "
+        f"boundary). Supported: {supported}."
+    )
     # Waking more often is harmless (the tick exits when not due), so suggest a value below.
-    below = [s for s in SUPPORTED_SECONDS if seconds % s == 0] or [s for s in SUPPORTED_SECONDS if s < seconds]
+    below = [s for s in SUPPORTED_SECONDS if seconds % s == 0] or [
+        s for s in SUPPORTED_SECONDS if s < seconds
+    ]
     nearest = format_every(below[-1])
-    raise ValueError(f"{message} Use --every {nearest}: the timer then wakes every {nearest}, and the tick "
-                     "still runs only when its own cadence says it is due")
+    raise ValueError(
+        f"{message} Use --every {nearest}: the timer then wakes every {nearest}, and the tick "
+        "still runs only when its own cadence says it is due"
+    )
 
 
 def every_to_oncalendar(seconds: int) -> str:
@@ -152,6 +165,7 @@ def _every_from_expression(expression: str, to_expression: Callable[[int], str])
 
 # --- the project's names -----------------------------------------------------------------------
 
+
 def project_id(project: Path) -> str:
     """``<slug>-<hash>``: readable, and distinct for two projects sharing a folder name."""
     absolute = Path(project).resolve()
@@ -190,13 +204,21 @@ def run_external(argv: Sequence[str], stdin: str | None = None) -> subprocess.Co
     """Run a command and capture its output; a missing command is exit 127, not an exception."""
     try:
         # surrogateescape: a crontab in another encoding goes back out byte for byte
-        return subprocess.run(list(argv), input=stdin, capture_output=True, text=True, check=False,
-                              errors="surrogateescape", timeout=COMMAND_TIMEOUT_SECONDS)
+        return subprocess.run(
+            list(argv),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            errors="surrogateescape",
+            timeout=COMMAND_TIMEOUT_SECONDS,
+        )
     except FileNotFoundError:
         return subprocess.CompletedProcess(list(argv), 127, "", f"{argv[0]}: command not found")
     except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(list(argv), 124, "",
-                                           f"{argv[0]} gave no answer within {COMMAND_TIMEOUT_SECONDS} s")
+        return subprocess.CompletedProcess(
+            list(argv), 124, "", f"{argv[0]} gave no answer within {COMMAND_TIMEOUT_SECONDS} s"
+        )
 
 
 def find_genome_tick() -> str | None:
@@ -209,7 +231,7 @@ def find_genome_tick() -> str | None:
 def _login_name() -> str:
     try:
         return getpass.getuser()
-    except (OSError, KeyError):   # a container uid with no passwd entry; loginctl takes a uid too
+    except (OSError, KeyError):  # a container uid with no passwd entry; loginctl takes a uid too
         return str(os.getuid())
 
 
@@ -224,25 +246,36 @@ class Host:
     systemctl: str = "systemctl"
     loginctl: str = "loginctl"
     run: Runner = run_external
-    path: str = ""          # the PATH install runs with: what the tick's gates found their tools on
+    path: str = ""  # the PATH install runs with: what the tick's gates found their tools on
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None, run: Runner = run_external) -> Host:
+    def from_environ(
+        cls, environ: Mapping[str, str] | None = None, run: Runner = run_external
+    ) -> Host:
         env = os.environ if environ is None else environ
         xdg = env.get("XDG_CONFIG_HOME", "")
         # The XDG spec says a relative value is invalid and must be ignored.
-        config_home = Path(xdg) if os.path.isabs(xdg) else Path(env.get("HOME") or Path.home()) / ".config"
+        config_home = (
+            Path(xdg) if os.path.isabs(xdg) else Path(env.get("HOME") or Path.home()) / ".config"
+        )
         user = env.get("USER") or env.get("LOGNAME") or _login_name()
-        return cls(config_home=config_home, user=user, genome_tick=find_genome_tick(),
-                   crontab=env.get("GENOME_CRONTAB") or "crontab",
-                   systemctl=env.get("GENOME_SYSTEMCTL") or "systemctl",
-                   loginctl=env.get("GENOME_LOGINCTL") or "loginctl", run=run,
-                   path=env.get("PATH", ""))
+        return cls(
+            config_home=config_home,
+            user=user,
+            genome_tick=find_genome_tick(),
+            crontab=env.get("GENOME_CRONTAB") or "crontab",
+            systemctl=env.get("GENOME_SYSTEMCTL") or "systemctl",
+            loginctl=env.get("GENOME_LOGINCTL") or "loginctl",
+            run=run,
+            path=env.get("PATH", ""),
+        )
 
     def tick_executable(self) -> str:
         if not self.genome_tick:
-            raise ScheduleError("genome-tick was found neither beside this Python nor on PATH; "
-                                "reinstall genome-runner (pip install genome-runner) and try again")
+            raise ScheduleError(
+                "genome-tick was found neither beside this Python nor on PATH; "
+                "reinstall genome-runner (pip install genome-runner) and try again"
+            )
         return self.genome_tick
 
     def genome_executable(self) -> str:
@@ -272,12 +305,13 @@ def default_backend(host: Host) -> str:
 
 # --- plans ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class WriteFile:
     path: Path
     content: str
     mode: int = 0o644
-    only_if_missing: bool = False   # a file the person edits afterwards (the env file)
+    only_if_missing: bool = False  # a file the person edits afterwards (the env file)
 
 
 @dataclass(frozen=True)
@@ -290,7 +324,7 @@ class RunCommand:
     argv: tuple[str, ...]
     stdin: str | None = None
     must_succeed: bool = True
-    if_it_fails: str = ""   # what the person can do, added to the error
+    if_it_fails: str = ""  # what the person can do, added to the error
 
 
 Step = WriteFile | DeleteFile | RunCommand
@@ -319,13 +353,15 @@ class InstalledTimer:
     """One timer ``show`` found for the project."""
 
     backend: str
-    where: str          # the timer file, the workflow file, or "crontab"
-    expression: str     # as written there
-    every: int | None   # seconds, when the expression is one install writes
+    where: str  # the timer file, the workflow file, or "crontab"
+    expression: str  # as written there
+    every: int | None  # seconds, when the expression is one install writes
 
 
 def _indented(text: str) -> str:
-    return "".join(f"    {line}" if line.strip() else "\n" for line in text.splitlines(keepends=True))
+    return "".join(
+        f"    {line}" if line.strip() else "\n" for line in text.splitlines(keepends=True)
+    )
 
 
 def describe(plan: Plan) -> str:
@@ -337,14 +373,18 @@ def describe(plan: Plan) -> str:
                 out.append(f"would keep {step.path} (it exists; it is never overwritten)\n")
                 continue
             condition = ", only if missing" if step.only_if_missing else ""
-            out.append(f"would write {step.path} (mode {step.mode:o}{condition}):\n{_indented(step.content)}")
+            out.append(
+                f"would write {step.path} (mode {step.mode:o}{condition}):\n{_indented(step.content)}"
+            )
         elif isinstance(step, DeleteFile):
             if step.path.exists():
                 out.append(f"would delete {step.path}\n")
         elif step.stdin is None:
             out.append(f"would run: {shlex.join(step.argv)}\n")
         else:
-            out.append(f"would run: {shlex.join(step.argv)} with this input:\n{_indented(step.stdin)}")
+            out.append(
+                f"would run: {shlex.join(step.argv)} with this input:\n{_indented(step.stdin)}"
+            )
     return "".join(out)
 
 
@@ -401,11 +441,14 @@ def _write(step: WriteFile) -> str:
         except FileExistsError:
             return f"kept {step.path} (it exists)"
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), step.mode)   # exactly this mode, whatever the umask
+            os.fchmod(handle.fileno(), step.mode)  # exactly this mode, whatever the umask
             handle.write(step.content)
         return f"created {step.path} (mode {step.mode:o})"
-    if step.path.is_file() and step.path.read_text(encoding="utf-8") == step.content \
-            and step.path.stat().st_mode & 0o777 == step.mode:
+    if (
+        step.path.is_file()
+        and step.path.read_text(encoding="utf-8") == step.content
+        and step.path.stat().st_mode & 0o777 == step.mode
+    ):
         return f"unchanged {step.path}"
     fd, tmp = tempfile.mkstemp(dir=step.path.parent, prefix=f".{step.path.name}.")
     try:
@@ -433,10 +476,13 @@ def _run_step(step: RunCommand, host: Host) -> str:
 
 # --- text helpers --------------------------------------------------------------------------------
 
+
 def _refuse_newlines(project: Path) -> None:
     if "\n" in str(project) or "\r" in str(project):
-        raise ScheduleError(f"the project path {str(project)!r} contains a line break, which no unit "
-                            "file or crontab line can hold; move the project to a plain path")
+        raise ScheduleError(
+            f"the project path {str(project)!r} contains a line break, which no unit "
+            "file or crontab line can hold; move the project to a plain path"
+        )
 
 
 def _unit_text(value: str) -> str:
@@ -457,6 +503,7 @@ def _single_quoted(text: str) -> str:
 
 
 # --- systemd -------------------------------------------------------------------------------------
+
 
 def systemd_paths(project: Path, host: Host) -> tuple[Path, Path]:
     unit = unit_name(project)
@@ -557,11 +604,15 @@ def _linger_warning(host: Host) -> str | None:
         return None
     enable = f"loginctl enable-linger {host.user}"
     if answer.returncode == 0 and answer.stdout.strip() == "Linger=no":
-        return (f"linger is off for {host.user}: user timers stop when you log out. "
-                f"To keep ticking while logged out run: {enable}")
+        return (
+            f"linger is off for {host.user}: user timers stop when you log out. "
+            f"To keep ticking while logged out run: {enable}"
+        )
     said = (answer.stderr or answer.stdout).strip() or f"exit {answer.returncode}"
-    return (f"could not tell whether linger is on for {host.user} ({said}). Without linger user "
-            f"timers stop when you log out; to keep them running: {enable}")
+    return (
+        f"could not tell whether linger is on for {host.user} ({said}). Without linger user "
+        f"timers stop when you log out; to keep them running: {enable}"
+    )
 
 
 def plan_install_systemd(project: Path, seconds: int, host: Host) -> Plan:
@@ -569,8 +620,10 @@ def plan_install_systemd(project: Path, seconds: int, host: Host) -> Plan:
     service, timer = systemd_paths(project, host)
     env_file = host.env_file(project)
     systemctl = (host.systemctl, "--user")
-    no_manager = ("The unit files are written; where no systemd user manager runs "
-                  "(containers, some SSH sessions) use --cron instead.")
+    no_manager = (
+        "The unit files are written; where no systemd user manager runs "
+        "(containers, some SSH sessions) use --cron instead."
+    )
     plan = Plan(
         steps=[
             WriteFile(service, _service_text(project, host)),
@@ -601,8 +654,10 @@ def plan_install_systemd(project: Path, seconds: int, host: Host) -> Plan:
     if warning:
         plan.warnings.append(warning)
     if _find_cron_line(project, host):
-        plan.warnings.append("a crontab line for this project is installed too, so it would tick twice; "
-                             "remove it with: genome schedule remove --cron")
+        plan.warnings.append(
+            "a crontab line for this project is installed too, so it would tick twice; "
+            "remove it with: genome schedule remove --cron"
+        )
     return plan
 
 
@@ -612,17 +667,30 @@ def plan_remove_systemd(project: Path, host: Host) -> Plan:
     if not service.exists() and not timer.exists():
         return Plan(notes=[f"systemd: no units for this project in {host.systemd_dir()}"])
     env_file = host.env_file(project)
-    plan = Plan(steps=[
-        # Tolerated: with no user manager running there is nothing to stop, the files still go.
-        RunCommand((host.systemctl, "--user", "disable", "--now", f"{unit}.timer",
-                    f"{unit}-check.timer"), must_succeed=False),
-        DeleteFile(timer),
-        DeleteFile(service),
-        *(DeleteFile(path) for path in systemd_check_paths(project, host)),
-        RunCommand((host.systemctl, "--user", "daemon-reload"), must_succeed=False),
-    ])
+    plan = Plan(
+        steps=[
+            # Tolerated: with no user manager running there is nothing to stop, the files still go.
+            RunCommand(
+                (
+                    host.systemctl,
+                    "--user",
+                    "disable",
+                    "--now",
+                    f"{unit}.timer",
+                    f"{unit}-check.timer",
+                ),
+                must_succeed=False,
+            ),
+            DeleteFile(timer),
+            DeleteFile(service),
+            *(DeleteFile(path) for path in systemd_check_paths(project, host)),
+            RunCommand((host.systemctl, "--user", "daemon-reload"), must_succeed=False),
+        ]
+    )
     if env_file.exists():
-        plan.notes.append(f"kept {env_file}: it may hold your API key; delete it when you no longer need it")
+        plan.notes.append(
+            f"kept {env_file}: it may hold your API key; delete it when you no longer need it"
+        )
     return plan
 
 
@@ -662,14 +730,16 @@ def cron_line(project: Path, seconds: int, host: Host) -> str:
 
 def cron_check_line(project: Path, host: Host) -> str:
     """The daily watchdog: ``genome check --notify`` once a day, its own marker."""
-    command = (f"cd {_single_quoted(str(project))} && mkdir -p .genome && "
-               f"PATH={_single_quoted(host.carried_path())} "
-               f"{shlex.quote(host.genome_executable())} check --notify >> {CHECK_LOG} 2>&1")
+    command = (
+        f"cd {_single_quoted(str(project))} && mkdir -p .genome && "
+        f"PATH={_single_quoted(host.carried_path())} "
+        f"{shlex.quote(host.genome_executable())} check --notify >> {CHECK_LOG} 2>&1"
+    )
     return f"{check_cron(project, host)} {_cron_escaped(command)} {cron_check_marker(project)}"
 
 
 def _cron_escaped(command: str) -> str:
-    return command.replace("%", chr(92) + "%")    # cron turns an unescaped % into a line break
+    return command.replace("%", chr(92) + "%")  # cron turns an unescaped % into a line break
 
 
 def read_crontab(host: Host) -> str:
@@ -681,8 +751,10 @@ def read_crontab(host: Host) -> str:
         return ""
     said = (answer.stderr or answer.stdout).strip() or f"exit {answer.returncode}"
     if answer.returncode == 127:
-        raise ScheduleError(f"`{host.crontab}` is not installed ({said}); install cron "
-                            "(e.g. `apt-get install cron`) or use --systemd")
+        raise ScheduleError(
+            f"`{host.crontab}` is not installed ({said}); install cron "
+            "(e.g. `apt-get install cron`) or use --systemd"
+        )
     raise ScheduleError(f"`{host.crontab} -l` failed: {said}")
 
 
@@ -695,7 +767,9 @@ def _find_cron_line(project: Path, host: Host) -> str | None:
         current = read_crontab(host)
     except ScheduleError:
         return None
-    return next((line for line in _crontab_lines(current) if _is_marked(line, cron_marker(project))), None)
+    return next(
+        (line for line in _crontab_lines(current) if _is_marked(line, cron_marker(project))), None
+    )
 
 
 def _crontab_lines(text: str) -> list[str]:
@@ -750,8 +824,10 @@ def plan_install_cron(project: Path, seconds: int, host: Host) -> Plan:
         "crontab with `crontab -e`",
     ]
     if any(path.exists() for path in systemd_paths(project, host)):
-        plan.warnings.append("systemd units for this project are installed too, so it would tick twice; "
-                             "remove them with: genome schedule remove --systemd")
+        plan.warnings.append(
+            "systemd units for this project are installed too, so it would tick twice; "
+            "remove them with: genome schedule remove --systemd"
+        )
     return plan
 
 
@@ -792,8 +868,8 @@ GITHUB_RUNNER = "ubuntu-22.04"  # an exact image (actionlint knows it; supported
 CHECKOUT_ACTION = "actions/checkout@v4.2.2"
 SETUP_PYTHON_ACTION = "actions/setup-python@v5.3.0"
 PYTHON_VERSION = "3.12"
-K8S_IMAGE = "python:3.12.8-bookworm"       # has git and ssh; an exact release tag, never `latest`
-SETUP_MINUTES = 15                         # installing genome runner and the project's setup
+K8S_IMAGE = "python:3.12.8-bookworm"  # has git and ssh; an exact release tag, never `latest`
+SETUP_MINUTES = 15  # installing genome runner and the project's setup
 
 
 def _block(lines: Sequence[str], indent: int) -> str:
@@ -870,40 +946,56 @@ jobs:
 
 def plan_install_github(project: Path, seconds: int, host: Host, remote: Remote) -> Plan:
     if seconds < GITHUB_MIN_SECONDS:
-        raise ScheduleError(f"GitHub runs scheduled workflows at most every 5 minutes; "
-                            f"--every {format_every(seconds)} is too often for --github-actions. Use --every 5m or more")
+        raise ScheduleError(
+            f"GitHub runs scheduled workflows at most every 5 minutes; "
+            f"--every {format_every(seconds)} is too often for --github-actions. Use --every 5m or more"
+        )
     tick_cron = every_to_cron(seconds, project_minute(project, host))
     workflow = WriteFile(project / WORKFLOW_PATH, _workflow_text(project, seconds, host, remote))
-    return Plan(steps=[workflow], notes=[
-        f"ticks every {format_every(seconds)} ({tick_cron}, UTC) once the workflow is on GitHub, "
-        f"with genome runner from {remote.install.origin}:",
-        f"  git add {WORKFLOW_PATH} && git commit -m 'Tick on GitHub Actions' && git push",
-        "  gh secret set ANTHROPIC_API_KEY   (or Settings → Secrets and variables → Actions)",
-        f"a daily check ({check_cron(project, host)}, UTC) fails visibly when the loop needs you",
-    ])
+    return Plan(
+        steps=[workflow],
+        notes=[
+            f"ticks every {format_every(seconds)} ({tick_cron}, UTC) once the workflow is on GitHub, "
+            f"with genome runner from {remote.install.origin}:",
+            f"  git add {WORKFLOW_PATH} && git commit -m 'Tick on GitHub Actions' && git push",
+            "  gh secret set ANTHROPIC_API_KEY   (or Settings → Secrets and variables → Actions)",
+            f"a daily check ({check_cron(project, host)}, UTC) fails visibly when the loop needs you",
+        ],
+    )
 
 
 def plan_remove_github(project: Path, host: Host) -> Plan:
     workflow = project / WORKFLOW_PATH
     if not workflow.exists():
         return Plan(notes=[f"github-actions: no {WORKFLOW_PATH} in this project"])
-    return Plan(steps=[DeleteFile(workflow)], notes=[
-        f"GitHub keeps ticking until the deletion is pushed: git rm {WORKFLOW_PATH} && git commit && git push",
-    ])
+    return Plan(
+        steps=[DeleteFile(workflow)],
+        notes=[
+            f"GitHub keeps ticking until the deletion is pushed: git rm {WORKFLOW_PATH} && git commit && git push",
+        ],
+    )
 
 
 def _github_installed(project: Path) -> InstalledTimer | None:
     workflow = project / WORKFLOW_PATH
     if not workflow.exists():
         return None
-    found = re.search(r"^\s*-\s*cron:\s*[\"']?([^\"'\n]+?)[\"']?\s*$", workflow.read_text(encoding="utf-8"),
-                      re.MULTILINE)
+    found = re.search(
+        r"^\s*-\s*cron:\s*[\"']?([^\"'\n]+?)[\"']?\s*$",
+        workflow.read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
     expression = found.group(1) if found else ""
-    return InstalledTimer("github-actions", str(workflow), f"{expression} UTC" if expression else "no schedule",
-                          cron_every(expression))
+    return InstalledTimer(
+        "github-actions",
+        str(workflow),
+        f"{expression} UTC" if expression else "no schedule",
+        cron_every(expression),
+    )
 
 
 # --- Kubernetes (printed, never applied) ---------------------------------------------------------
+
 
 def origin_url(project: Path, host: Host) -> str | None:
     """The project's ``origin`` remote without any credentials embedded in it, or None."""
@@ -1050,21 +1142,25 @@ def plan_remove_kubernetes(project: Path, host: Host) -> Plan:
 
 # --- entry points --------------------------------------------------------------------------------
 
+
 def _checked_project(project: Path) -> Path:
     absolute = Path(project).resolve()
     _refuse_newlines(absolute)
     return absolute
 
 
-def plan_install(backend: str, project: Path, seconds: int, host: Host,
-                 remote: Remote | None = None) -> Plan:
+def plan_install(
+    backend: str, project: Path, seconds: int, host: Host, remote: Remote | None = None
+) -> Plan:
     """What ``install`` does for one backend; raises ValueError or ScheduleError before anything
     changes.
     GitHub Actions and Kubernetes need ``remote`` (what to install there)."""
     project = _checked_project(project)
     if not (project / "genome.md").is_file():
-        raise ScheduleError(f"{project / 'genome.md'} not found: {project} is not a genome project yet. "
-                            "Run `genome init` there first")
+        raise ScheduleError(
+            f"{project / 'genome.md'} not found: {project} is not a genome project yet. "
+            "Run `genome init` there first"
+        )
     if backend == "github-actions":
         return plan_install_github(project, seconds, host, _needs(remote))
     if backend == "kubernetes":
@@ -1081,24 +1177,33 @@ def _needs(remote: Remote | None) -> Remote:
 
 def plan_remove(backend: str, project: Path, host: Host) -> Plan:
     project = _checked_project(project)
-    planners = {"systemd": plan_remove_systemd, "cron": plan_remove_cron,
-                "github-actions": plan_remove_github, "kubernetes": plan_remove_kubernetes}
+    planners = {
+        "systemd": plan_remove_systemd,
+        "cron": plan_remove_cron,
+        "github-actions": plan_remove_github,
+        "kubernetes": plan_remove_kubernetes,
+    }
     return planners[backend](project, host)
 
 
 # --- show ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ScheduleStatus:
     project: Path
     timers: list[InstalledTimer]
-    next_due: datetime | None   # None: no readable next-due file, so the next tick runs at once
+    next_due: datetime | None  # None: no readable next-due file, so the next tick runs at once
     next_due_problem: str = ""
 
 
 def schedule_status(project: Path, host: Host) -> ScheduleStatus:
     project = _checked_project(project)
-    found = [_systemd_installed(project, host), _cron_installed(project, host), _github_installed(project)]
+    found = [
+        _systemd_installed(project, host),
+        _cron_installed(project, host),
+        _github_installed(project),
+    ]
     next_due, problem = read_next_due(project)
     return ScheduleStatus(project, [timer for timer in found if timer], next_due, problem)
 

@@ -21,30 +21,48 @@ import json
 import threading
 import uuid
 from collections import deque
-from typing import Any, Callable, Iterable, Union
+from collections.abc import Callable, Iterable
+from typing import Any, Union
 
 from runner.errors import ModelUnavailable
 from runner.model import Reply, Usage
 
 Action = Union[dict[str, Any], Callable[[dict[str, Any]], dict[str, Any]]]
 
-USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+USAGE_KEYS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
 
 
-def text_reply(text: str, stop_reason: str = "end_turn", usage: dict[str, int] | None = None) -> dict[str, Any]:
+def text_reply(
+    text: str, stop_reason: str = "end_turn", usage: dict[str, int] | None = None
+) -> dict[str, Any]:
     return _reply([{"type": "text", "text": text}], stop_reason, usage)
 
 
-def tool_reply(name: str, input: dict[str, Any], *, id: str | None = None, text: str | None = None,
-               usage: dict[str, int] | None = None) -> dict[str, Any]:
+def tool_reply(
+    name: str,
+    input: dict[str, Any],
+    *,
+    id: str | None = None,
+    text: str | None = None,
+    usage: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """One tool call (after an optional text block), ``stop_reason`` ``tool_use``."""
     content = [{"type": "text", "text": text}] if text else []
     content.append(_tool_use(name, input, id))
     return _reply(content, "tool_use", usage)
 
 
-def tool_replies(calls: Iterable[tuple[str, dict[str, Any]]], *, text: str | None = None,
-                 usage: dict[str, int] | None = None) -> dict[str, Any]:
+def tool_replies(
+    calls: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    text: str | None = None,
+    usage: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """Several tool calls in one reply, as a model asking for parallel tool use sends them."""
     content = [{"type": "text", "text": text}] if text else []
     content.extend(_tool_use(name, input, None) for name, input in calls)
@@ -58,9 +76,15 @@ def thinking_reply(thinking: str, then: dict[str, Any]) -> dict[str, Any]:
     return {**then, "content": [block, *then["content"]]}
 
 
-def error_reply(status: int, type: str, message: str, retry_after_ms: int | None = None) -> dict[str, Any]:
+def error_reply(
+    status: int, type: str, message: str, retry_after_ms: int | None = None
+) -> dict[str, Any]:
     """An HTTP error as the API sends it, e.g. ``error_reply(529, "overloaded_error", "Overloaded")``."""
-    return {"status": status, "error": {"type": type, "message": message}, "retry_after_ms": retry_after_ms}
+    return {
+        "status": status,
+        "error": {"type": type, "message": message},
+        "retry_after_ms": retry_after_ms,
+    }
 
 
 def midstream_error(type: str = "overloaded_error", message: str = "Overloaded") -> dict[str, Any]:
@@ -76,7 +100,9 @@ def is_midstream_error(action: dict[str, Any]) -> bool:
     return "midstream_error" in action
 
 
-def _reply(content: list[dict[str, Any]], stop_reason: str, usage: dict[str, int] | None) -> dict[str, Any]:
+def _reply(
+    content: list[dict[str, Any]], stop_reason: str, usage: dict[str, int] | None
+) -> dict[str, Any]:
     reply: dict[str, Any] = {"content": content, "stop_reason": stop_reason}
     if usage is not None:
         reply["usage"] = dict(usage)
@@ -84,7 +110,12 @@ def _reply(content: list[dict[str, Any]], stop_reason: str, usage: dict[str, int
 
 
 def _tool_use(name: str, input: dict[str, Any], id: str | None) -> dict[str, Any]:
-    return {"type": "tool_use", "id": id or f"toolu_{uuid.uuid4().hex[:24]}", "name": name, "input": input}
+    return {
+        "type": "tool_use",
+        "id": id or f"toolu_{uuid.uuid4().hex[:24]}",
+        "name": name,
+        "input": input,
+    }
 
 
 class Script:
@@ -100,9 +131,11 @@ class Script:
         with self._lock:
             return len(self._actions)
 
-    def next_action(self, request: dict[str, Any],
-                    cache: Callable[[dict[str, Any]], dict[str, int]] | None = None
-                    ) -> dict[str, Any]:
+    def next_action(
+        self,
+        request: dict[str, Any],
+        cache: Callable[[dict[str, Any]], dict[str, int]] | None = None,
+    ) -> dict[str, Any]:
         """The action answering ``request``, as a fresh dict; a reply always has full usage.
 
         ``cache(request)`` gives the input, cache-read and cache-write counts of a reply whose
@@ -112,14 +145,22 @@ class Script:
         if callable(action):
             action = action(copy.deepcopy(request))
         if not isinstance(action, dict):
-            raise TypeError(f"a script action must be a dict or a callable returning one, got {action!r}")
+            raise TypeError(
+                f"a script action must be a dict or a callable returning one, got {action!r}"
+            )
         action = copy.deepcopy(action)
         if is_http_error(action) or is_midstream_error(action):
             return action
         if "content" not in action:
-            raise TypeError(f"a script reply needs 'content' (or use error_reply/midstream_error): {action!r}")
-        action.setdefault("stop_reason",
-                          "tool_use" if any(b.get("type") == "tool_use" for b in action["content"]) else "end_turn")
+            raise TypeError(
+                f"a script reply needs 'content' (or use error_reply/midstream_error): {action!r}"
+            )
+        action.setdefault(
+            "stop_reason",
+            "tool_use"
+            if any(b.get("type") == "tool_use" for b in action["content"])
+            else "end_turn",
+        )
         usage = dict(action.get("usage") or {})
         if cache is not None and "input_tokens" not in usage:
             usage = {**cache(request), **usage}
@@ -127,7 +168,9 @@ class Script:
         return action
 
 
-def filled_usage(usage: dict[str, int], request: dict[str, Any], content: list[dict[str, Any]]) -> dict[str, int]:
+def filled_usage(
+    usage: dict[str, int], request: dict[str, Any], content: list[dict[str, Any]]
+) -> dict[str, int]:
     """``usage`` with every missing count estimated from the sizes of ``request`` and ``content``."""
     # Roughly four characters a token: budgets and costs then have something real to count.
     estimate = {
@@ -168,5 +211,8 @@ class ScriptedModel:
         action = self._script.next_action(request)
         if is_http_error(action) or is_midstream_error(action):
             raise ModelUnavailable(f"Scripted model error: {_describe_error(action)}")
-        return Reply(content=action["content"], stop_reason=action["stop_reason"],
-                     usage=Usage.from_dict(action["usage"]))
+        return Reply(
+            content=action["content"],
+            stop_reason=action["stop_reason"],
+            usage=Usage.from_dict(action["usage"]),
+        )

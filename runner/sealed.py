@@ -52,14 +52,21 @@ def sealed_dir() -> Path:
 
 def project_id(root: Path) -> str | None:
     """The id of the repository's first commit (the smallest of several); None before any commit."""
-    done = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=root, capture_output=True,
-                          text=True, env=scrubbed_env())
+    done = subprocess.run(
+        ["git", "rev-list", "--max-parents=0", "HEAD"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=scrubbed_env(),
+    )
     roots = done.stdout.split() if done.returncode == 0 else []
     return min(roots) if roots else None
 
 
 def _git_out(root: Path, *args: str) -> str | None:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=scrubbed_env())
+    done = subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, env=scrubbed_env()
+    )
     return done.stdout.strip() if done.returncode == 0 else None
 
 
@@ -103,14 +110,23 @@ def _missing(root: Path, project: str | None, path: Path) -> None:
         return
     had = sealed_dir() / f"{known}.yaml"
     if known != project:
-        what = (f"the project's id (its first commit) is now {project}, not {known}" if project
-                else "the project's id (its first commit) cannot be read")
-        todo = (f"If the history was rewritten on purpose, rename {had.name} to {path.name}; if not, "
-                "find what changed the first commit (`git replace -l`, a rebase, a shallow clone)")
+        what = (
+            f"the project's id (its first commit) is now {project}, not {known}"
+            if project
+            else "the project's id (its first commit) cannot be read"
+        )
+        todo = (
+            f"If the history was rewritten on purpose, rename {had.name} to {path.name}; if not, "
+            "find what changed the first commit (`git replace -l`, a rebase, a shallow clone)"
+        )
     else:
         what, todo = f"{had} is gone", "Put it back"
-    raise GenomeFileError(str(had), None, f"this project had sealed gates, but {what}",
-                          f"{todo}. To run without sealed gates, delete {marker}")
+    raise GenomeFileError(
+        str(had),
+        None,
+        f"this project had sealed gates, but {what}",
+        f"{todo}. To run without sealed gates, delete {marker}",
+    )
 
 
 def gates_file(root: Path) -> Path:
@@ -125,9 +141,13 @@ def load(git: Git) -> tuple[Gate, ...]:
     """The project's sealed gates; none when there is no file. A bad file is a ``GenomeFileError``
     naming it (exit 2), as a bad loop-prompt.md is."""
     if is_shallow(git.root) and any(sealed_dir().glob("*.yaml")):
-        raise GenomeFileError(str(sealed_dir()), None, "this is a shallow clone, so its first commit, "
-                              "which names its sealed gates file, is unknown",
-                              "Run `git fetch --unshallow` once, then tick again")
+        raise GenomeFileError(
+            str(sealed_dir()),
+            None,
+            "this is a shallow clone, so its first commit, "
+            "which names its sealed gates file, is unknown",
+            "Run `git fetch --unshallow` once, then tick again",
+        )
     the_id = project_id(git.root)
     path = sealed_dir() / f"{the_id}.yaml"
     try:
@@ -136,12 +156,20 @@ def load(git: Git) -> tuple[Gate, ...]:
         _missing(git.root, the_id, path)
         return ()
     except OSError as exc:
-        raise GenomeFileError(str(path), None, f"the sealed gates file cannot be read ({exc.strerror})",
-                              "Fix its permissions, or remove it") from None
+        raise GenomeFileError(
+            str(path),
+            None,
+            f"the sealed gates file cannot be read ({exc.strerror})",
+            "Fix its permissions, or remove it",
+        ) from None
     real, project = os.path.realpath(path), os.path.realpath(git.root)
     if real == project or real.startswith(project.rstrip(os.sep) + os.sep):
-        raise GenomeFileError(str(path), None, "the sealed gates file is inside the project, where the model "
-                              "can read it", "Point XDG_CONFIG_HOME outside the repository")
+        raise GenomeFileError(
+            str(path),
+            None,
+            "the sealed gates file is inside the project, where the model can read it",
+            "Point XDG_CONFIG_HOME outside the repository",
+        )
     gates = parse_sealed(str(path), decode(str(path), data))
     if the_id:
         _remember(git.root, the_id)
@@ -151,19 +179,35 @@ def load(git: Git) -> tuple[Gate, ...]:
 @dataclass
 class SealedRun:
     passed: bool
-    summary: GateResult          # what the trailer and the model may see: no name, no output
+    summary: GateResult  # what the trailer and the model may see: no name, no output
 
 
-def run(git: Git, cwd: Path, gates: Sequence[Gate], *, time: str, lever: str,
-        sandbox: Sandbox | None = None) -> SealedRun:
+def run(
+    git: Git,
+    cwd: Path,
+    gates: Sequence[Gate],
+    *,
+    time: str,
+    lever: str,
+    sandbox: Sandbox | None = None,
+) -> SealedRun:
     """Run the sealed gates in ``cwd`` (in ``sandbox``); their names and output are written to the
     results file only."""
     results = run_gates([GateSpec(g.name, g.run, g.timeout) for g in gates], cwd, sandbox=sandbox)
     record(git, time, lever, results)
     passed = all(result.passed for result in results) and len(results) == len(gates)
     seconds = sum(result.seconds for result in results)
-    summary = GateResult(name=HIDDEN, command="", passed=passed, exit_code=0 if passed else 1, seconds=seconds,
-                         timed_out=False, attempts=1, output_tail="", problem="" if passed else "(hidden)")
+    summary = GateResult(
+        name=HIDDEN,
+        command="",
+        passed=passed,
+        exit_code=0 if passed else 1,
+        seconds=seconds,
+        timed_out=False,
+        attempts=1,
+        output_tail="",
+        problem="" if passed else "(hidden)",
+    )
     return SealedRun(passed=passed, summary=summary)
 
 
@@ -172,8 +216,19 @@ def record(git: Git, time: str, lever: str, results: Sequence[GateResult]) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as handle:
         for result in results:
-            handle.write(json.dumps({"time": time, "lever": lever, "gate": result.name, "passed": result.passed,
-                                     "summary": result.summary(), "output": result.output_tail}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "time": time,
+                        "lever": lever,
+                        "gate": result.name,
+                        "passed": result.passed,
+                        "summary": result.summary(),
+                        "output": result.output_tail,
+                    }
+                )
+                + "\n"
+            )
 
 
 @dataclass(frozen=True)
@@ -199,8 +254,16 @@ def read_results(root: Path) -> list[SealedResult]:
     for line in lines:
         try:
             data = json.loads(line)
-            found.append(SealedResult(str(data["time"]), str(data["lever"]), str(data["gate"]),
-                                      bool(data["passed"]), str(data["summary"]), str(data["output"])))
+            found.append(
+                SealedResult(
+                    str(data["time"]),
+                    str(data["lever"]),
+                    str(data["gate"]),
+                    bool(data["passed"]),
+                    str(data["summary"]),
+                    str(data["output"]),
+                )
+            )
         except (ValueError, KeyError, TypeError):
             continue
     return found

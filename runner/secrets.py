@@ -36,9 +36,9 @@ _PRIVATE_KEY_BODY_LINES = 5
 
 @dataclass(frozen=True)
 class Finding:
-    path: str      # posix, relative to the project root
-    line: int      # 1-based
-    kind: str      # what was found, e.g. "AWS access key id"; never the value
+    path: str  # posix, relative to the project root
+    line: int  # 1-based
+    kind: str  # what was found, e.g. "AWS access key id"; never the value
 
     def describe(self) -> str:
         return f"secret refused in {self.path}:{self.line} ({self.kind})"
@@ -82,6 +82,7 @@ def is_env_file(rel: str) -> bool:
 
 # --- reading ----------------------------------------------------------------------------------
 
+
 def _text_to_scan(path: Path) -> str | None:
     try:
         if path.stat().st_size > MAX_SCAN_BYTES:
@@ -99,7 +100,11 @@ def scan_new_text(rel: str, text: str, old: str = "", allow: Sequence[str] = ())
     the runner is about to write)."""
     known = set(old.splitlines())
     lines = text.splitlines()
-    return [f for f in _scan_text(rel, text, allow) if f.line > len(lines) or lines[f.line - 1] not in known]
+    return [
+        f
+        for f in _scan_text(rel, text, allow)
+        if f.line > len(lines) or lines[f.line - 1] not in known
+    ]
 
 
 def _scan_text(rel: str, text: str, allow: Sequence[str]) -> Iterator[Finding]:
@@ -107,11 +112,16 @@ def _scan_text(rel: str, text: str, allow: Sequence[str]) -> Iterator[Finding]:
     exact = [*_token_hits(text), *_private_key_hits(text, lines)]
     # the runner's own key in some encoding, on a line no provider pattern already named
     named = {lines.number(offset) for offset, _ in exact}
-    exact += [(offset, kind) for offset, kind in _held_key_hits(text) if lines.number(offset) not in named]
+    exact += [
+        (offset, kind) for offset, kind in _held_key_hits(text) if lines.number(offset) not in named
+    ]
     exact_lines = {lines.number(offset) for offset, _ in exact}
     # A provider token in an assignment is already named by its provider; say it once.
-    generic = [(offset, kind) for offset, kind in _assignment_hits(text, lines)
-               if lines.number(offset) not in exact_lines]
+    generic = [
+        (offset, kind)
+        for offset, kind in _assignment_hits(text, lines)
+        if lines.number(offset) not in exact_lines
+    ]
     seen: set[tuple[int, str]] = set()
     for offset, kind in sorted(exact + generic, key=lambda hit: hit[0]):
         number = lines.number(offset)
@@ -132,7 +142,7 @@ class _Lines:
         return bisect.bisect_right(self._starts, offset)
 
     def text(self, number: int) -> str:
-        return self._text[self.start_of(number):self.end_of(number)].rstrip("\r\n")
+        return self._text[self.start_of(number) : self.end_of(number)].rstrip("\r\n")
 
     def start_of(self, number: int) -> int:
         return self._starts[number - 1]
@@ -145,7 +155,7 @@ class _Lines:
 # --- the runner's own key --------------------------------------------------------------------
 
 HELD_KEY_NAMES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
-_MIN_HELD_KEY = 16       # shorter values (a local server's "x") would match everywhere
+_MIN_HELD_KEY = 16  # shorter values (a local server's "x") would match everywhere
 
 
 def held_key_forms(key: str) -> list[tuple[str, str]]:
@@ -154,12 +164,16 @@ def held_key_forms(key: str) -> list[tuple[str, str]]:
     key) and in hex. Only the middle of an encoding is used, since the bytes around the key change
     its edges."""
     raw = key.encode("utf-8")
-    forms = [(key, "the runner's API key"), (key[::-1], "the runner's API key, reversed"),
-             (raw.hex(), "the runner's API key, hex"), (raw.hex().upper(), "the runner's API key, hex")]
+    forms = [
+        (key, "the runner's API key"),
+        (key[::-1], "the runner's API key, reversed"),
+        (raw.hex(), "the runner's API key, hex"),
+        (raw.hex().upper(), "the runner's API key, hex"),
+    ]
     for source, kind in ((raw, "base64"), (raw[::-1], "reversed, base64")):
         for pad in range(3):
             encoded = base64.b64encode(b"\0" * pad + source).decode("ascii")
-            middle = encoded[4:-4]     # clear of the padding bytes and of the last partial group
+            middle = encoded[4:-4]  # clear of the padding bytes and of the last partial group
             for text in (middle, middle.replace("+", "-").replace("/", "_")):
                 forms.append((text, f"the runner's API key, {kind}"))
     return list(dict.fromkeys(form for form in forms if len(form[0]) >= _MIN_HELD_KEY))
@@ -194,14 +208,32 @@ _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}")),
     ("GitHub token", re.compile(r"github_pat_[A-Za-z0-9_]{40,}")),
     ("Slack token", re.compile(r"xox[baprs]-[A-Za-z0-9-]{20,}")),
-    ("Slack webhook URL", re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}")),
+    (
+        "Slack webhook URL",
+        re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}"),
+    ),
     ("Google API key", re.compile(r"AIza[0-9A-Za-z_-]{35}(?![\w-])")),
 )
 
 # Exact case only: a documentation placeholder is written in one case, and requiring it keeps
 # the chance that a real random key contains one of these words negligible.
-_PLACEHOLDER_WORDS = ("xxxx", "XXXX", "your", "YOUR", "example", "EXAMPLE", "placeholder", "PLACEHOLDER",
-                      "redacted", "REDACTED", "dummy", "DUMMY", "fake", "FAKE", "0000000000")
+_PLACEHOLDER_WORDS = (
+    "xxxx",
+    "XXXX",
+    "your",
+    "YOUR",
+    "example",
+    "EXAMPLE",
+    "placeholder",
+    "PLACEHOLDER",
+    "redacted",
+    "REDACTED",
+    "dummy",
+    "DUMMY",
+    "fake",
+    "FAKE",
+    "0000000000",
+)
 
 
 def _token_hits(text: str) -> Iterator[tuple[int, str]]:
@@ -234,9 +266,9 @@ def _private_key_hits(text: str, lines: _Lines) -> Iterator[tuple[int, str]]:
 # Within one line: [ \t] rather than \s, which would run on into the next line.
 _ASSIGNMENT = re.compile(
     r"(?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,100})"
-    r"""["'\]]*[ \t]*"""                                # the end of a quoted or subscripted key
+    r"""["'\]]*[ \t]*"""  # the end of a quoted or subscripted key
     r"(?::[ \t]*[A-Za-z_][\w.\[\], |]{0,60}?[ \t]*=(?!=)"  # annotated: api_key: str = "..."
-    r"|:=|=>|:|(?<![=!<>])=(?!=))"                       # not ==, !=, <=, >=
+    r"|:=|=>|:|(?<![=!<>])=(?!=))"  # not ==, !=, <=, >=
     r"[ \t]*"
     r"""(?:(?P<quote>["'`])(?P<quoted>[^"'`\s]+)(?P=quote)"""
     r"|(?P<bare>[A-Za-z0-9+/=_\-.~!@$%^&*]+)(?=[ \t]*(?:\r?$|[#;,])))",
@@ -244,18 +276,84 @@ _ASSIGNMENT = re.compile(
 )
 _SECRET_WORD = re.compile(r"key|secret|token|passw|pwd|passphrase|credential", re.IGNORECASE)
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-_SECRET_WORDS = frozenset({"secret", "token", "password", "passwd", "pwd", "passphrase", "apikey",
-                           "credential", "credentials"})
+_SECRET_WORDS = frozenset(
+    {
+        "secret",
+        "token",
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "apikey",
+        "credential",
+        "credentials",
+    }
+)
 # Names that hold something about a secret rather than the secret: its name, id, hash, URL.
-_NOT_SECRET_LAST_WORDS = frozenset({"name", "names", "id", "ids", "type", "url", "uri", "path", "file",
-                                    "env", "var", "field", "header", "count", "length", "prefix",
-                                    "format", "pattern", "hash", "digest", "label"})
+_NOT_SECRET_LAST_WORDS = frozenset(
+    {
+        "name",
+        "names",
+        "id",
+        "ids",
+        "type",
+        "url",
+        "uri",
+        "path",
+        "file",
+        "env",
+        "var",
+        "field",
+        "header",
+        "count",
+        "length",
+        "prefix",
+        "format",
+        "pattern",
+        "hash",
+        "digest",
+        "label",
+    }
+)
 # Keys that are not credentials.
-_NOT_SECRET_KEY_QUALIFIERS = frozenset({"public", "primary", "foreign", "sort", "cache", "partition",
-                                        "lookup", "idempotency", "dict", "map"})
-_VALUE_PLACEHOLDERS = ("xxxx", "***", "...", "changeme", "change_me", "change-me", "your", "example",
-                       "placeholder", "redacted", "dummy", "fake", "sample", "not_a_real", "notreal",
-                       "${", "{{", "%(", "$(", "os.environ", "getenv", "process.env")
+_NOT_SECRET_KEY_QUALIFIERS = frozenset(
+    {
+        "public",
+        "primary",
+        "foreign",
+        "sort",
+        "cache",
+        "partition",
+        "lookup",
+        "idempotency",
+        "dict",
+        "map",
+    }
+)
+_VALUE_PLACEHOLDERS = (
+    "xxxx",
+    "***",
+    "...",
+    "changeme",
+    "change_me",
+    "change-me",
+    "your",
+    "example",
+    "placeholder",
+    "redacted",
+    "dummy",
+    "fake",
+    "sample",
+    "not_a_real",
+    "notreal",
+    "${",
+    "{{",
+    "%(",
+    "$(",
+    "os.environ",
+    "getenv",
+    "process.env",
+)
 _SEPARATORS = re.compile(r"[_.\-/:]+")
 _WORD_CHUNK = re.compile(r"(?:[a-z]+|[A-Z]+|(?:[A-Z]*[a-z]{2,})+[A-Z]*)\d{0,4}|\d{1,4}")
 _CONSONANT_RUN = re.compile(r"[b-df-hj-np-tv-z]{6,}", re.IGNORECASE)
@@ -267,7 +365,9 @@ def _assignment_hits(text: str, lines: _Lines) -> Iterator[tuple[int, str]]:
     # Only lines that mention a secret word can hold a secret by name; finding them first is fast.
     for number in dict.fromkeys(lines.number(hit.start()) for hit in _SECRET_WORD.finditer(text)):
         for match in _ASSIGNMENT.finditer(text, lines.start_of(number), lines.end_of(number)):
-            kind = _assignment_kind(match.group("name"), match.group("quoted") or match.group("bare"))
+            kind = _assignment_kind(
+                match.group("name"), match.group("quoted") or match.group("bare")
+            )
             if kind is not None:
                 yield match.start(), kind
 
@@ -311,7 +411,9 @@ def _is_wordy(value: str) -> bool:
     chunks = [chunk for chunk in _SEPARATORS.split(value) if chunk]
     if len(chunks) == 1 and (value.islower() or value.isupper()):
         return False
-    return all(_WORD_CHUNK.fullmatch(chunk) for chunk in chunks) and not _CONSONANT_RUN.search(value)
+    return all(_WORD_CHUNK.fullmatch(chunk) for chunk in chunks) and not _CONSONANT_RUN.search(
+        value
+    )
 
 
 def _entropy_ratio(value: str) -> float:

@@ -22,22 +22,26 @@ CACHE = {"type": "ephemeral"}
 # Set by a SIGTERM/SIGINT handler: the tick stops calling the model and finishes cleanly.
 STOP = threading.Event()
 STUCK_REPEATS = 3
-CHARS_PER_TOKEN = 4            # a rough size of a request in tokens, from its JSON
-TRUNCATION_RATIO = 4           # a server counting under a quarter of that is dropping input
+CHARS_PER_TOKEN = 4  # a rough size of a request in tokens, from its JSON
+TRUNCATION_RATIO = 4  # a server counting under a quarter of that is dropping input
 TRUNCATION_MIN_TOKENS = 2_000  # small requests are left alone: the estimate is too rough
 
 
 @dataclass
 class ActEnd:
-    reason: str      # done | turns | tokens | time | stuck | refusal | context
-    text: str        # the model's last words (its summary when done)
+    reason: str  # done | turns | tokens | time | stuck | refusal | context
+    text: str  # the model's last words (its summary when done)
 
     @property
     def note(self) -> str:
         return {
-            "done": "the model finished", "turns": "turn limit reached", "tokens": "token limit reached",
-            "time": "time limit reached", "stuck": "stopped as stuck: " + self.text,
-            "refusal": "the model refused", "context": "the context window is full",
+            "done": "the model finished",
+            "turns": "turn limit reached",
+            "tokens": "token limit reached",
+            "time": "time limit reached",
+            "stuck": "stopped as stuck: " + self.text,
+            "refusal": "the model refused",
+            "context": "the context window is full",
             "stopped": "stopped by a signal",
         }[self.reason]
 
@@ -55,14 +59,21 @@ class Progress:
         """Warn once when a server counts far fewer input tokens than were sent: a local server with
         a small context window (Ollama defaults to 4k) drops the start of the prompt silently."""
         sent = len(json.dumps(request)) // CHARS_PER_TOKEN
-        counted = (usage.input_tokens + usage.cache_read_input_tokens
-                   + usage.cache_creation_input_tokens)
-        if self._truncation_warned or sent < TRUNCATION_MIN_TOKENS or counted * TRUNCATION_RATIO >= sent:
+        counted = (
+            usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
+        )
+        if (
+            self._truncation_warned
+            or sent < TRUNCATION_MIN_TOKENS
+            or counted * TRUNCATION_RATIO >= sent
+        ):
             return
         self._truncation_warned = True
-        self.warn(f"the model server counted {counted:,} input tokens for a request of about "
-                  f"{sent:,}: it may be cutting the prompt to fit a small context window. For Ollama, "
-                  "set OLLAMA_CONTEXT_LENGTH (see README, local models)")
+        self.warn(
+            f"the model server counted {counted:,} input tokens for a request of about "
+            f"{sent:,}: it may be cutting the prompt to fit a small context window. For Ollama, "
+            "set OLLAMA_CONTEXT_LENGTH (see README, local models)"
+        )
 
     _truncation_warned = False
 
@@ -110,8 +121,14 @@ def request_options(model: str, effort: str = "") -> dict[str, Any]:
     return options
 
 
-def build_request(model: str, max_tokens: int, system: str, tools: list[dict],
-                  messages: list[dict], options: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_request(
+    model: str,
+    max_tokens: int,
+    system: str,
+    tools: list[dict],
+    messages: list[dict],
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The request for one turn. Cache markers go on the stable prefix (tools + system), on the
     newest user turn and on the user turn before it. A marker finds an earlier cache entry only
     within 20 blocks before it, and one turn of ten parallel tool calls adds more than that: the
@@ -119,9 +136,12 @@ def build_request(model: str, max_tokens: int, system: str, tools: list[dict],
     reads the whole previous request from the cache. History itself is never mutated: markers
     live on copies of those two messages only."""
     request: dict[str, Any] = {
-        "model": model, "max_tokens": max_tokens,
+        "model": model,
+        "max_tokens": max_tokens,
         "system": [{"type": "text", "text": system, "cache_control": CACHE}],
-        "tools": tools, "messages": list(messages), **copy.deepcopy(options or {}),
+        "tools": tools,
+        "messages": list(messages),
+        **copy.deepcopy(options or {}),
     }
     users = [i for i, message in enumerate(messages) if message["role"] == "user"]
     for i in users[-2:] if messages and messages[-1]["role"] == "user" else []:
@@ -154,13 +174,24 @@ def act_tools(toolbox: ToolBox) -> list[dict]:
     return toolbox.specs() + [REFLECT_TOOL]
 
 
-EMPTY_REPLY = ("Your last reply was empty. If the work is done, reply with your final account; "
-               "if not, go on.")
+EMPTY_REPLY = (
+    "Your last reply was empty. If the work is done, reply with your final account; if not, go on."
+)
 
 
-def converse(model: Model, *, model_name: str, max_tokens: int, system: str, toolbox: ToolBox,
-             messages: list[dict], limits: Limits, meter: Meter, progress: Progress,
-             options: dict[str, Any] | None = None) -> ActEnd:
+def converse(
+    model: Model,
+    *,
+    model_name: str,
+    max_tokens: int,
+    system: str,
+    toolbox: ToolBox,
+    messages: list[dict],
+    limits: Limits,
+    meter: Meter,
+    progress: Progress,
+    options: dict[str, Any] | None = None,
+) -> ActEnd:
     """Run turns until the model ends its turn or a limit is reached. ``messages`` grows in place.
 
     An empty final reply (``end_turn`` with no text, which happens after tool results) means the
@@ -187,7 +218,7 @@ def converse(model: Model, *, model_name: str, max_tokens: int, system: str, too
         last_text = reply.text or last_text
         last_thoughts = reply.thinking_text or last_thoughts
         if reply.stop_reason == "pause_turn":
-            continue     # the server paused a long turn; sending it back as is lets it go on
+            continue  # the server paused a long turn; sending it back as is lets it go on
         if reply.stop_reason == "refusal":
             return ActEnd("refusal", last_text)
         if reply.stop_reason == "model_context_window_exceeded":
@@ -199,8 +230,13 @@ def converse(model: Model, *, model_name: str, max_tokens: int, system: str, too
                 return ActEnd("stuck", stuck)
             continue
         if reply.stop_reason == "max_tokens":
-            add_user_turn(messages, user_message("Your reply was cut off at the output limit. "
-                                                 "Go on from where it stopped, in smaller steps."))
+            add_user_turn(
+                messages,
+                user_message(
+                    "Your reply was cut off at the output limit. "
+                    "Go on from where it stopped, in smaller steps."
+                ),
+            )
             continue
         if not reply.text and not last_text and not asked_for_account:
             asked_for_account = True
@@ -215,28 +251,42 @@ def thoughts_account(thoughts: str) -> str:
     return f"(no final account; its last thinking:) {thoughts}" if thoughts else ""
 
 
-def run_tools(reply: Reply, toolbox: ToolBox, recent_calls: list[str],
-              progress: Progress) -> tuple[list[dict], str]:
+def run_tools(
+    reply: Reply, toolbox: ToolBox, recent_calls: list[str], progress: Progress
+) -> tuple[list[dict], str]:
     """Tool results for every call in ``reply``; the second value names a call repeated until stuck."""
     results, stuck = [], ""
     for call in reply.tool_uses:
         signature = json.dumps([call.get("name"), call.get("input")], sort_keys=True)
         recent_calls.append(signature)
-        repeated = len(recent_calls) >= STUCK_REPEATS and len(set(recent_calls[-STUCK_REPEATS:])) == 1
+        repeated = (
+            len(recent_calls) >= STUCK_REPEATS and len(set(recent_calls[-STUCK_REPEATS:])) == 1
+        )
         if repeated:
             stuck = f"{call.get('name')} called {STUCK_REPEATS} times in a row with the same input"
             content, is_error = f"Not run: {stuck}. The runner stops this tick.", True
         elif call.get("name") == "reflect":
             content, is_error = NOT_NOW, True
         elif reply.stop_reason == "max_tokens":
-            content, is_error = ("Not run: your reply hit the output limit before this call was complete. "
-                                 "Send it again, smaller (e.g. write a long file in parts)."), True
+            content, is_error = (
+                (
+                    "Not run: your reply hit the output limit before this call was complete. "
+                    "Send it again, smaller (e.g. write a long file in parts)."
+                ),
+                True,
+            )
         else:
             result = toolbox.call(call.get("name", ""), call.get("input"))
             content, is_error = result.content, result.is_error
         progress.tool(call.get("name", ""), call.get("input"), content, is_error)
-        results.append({"type": "tool_result", "tool_use_id": call.get("id", ""),
-                        "content": content, "is_error": is_error})
+        results.append(
+            {
+                "type": "tool_result",
+                "tool_use_id": call.get("id", ""),
+                "content": content,
+                "is_error": is_error,
+            }
+        )
     return results, stuck
 
 
@@ -247,35 +297,48 @@ LESSON_RULES = (
     "what to do or avoid, in one line under 200 characters), grounded (this tick's evidence shows "
     "it: a red gate, a tool error, a wasted turn, a check that proved the work), and new (not already "
     "a lesson, not a restatement of the loop prompt). A fact about this project (a command, a path, a "
-    "trap) belongs in the genome's \"How to work in this project\" section instead. No lesson is "
-    "better than a vague one.")
+    'trap) belongs in the genome\'s "How to work in this project" section instead. No lesson is '
+    "better than a vague one."
+)
 
 REFLECT_TOOL = {
     "name": "reflect",
     "description": (
         "Record what this tick taught; call it only when the runner asks, after the act. Every field "
-        "may be null. `lesson`: one lesson worth keeping for every future tick. " + LESSON_RULES + " "
+        "may be null. `lesson`: one lesson worth keeping for every future tick. "
+        + LESSON_RULES
+        + " "
         "`retire`: lessons shown to you (their exact text) that this tick's evidence contradicts or "
         "that a new `lesson` replaces; they are removed. `genome`: genome.md sections to rewrite, "
-        "heading -> new full text of that section (only sections whose truth changed; keep \"How to "
-        "work in this project\" current: build, test and lint commands, layout, conventions, traps). "
+        'heading -> new full text of that section (only sections whose truth changed; keep "How to '
+        'work in this project" current: build, test and lint commands, layout, conventions, traps). '
         "`levers`: at most 3 new levers worth doing next, each with a title and shell `check` "
-        "commands that prove it done."),
+        "commands that prove it done."
+    ),
     "input_schema": {
         "type": "object",
         "properties": {
             "lesson": {"type": ["string", "null"]},
             "retire": {"type": ["array", "null"], "items": {"type": "string"}},
             "genome": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
-            "levers": {"type": "array", "items": {
-                "type": "object",
-                "properties": {"title": {"type": "string"}, "check": {"type": "array", "items": {"type": "string"}}},
-                "required": ["title"]}},
+            "levers": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "title": {"type": "string"},
+                        "check": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "required": ["title"],
+                },
+            },
         },
     },
 }
-NOT_NOW = ("Not run: `reflect` is for the end of the tick, when the runner asks for it. "
-           "Go on with the lever.")
+NOT_NOW = (
+    "Not run: `reflect` is for the end of the tick, when the runner asks for it. "
+    "Go on with the lever."
+)
 
 
 @dataclass
@@ -286,9 +349,19 @@ class Reflection:
     retire: list[str] = field(default_factory=list)
 
 
-def reflect(model: Model, *, model_name: str, max_tokens: int, system: str, prompt: str,
-            limits: Limits, meter: Meter, options: dict[str, Any] | None = None,
-            history: list[dict] | None = None, tools: list[dict] | None = None) -> Reflection:
+def reflect(
+    model: Model,
+    *,
+    model_name: str,
+    max_tokens: int,
+    system: str,
+    prompt: str,
+    limits: Limits,
+    meter: Meter,
+    options: dict[str, Any] | None = None,
+    history: list[dict] | None = None,
+    tools: list[dict] | None = None,
+) -> Reflection:
     """One call that answers ``reflect``. A reply without it means "no change".
 
     With ``history`` (the act's conversation) and ``tools`` (the act's, ``reflect`` among them) the
@@ -296,7 +369,9 @@ def reflect(model: Model, *, model_name: str, max_tokens: int, system: str, prom
     the reflection sees everything the act did. Any other tool call in the reply is not run."""
     messages = copy.deepcopy(history or [])
     add_user_turn(messages, user_message(prompt))
-    request = build_request(model_name, max_tokens, system, tools or [REFLECT_TOOL], messages, options)
+    request = build_request(
+        model_name, max_tokens, system, tools or [REFLECT_TOOL], messages, options
+    )
     if check_limits(meter, limits, request) == "stopped":
         return Reflection()
     reply = model.respond(request)
@@ -311,7 +386,7 @@ def parse_reflection(data: object) -> Reflection:
     """Keep what is well-formed and drop the rest: a sloppy reflection must not fail a tick."""
     if not isinstance(data, dict):
         return Reflection()
-    data = _cleaned(data)      # one NUL in a reply must not make every later tick's files unreadable
+    data = _cleaned(data)  # one NUL in a reply must not make every later tick's files unreadable
     lesson = data.get("lesson")
     genome = data.get("genome")
     retire = data.get("retire")
@@ -321,14 +396,22 @@ def parse_reflection(data: object) -> Reflection:
             checks = item.get("check") or []
             if isinstance(checks, str):
                 checks = [checks]
-            levers.append((item["title"].strip(), [c for c in checks if isinstance(c, str) and c.strip()]))
+            levers.append(
+                (item["title"].strip(), [c for c in checks if isinstance(c, str) and c.strip()])
+            )
     return Reflection(
         lesson=lesson.strip() if isinstance(lesson, str) and lesson.strip() else None,
-        genome={k: v for k, v in genome.items() if isinstance(k, str) and isinstance(v, str) and k.strip()}
-        if isinstance(genome, dict) else {},
+        genome={
+            k: v
+            for k, v in genome.items()
+            if isinstance(k, str) and isinstance(v, str) and k.strip()
+        }
+        if isinstance(genome, dict)
+        else {},
         levers=levers,
         retire=[text.strip() for text in retire if isinstance(text, str) and text.strip()][:3]
-        if isinstance(retire, list) else [],
+        if isinstance(retire, list)
+        else [],
     )
 
 

@@ -202,7 +202,9 @@ def _settle(
     stamp = now.strftime("%Y-%m-%dT%H:%MZ")
     again = f"run `genome {command} {lever_id}` again"
     with Git(root) as git:
-        git.refuse_unless_clean(again)  # before the lock: a refusal creates nothing, not even .genome/
+        git.refuse_unless_clean(
+            again
+        )  # before the lock: a refusal creates nothing, not even .genome/
         with TickLock(root):
             start = git.refuse_unless_clean(again)
             project = read_project(git)
@@ -282,6 +284,7 @@ def _instead(lever: Lever) -> str:
 
 
 # ---------------------------------------------------------------------------------------- revert
+
 
 def _code_commit_to_revert(git: Git, lever_id: str) -> str:
     """The newest code commit of the lever on this branch that no revert has undone yet."""
@@ -382,8 +385,9 @@ def _gate_sealed(git: Git, lever_id: str, stamp: str, say: Callable[[str], None]
 
 def _gate(git: Git, project: Project, say: Callable[[str], None]) -> None:
     from runner import sandbox
+
     specs = [GateSpec(g.name, g.run, g.timeout) for g in project.config.gates]
-    contained = sandbox.for_tick(git.root, project.config)      # the same sandbox a tick's gates get
+    contained = sandbox.for_tick(git.root, project.config)  # the same sandbox a tick's gates get
     if not contained.enabled:
         say(contained.why_not)
     results = run_gates(specs, git.root, sandbox=contained)

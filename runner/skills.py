@@ -36,7 +36,9 @@ class SkillSet:
         self._skills = dict(sorted(skills.items()))
 
     @classmethod
-    def discover(cls, project_root: Path, *, warn: Callable[[str], None] = lambda m: None) -> SkillSet:
+    def discover(
+        cls, project_root: Path, *, warn: Callable[[str], None] = lambda m: None
+    ) -> SkillSet:
         """Shipped skills, then the project's ``skills/``, then ``.claude/skills/``; later wins by name.
 
         A malformed skill is skipped and ``warn`` gets a message naming its file and the fix.
@@ -81,8 +83,12 @@ class SkillSet:
         try:
             data = skill.path.read_bytes()
         except OSError as exc:
-            raise GenomeFileError(file, None, f"cannot read the skill ({exc.strerror})",
-                                  "Restore the file or remove the skill's folder") from None
+            raise GenomeFileError(
+                file,
+                None,
+                f"cannot read the skill ({exc.strerror})",
+                "Restore the file or remove the skill's folder",
+            ) from None
         _, _, body = split_frontmatter(file, decode(file, data))
         return body.lstrip("\r\n")
 
@@ -97,24 +103,38 @@ def _read_skill(skill_dir: Path, source: str, project_root: Path) -> Skill:
     path = skill_dir / SKILL_FILE
     file = _display_path(path, project_root)
     if not path.is_file():
-        raise GenomeFileError(file, None, f"the folder has no {SKILL_FILE}",
-                              f"Add {SKILL_FILE} with `name` and `description` frontmatter, or remove the folder")
+        raise GenomeFileError(
+            file,
+            None,
+            f"the folder has no {SKILL_FILE}",
+            f"Add {SKILL_FILE} with `name` and `description` frontmatter, or remove the folder",
+        )
     _, yaml_text, _ = split_frontmatter(file, _read_frontmatter(path, file))
     meta = load_yaml_mapping(file, yaml_text)
     name = meta.get("name")
     description = meta.get("description")
     if not isinstance(name, str) or not name:
-        raise GenomeFileError(file, key_line(yaml_text, "name"), "the frontmatter's `name` is missing or not text",
-                              f"Add `name: {skill_dir.name}` to the frontmatter")
+        raise GenomeFileError(
+            file,
+            key_line(yaml_text, "name"),
+            "the frontmatter's `name` is missing or not text",
+            f"Add `name: {skill_dir.name}` to the frontmatter",
+        )
     if name != skill_dir.name or not _NAME.match(name):
-        raise GenomeFileError(file, key_line(yaml_text, "name"),
-                              f"the skill's name {name!r} must equal its folder name {skill_dir.name!r} "
-                              "and use only lowercase letters, digits and hyphens",
-                              "Rename the folder or the `name` so they match, e.g. `verify-artifact`")
+        raise GenomeFileError(
+            file,
+            key_line(yaml_text, "name"),
+            f"the skill's name {name!r} must equal its folder name {skill_dir.name!r} "
+            "and use only lowercase letters, digits and hyphens",
+            "Rename the folder or the `name` so they match, e.g. `verify-artifact`",
+        )
     if not isinstance(description, str) or not description.strip():
-        raise GenomeFileError(file, key_line(yaml_text, "description"),
-                              "the frontmatter's `description` is missing or not text",
-                              "Add `description:` with one sentence saying when to use the skill")
+        raise GenomeFileError(
+            file,
+            key_line(yaml_text, "description"),
+            "the frontmatter's `description` is missing or not text",
+            "Add `description:` with one sentence saying when to use the skill",
+        )
     return Skill(name=name, description=" ".join(description.split()), path=path, source=source)
 
 
@@ -130,8 +150,12 @@ def _read_frontmatter(path: Path, file: str) -> str:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise GenomeFileError(file, len(lines) + 1, "the frontmatter is not valid UTF-8",
-                                      "Save the file as UTF-8") from None
+                raise GenomeFileError(
+                    file,
+                    len(lines) + 1,
+                    "the frontmatter is not valid UTF-8",
+                    "Save the file as UTF-8",
+                ) from None
             lines.append(line)
             if len(lines) == 1 and line.rstrip("\r\n").rstrip(" \t") != "---":
                 break  # not frontmatter; split_frontmatter says so

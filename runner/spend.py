@@ -144,9 +144,11 @@ def afford(meter: Meter, limits: Limits, request: dict | None = None) -> None:
     # cache discount, so the estimate errs towards stopping. The reply may run to max_tokens:
     # counted in full, so no reply can carry the spend past the budget.
     estimated_input = max(len(json.dumps(request)) / 4, meter.last_input)
-    projected = meter.cost + (
-        estimated_input * meter.price.input + request.get("max_tokens", 0) * meter.price.output
-    ) / 1_000_000
+    projected = (
+        meter.cost
+        + (estimated_input * meter.price.input + request.get("max_tokens", 0) * meter.price.output)
+        / 1_000_000
+    )
     if projected > limits.usd:
         raise BudgetSpent(
             f"the {limits.usd_budget} budget would be crossed by the next model call "

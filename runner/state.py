@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from genome.errors import GenomeFileError
 from genome.genome_file import GenomeDoc
@@ -15,9 +15,9 @@ from genome.loop_prompt import Config, LoopPromptDoc
 from genome.records import Outcome
 from genome.text import decode
 from runner import intent
+from runner.deliver import Landing
 from runner.executor import CommandExecutor
 from runner.gates import GateResult
-from runner.deliver import Landing
 from runner.gitops import Git, GitInternals, Snapshot
 from runner.learning import ToolCall
 from runner.model import Model
@@ -37,6 +37,7 @@ ModelFactory = Callable[[Config], Model]
 @dataclass
 class Project:
     """The three files as they are committed at HEAD."""
+
     genome: GenomeDoc
     levers: LeverDoc
     loop: LoopPromptDoc
@@ -49,17 +50,18 @@ class Project:
 @dataclass
 class Verdict:
     green: bool
-    reason: str = ""                 # for the status log: "gate tests failed", "no change", ...
+    reason: str = ""  # for the status log: "gate tests failed", "no change", ...
     results: list[GateResult] = field(default_factory=list)
     repairable: bool = True
-    feedback: str = ""               # what the model is shown in a repair round
-    changed: list[str] = field(default_factory=list)    # when green: exactly what the commit takes
-    tree: str = ""                   # when green: the candidate tree the gates ran on, the commit's tree
+    feedback: str = ""  # what the model is shown in a repair round
+    changed: list[str] = field(default_factory=list)  # when green: exactly what the commit takes
+    tree: str = ""  # when green: the candidate tree the gates ran on, the commit's tree
 
 
 @dataclass
 class Tick:
     """The state one tick carries from phase to phase."""
+
     root: Path
     git: Git
     start: Snapshot
@@ -75,25 +77,31 @@ class Tick:
     skills: SkillSet | None = None
     project_tools: list = field(default_factory=list)
     executor: CommandExecutor | None = None
-    notes: list = field(default_factory=list)      # the person's feedback, shown to this tick
-    notes_recorded: bool = True                     # False once a note was kept out of the journal
+    notes: list = field(default_factory=list)  # the person's feedback, shown to this tick
+    notes_recorded: bool = True  # False once a note was kept out of the journal
     messages: list[dict] = field(default_factory=list)
     verdict: Verdict | None = None
     act_end: ActEnd | None = None
     intent: intent.Intent | None = None
-    internals: GitInternals | None = None   # git's own settings at the start, to compare and put back
-    tool_calls: list = field(default_factory=list)     # learning.ToolCall per act tool call
-    act_changed: list[str] = field(default_factory=list)   # what the act changed, as last gated
-    sandbox: Sandbox | None = None   # how the commands of this tick are contained
-    satisfied: list[tuple[str, str]] = field(default_factory=list)   # (lever id, log line): checks passed at start
-    start_tree: str = ""             # the start tree's code id (runner.tree_memory), read before the act
-    start_memory: dict = field(default_factory=dict)   # its remembered numbers, as read before the act
-    start_green: set = field(default_factory=set)      # its green gate sets, as read before the act
-    judged: list = field(default_factory=list)         # metric gates judged on the candidate
-    sealed_gates: tuple = ()         # gates kept outside the repository, never shown to the model
+    internals: GitInternals | None = (
+        None  # git's own settings at the start, to compare and put back
+    )
+    tool_calls: list = field(default_factory=list)  # learning.ToolCall per act tool call
+    act_changed: list[str] = field(default_factory=list)  # what the act changed, as last gated
+    sandbox: Sandbox | None = None  # how the commands of this tick are contained
+    satisfied: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (lever id, log line): checks passed at start
+    start_tree: str = ""  # the start tree's code id (runner.tree_memory), read before the act
+    start_memory: dict = field(
+        default_factory=dict
+    )  # its remembered numbers, as read before the act
+    start_green: set = field(default_factory=set)  # its green gate sets, as read before the act
+    judged: list = field(default_factory=list)  # metric gates judged on the candidate
+    sealed_gates: tuple = ()  # gates kept outside the repository, never shown to the model
     places: Worktrees | None = None  # the act and gate worktrees
-    tip: str = ""                    # the newest commit the tick made (the start commit until it makes one)
-    landing: Landing | None = None   # where the tick's commits went
+    tip: str = ""  # the newest commit the tick made (the start commit until it makes one)
+    landing: Landing | None = None  # where the tick's commits went
 
     @property
     def config(self) -> Config:
@@ -102,7 +110,7 @@ class Tick:
     def model_or_connect(self) -> Model:
         if self.model is None:
             self.model = self.make_model(self.config)
-            if hasattr(self.model, "deadline"):     # retries and requests stop at the tick's clock
+            if hasattr(self.model, "deadline"):  # retries and requests stop at the tick's clock
                 self.model.deadline = self.limits.deadline
         return self.model
 
@@ -120,16 +128,23 @@ class TickResult:
 
 def read_project(git: Git, rev: str = "HEAD") -> Project:
     """The three files as committed at ``rev``, never a working tree: the model cannot edit its own gates."""
+
     def committed(name: str) -> str:
         data = git.file_at(rev, name)
         if data is None:
-            raise GenomeFileError(name, None, "the file is not committed in this repository",
-                                  "Run `genome init` to add the templates, or commit the file")
+            raise GenomeFileError(
+                name,
+                None,
+                "the file is not committed in this repository",
+                "Run `genome init` to add the templates, or commit the file",
+            )
         return decode(name, data)
 
-    return Project(genome=GenomeDoc.parse(committed(GENOME)),
-                   levers=LeverDoc.parse(committed(LEVERS)),
-                   loop=LoopPromptDoc.parse(committed(LOOP_PROMPT)))
+    return Project(
+        genome=GenomeDoc.parse(committed(GENOME)),
+        levers=LeverDoc.parse(committed(LEVERS)),
+        loop=LoopPromptDoc.parse(committed(LOOP_PROMPT)),
+    )
 
 
 class IntentTracker(Progress):
@@ -172,8 +187,10 @@ def finish(tick: Tick) -> TickResult:
     record = tick.record
     version = f"{record.version}→{record.new_version}" if record.new_version else record.version
     what = f"{record.lever} {record.title}" if record.lever else "no open lever"
-    message = (f"{record.outcome}: {what} · {version} · ${record.cost_usd:.4f} · {record.tokens:,} tokens"
-               + (f" · {record.reason}" if record.reason else ""))
+    message = (
+        f"{record.outcome}: {what} · {version} · ${record.cost_usd:.4f} · {record.tokens:,} tokens"
+        + (f" · {record.reason}" if record.reason else "")
+    )
     return TickResult(outcome=record.outcome, record=record, message=message)
 
 

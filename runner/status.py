@@ -18,21 +18,30 @@ from genome.genome_file import PLACEHOLDER_MISSION, GenomeDoc
 from genome.levers import STATUSES, Lever, LeverDoc
 from genome.loop_prompt import Budget, LoopPromptDoc
 from runner import feedback, sealed
-from runner.local_state import STATE_DIR
 from runner.ledger import git_text, read_blobs
+from runner.local_state import STATE_DIR
 from runner.sandbox import read_note
-from runner.schedule import Host, InstalledTimer, ScheduleError, format_every, run_external, schedule_status
+from runner.schedule import (
+    Host,
+    InstalledTimer,
+    ScheduleError,
+    format_every,
+    run_external,
+    schedule_status,
+)
 from runner.spend import record_commits, spent_since
 from runner.style import Style, stamp
 
-LAST_TICK_SEARCH = 1000    # commits `genome status` looks back for the last tick when none ran this week
+LAST_TICK_SEARCH = (
+    1000  # commits `genome status` looks back for the last tick when none ran this week
+)
 
 # ------------------------------------------------------------------------------------------- status
 
 
 @dataclass(frozen=True)
 class LastTick:
-    time: datetime          # when its record was committed
+    time: datetime  # when its record was committed
     outcome: str
     lever: str
 
@@ -51,15 +60,19 @@ class Status:
     next_due: datetime | None = None
     timers: list[InstalledTimer] = field(default_factory=list)
     pending_notes: int = 0
-    unsandboxed: str = ""        # "unsandboxed: ..." when the last tick ran its commands without a sandbox
-    problems: list[str] = field(default_factory=list)   # what could not be read, and how to fix it
-    search_bounded: bool = False    # the look back for the last tick stopped short of the root
-    warnings: list[str] = field(default_factory=list)   # works, but needs the person's attention
+    unsandboxed: str = (
+        ""  # "unsandboxed: ..." when the last tick ran its commands without a sandbox
+    )
+    problems: list[str] = field(default_factory=list)  # what could not be read, and how to fix it
+    search_bounded: bool = False  # the look back for the last tick stopped short of the root
+    warnings: list[str] = field(default_factory=list)  # works, but needs the person's attention
     cadence_seconds: int = 1800
-    firings: str | None = None      # "last 24 h: 48 firings, 44 ticks, 3 not due, 1 locked"
-    watch: str = ""                 # paused, or overdue: what a person should know first
-    sealed: str = ""                # how many sealed gates, and where
-    waiting: list[str] = field(default_factory=list)   # "3 commits on genome/main" per waiting branch
+    firings: str | None = None  # "last 24 h: 48 firings, 44 ticks, 3 not due, 1 locked"
+    watch: str = ""  # paused, or overdue: what a person should know first
+    sealed: str = ""  # how many sealed gates, and where
+    waiting: list[str] = field(
+        default_factory=list
+    )  # "3 commits on genome/main" per waiting branch
 
 
 def gather(root: Path, now: datetime | None = None, host: Host | None = None) -> Status:
@@ -73,8 +86,12 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
     if not spent.ticks:
         bound = _recent_commits_only(root)
         status.search_bounded = bool(bound)
-    newest = spent.ticks[:1] or record_commits(root, "--max-count=50", "--extended-regexp",
-                                               "--grep=^Outcome: [a-z]+$", *bound)[:1]
+    newest = (
+        spent.ticks[:1]
+        or record_commits(
+            root, "--max-count=50", "--extended-regexp", "--grep=^Outcome: [a-z]+$", *bound
+        )[:1]
+    )
     status.last_tick = LastTick(*newest[0][:3]) if newest else None
     files = read_blobs(root, ["HEAD:genome.md", "HEAD:levers.md", "HEAD:loop-prompt.md"])
     _read_genome(status, files["HEAD:genome.md"])
@@ -91,15 +108,25 @@ def gather(root: Path, now: datetime | None = None, host: Host | None = None) ->
 
 def _read_waiting(status: Status) -> None:
     """Work a tick could not land yet, waiting on ``genome/<branch>`` for `genome land`."""
-    listed = subprocess.run(["git", "for-each-ref", "--format=%(refname:short)", "refs/heads/genome/"],
-                            cwd=status.root, capture_output=True, text=True)
+    listed = subprocess.run(
+        ["git", "for-each-ref", "--format=%(refname:short)", "refs/heads/genome/"],
+        cwd=status.root,
+        capture_output=True,
+        text=True,
+    )
     for waiting in listed.stdout.split():
         branch = waiting.removeprefix("genome/")
-        count = subprocess.run(["git", "rev-list", "--count", f"refs/heads/{branch}..refs/heads/{waiting}"],
-                               cwd=status.root, capture_output=True, text=True).stdout.strip()
+        count = subprocess.run(
+            ["git", "rev-list", "--count", f"refs/heads/{branch}..refs/heads/{waiting}"],
+            cwd=status.root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         if count.isdigit() and int(count):
-            status.waiting.append(f"{count} commit{'s' if count != '1' else ''} on {waiting} not yet on {branch}: "
-                                  "`genome land` brings them over")
+            status.waiting.append(
+                f"{count} commit{'s' if count != '1' else ''} on {waiting} not yet on {branch}: "
+                "`genome land` brings them over"
+            )
 
 
 def _read_watch(status: Status, root: Path, now: datetime) -> None:
@@ -133,7 +160,9 @@ def _read_sealed(status: Status) -> None:
 def _recent_commits_only(root: Path) -> list[str]:
     """A ``^COMMIT`` that stops a ``git log`` from HEAD after ``LAST_TICK_SEARCH`` commits (none when
     the history is shorter)."""
-    oldest = git_text(root, "rev-list", "--max-count=1", f"--skip={LAST_TICK_SEARCH}", "HEAD").strip()
+    oldest = git_text(
+        root, "rev-list", "--max-count=1", f"--skip={LAST_TICK_SEARCH}", "HEAD"
+    ).strip()
     return [f"^{oldest}"] if oldest else []
 
 
@@ -161,7 +190,9 @@ def _read_levers(status: Status, text: str | None) -> None:
         status.problems.append(str(error))
         return
     status.next_lever = next((lever for lever in levers if lever.status == "open"), None)
-    status.counts = {name: sum(lever.status == name for lever in levers) for name in STATUSES.values()}
+    status.counts = {
+        name: sum(lever.status == name for lever in levers) for name in STATUSES.values()
+    }
     status.titles = {lever.id: lever.title for lever in levers if lever.id}
 
 
@@ -198,12 +229,19 @@ def _missing_crontab_is_empty(argv, stdin=None) -> subprocess.CompletedProcess:
 
 # ------------------------------------------------------------------------------------------- render
 
+
 def render(status: Status, now: datetime | None = None, colour: bool = False) -> str:
     now = now or datetime.now(timezone.utc)
     s = Style(colour)
-    rows = [("genome", s(status.version, "bold")), ("next lever", _next_lever(status, s)),
-            ("levers", _counts(status, s)), ("last tick", _last(status, now, s)),
-            ("spend", _spend(status, s)), ("next due", _due(status, now)), ("schedule", _schedule(status, s))]
+    rows = [
+        ("genome", s(status.version, "bold")),
+        ("next lever", _next_lever(status, s)),
+        ("levers", _counts(status, s)),
+        ("last tick", _last(status, now, s)),
+        ("spend", _spend(status, s)),
+        ("next due", _due(status, now)),
+        ("schedule", _schedule(status, s)),
+    ]
     if status.firings:
         rows.append(("firings", status.firings))
     if status.sealed:
@@ -236,7 +274,11 @@ def _counts(status: Status, s: Style) -> str:
     if not counts:
         return "unknown"
     blocked = f"{counts['blocked']} blocked"
-    parts = [f"{counts['open']} open", s(blocked, "yellow") if counts["blocked"] else blocked, f"{counts['done']} done"]
+    parts = [
+        f"{counts['open']} open",
+        s(blocked, "yellow") if counts["blocked"] else blocked,
+        f"{counts['done']} done",
+    ]
     if counts["dropped"]:
         parts.append(f"{counts['dropped']} dropped")
     return " · ".join(parts)
@@ -247,14 +289,20 @@ def _last(status: Status, now: datetime, s: Style) -> str:
     if tick is None:
         where = f" in the last {LAST_TICK_SEARCH:,} commits" if status.search_bounded else " yet"
         return f"none{where}: run `genome tick --now`"
-    lever = f"{tick.lever} {status.titles.get(tick.lever, '')}".strip() if tick.lever else "no open lever"
+    lever = (
+        f"{tick.lever} {status.titles.get(tick.lever, '')}".strip()
+        if tick.lever
+        else "no open lever"
+    )
     return f"{s.outcome(tick.outcome, tick.outcome)} {lever} · {stamp(tick.time)} ({_span(now - tick.time)} ago)"
 
 
 def _spend(status: Status, s: Style) -> str:
     budget = status.budget
-    return (f"today {_against(status.spend_today, budget.day_usd, s)} · "
-            f"this week {_against(status.spend_week, budget.week_usd, s)}")
+    return (
+        f"today {_against(status.spend_today, budget.day_usd, s)} · "
+        f"this week {_against(status.spend_week, budget.week_usd, s)}"
+    )
 
 
 def _against(spent: float, limit: float | None, s: Style) -> str:
@@ -276,9 +324,16 @@ def _due(status: Status, now: datetime) -> str:
 
 def _schedule(status: Status, s: Style) -> str:
     if not status.timers:
-        return s("none installed", "yellow") + ": `genome schedule install --every 30m`, or `genome run`"
-    return "; ".join(f"{timer.backend} every {format_every(timer.every)}" if timer.every
-                     else f"{timer.backend} ({timer.expression})" for timer in status.timers)
+        return (
+            s("none installed", "yellow")
+            + ": `genome schedule install --every 30m`, or `genome run`"
+        )
+    return "; ".join(
+        f"{timer.backend} every {format_every(timer.every)}"
+        if timer.every
+        else f"{timer.backend} ({timer.expression})"
+        for timer in status.timers
+    )
 
 
 def _span(delta: timedelta) -> str:

@@ -22,13 +22,24 @@ from genome.genome_file import PLACEHOLDER_MISSION
 from genome.journal import TickRecord
 from genome.loop_prompt import Config, select_lessons
 from genome.records import CodeTrailers, code_message
-from runner import due, feedback, gatekeeper, intent, learning, local_state, notify, sandbox, sealed, spend
+from runner import (
+    baseline,
+    deliver,
+    due,
+    feedback,
+    gatekeeper,
+    intent,
+    learning,
+    local_state,
+    notify,
+    sandbox,
+    sealed,
+    spend,
+)
 from runner.agent_tools import discover as discover_project_tools
-from runner import baseline
 from runner.errors import BudgetSpent, EnvironmentBroken, ModelUnavailable
 from runner.executor import CommandExecutor, cannot_work
 from runner.gates import GateSpec, gates_trailer, red_gate_excerpt, run_gates
-from runner import deliver
 from runner.gitops import Git, Snapshot
 from runner.lock import TickLock
 from runner.paths import is_protected
@@ -64,8 +75,14 @@ from runner.tools import BUILTIN_TOOLS, ToolBox
 from runner.worktrees import Candidate, Worktrees
 
 
-def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = None,
-             printer: Printer | None = None, push: bool | None = None) -> TickResult:
+def run_tick(
+    root: Path,
+    *,
+    make_model: ModelFactory,
+    now: datetime | None = None,
+    printer: Printer | None = None,
+    push: bool | None = None,
+) -> TickResult:
     """Run one tick in ``root`` (the repository's top). Raises ``TickStop`` subclasses for the
     documented refusals (exit 3), spent budgets (4) and an unavailable model (5), and
     ``GenomeFileError`` for invalid project files (2); the tree is as it was in every case."""
@@ -100,7 +117,10 @@ def run_tick(root: Path, *, make_model: ModelFactory, now: datetime | None = Non
         try:
             gatekeeper.before_act(tick)
             if tick.lever is None:
-                printer.phase("idle", "no open lever; the reflection may only propose levers and rewrite the genome")
+                printer.phase(
+                    "idle",
+                    "no open lever; the reflection may only propose levers and rewrite the genome",
+                )
             else:
                 act(tick)
                 gate_and_repair(tick)
@@ -155,19 +175,29 @@ def land_waiting(git: Git, start: Snapshot, project: Project, printer: Printer) 
     return Snapshot(head=waiting, branch=start.branch, branch_head=start.branch_head)
 
 
-def land_work(git: Git, config: Config, branch: str, waiting: str, printer: Printer) -> deliver.Landing:
+def land_work(
+    git: Git, config: Config, branch: str, waiting: str, printer: Printer
+) -> deliver.Landing:
     """``genome/<branch>`` onto ``branch``, its gates run again first (on the replayed result when
     the branch moved)."""
     places = Worktrees(git)
     gate_dir = baseline.prepare_gate(git, places, config, waiting, git.tree_of(waiting), printer)
     head = git.ref_sha(deliver.branch_ref(branch)) or waiting
     base = git.merge_base(head, waiting)
-    return deliver.land_or_park(git, branch=branch, base=base, tip=waiting, gate_dir=gate_dir,
-                                run_gates=deliver.config_gates(config, printer),
-                                author=git.identity(config.author), gates_ran_on_tip=False)
+    return deliver.land_or_park(
+        git,
+        branch=branch,
+        base=base,
+        tip=waiting,
+        gate_dir=gate_dir,
+        run_gates=deliver.config_gates(config, printer),
+        author=git.identity(config.author),
+        gates_ran_on_tip=False,
+    )
 
 
 # ---------------------------------------------------------------------------------------- read
+
 
 def read(git: Git, start: Snapshot) -> Project:
     """The three files from the start commit, never a working tree: the model cannot edit its own gates."""
@@ -177,8 +207,15 @@ def read(git: Git, start: Snapshot) -> Project:
 # ---------------------------------------------------------------------------------------- pick
 
 
-def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project, printer: Printer,
-         make_model: ModelFactory) -> Tick:
+def pick(
+    root: Path,
+    git: Git,
+    start: Snapshot,
+    now: datetime,
+    project: Project,
+    printer: Printer,
+    make_model: ModelFactory,
+) -> Tick:
     """The first open lever (ids assigned first, so it can be named), and the tick's budgets."""
     config = project.config
     if project.genome.mission_is_placeholder:
@@ -188,13 +225,34 @@ def pick(root: Path, git: Git, start: Snapshot, now: datetime, project: Project,
     meter = spend.meter_for(config, printer.warn)
     limits = spend.limits_for(git.root, config, now)
     contained = contain(root, git, config, printer)
-    record = TickRecord(time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome="idle",
-                        lever=lever.id if lever else "", title=lever.title if lever else "",
-                        version=project.genome.label, sandbox="" if contained.enabled else contained.why_not)
-    tick = Tick(root=root, git=git, start=start, now=now, project=project, printer=printer,
-                make_model=make_model, meter=meter, limits=limits, record=record, lever=lever,
-                intent=intent.Intent(base=start.head, branch=start.branch, lever=record.lever, started=record.time),
-                internals=git.internals(flags=False), places=Worktrees(git), tip=start.head, sandbox=contained)
+    record = TickRecord(
+        time=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        outcome="idle",
+        lever=lever.id if lever else "",
+        title=lever.title if lever else "",
+        version=project.genome.label,
+        sandbox="" if contained.enabled else contained.why_not,
+    )
+    tick = Tick(
+        root=root,
+        git=git,
+        start=start,
+        now=now,
+        project=project,
+        printer=printer,
+        make_model=make_model,
+        meter=meter,
+        limits=limits,
+        record=record,
+        lever=lever,
+        intent=intent.Intent(
+            base=start.head, branch=start.branch, lever=record.lever, started=record.time
+        ),
+        internals=git.internals(flags=False),
+        places=Worktrees(git),
+        tip=start.head,
+        sandbox=contained,
+    )
     tick.notes = feedback.pending(root)
     tick.sealed_gates = sealed.load(git)
     if lever is not None:
@@ -208,7 +266,9 @@ def contain(root: Path, git: Git, config: Config, printer: Printer) -> sandbox.S
     """The sandbox every command of this tick runs in (exit 3 if `sandbox: required` cannot have it);
     the person hears when there is none."""
     sandbox.protect_runner()
-    contained = sandbox.for_tick(root, config, git=(Path(git.repo.git_dir), Path(git.repo.common_dir)))
+    contained = sandbox.for_tick(
+        root, config, git=(Path(git.repo.git_dir), Path(git.repo.common_dir))
+    )
     sandbox.write_note(local_state.state_dir(root), contained)
     if not contained.enabled:
         printer.warn(contained.why_not)
@@ -219,12 +279,14 @@ def wait_for_person(tick: Tick) -> TickResult:
     """Every lever left is blocked: say so once (a journal entry and a commit), then sleep without
     spending until a person unblocks one or adds a new one."""
     blocked = [l for l in tick.project.levers.levers if l.status == "blocked"]
-    tick.record.reason = (f"every lever is blocked ({', '.join(l.id for l in blocked[:5])}): "
-                          "a person needs to unblock one (`[ ]`) or add a new one")
+    tick.record.reason = (
+        f"every lever is blocked ({', '.join(l.id for l in blocked[:5])}): "
+        "a person needs to unblock one (`[ ]`) or add a new one"
+    )
     notice = local_state.state_dir(tick.root) / local_state.ALL_BLOCKED
     levers_print = intent.text_print(tick.project.levers.render())
     if not notice.exists() or notice.read_text() != levers_print:
-        tick.notes = []          # no model reads them on this path: they wait for the next working tick
+        tick.notes = []  # no model reads them on this path: they wait for the next working tick
         write_record(tick, Reflection())
         intent.clear(tick.root)
         notice.write_text(levers_print)
@@ -262,8 +324,9 @@ def act(tick: Tick) -> None:
     work = baseline.prepare_act(tick.git, tick.places, tick.config, tick.start.head, tick.printer)
     tick.skills = SkillSet.discover(work, warn=tick.printer.warn)
     # the act worktree is still at the start commit here, so these are exactly the tools committed there
-    tick.project_tools = discover_project_tools(work, reserved=BUILTIN_TOOLS, warn=tick.printer.warn,
-                                                sandbox=act_sandbox(tick))
+    tick.project_tools = discover_project_tools(
+        work, reserved=BUILTIN_TOOLS, warn=tick.printer.warn, sandbox=act_sandbox(tick)
+    )
     tick.messages = [user_message(learning.first_message(tick, notes_text(tick)))]
     work_once(tick)
 
@@ -273,7 +336,9 @@ def notes_text(tick: Tick) -> str:
     if not tick.notes:
         return ""
     notes = "\n".join(f"- ({note.time}) {note.text}" for note in tick.notes)
-    return f"A note from the person who runs this project (read it first, and follow it):\n{notes}\n\n"
+    return (
+        f"A note from the person who runs this project (read it first, and follow it):\n{notes}\n\n"
+    )
 
 
 def work_once(tick: Tick) -> None:
@@ -282,10 +347,17 @@ def work_once(tick: Tick) -> None:
         run_executor(tick)
     else:
         tick.act_end = converse(
-            tick.model_or_connect(), model_name=tick.config.model, max_tokens=tick.config.max_tokens,
-            system=system_prompt(tick), toolbox=toolbox(tick), messages=tick.messages, limits=tick.limits,
-            meter=tick.meter, progress=IntentTracker(tick),
-            options=request_options(tick.config.model, tick.config.effort))
+            tick.model_or_connect(),
+            model_name=tick.config.model,
+            max_tokens=tick.config.max_tokens,
+            system=system_prompt(tick),
+            toolbox=toolbox(tick),
+            messages=tick.messages,
+            limits=tick.limits,
+            meter=tick.meter,
+            progress=IntentTracker(tick),
+            options=request_options(tick.config.model, tick.config.effort),
+        )
     if tick.act_end.reason != "done":
         tick.printer.say(f"act ended: {tick.act_end.note}")
 
@@ -295,12 +367,18 @@ def run_executor(tick: Tick) -> None:
     executor = executor_of(tick)
     spend.afford(tick.meter, tick.limits)
     track(tick, "act")
-    task = "\n\n".join(block["text"] for message in tick.messages if message["role"] == "user"
-                        for block in message["content"] if block.get("type") == "text")
+    task = "\n\n".join(
+        block["text"]
+        for message in tick.messages
+        if message["role"] == "user"
+        for block in message["content"]
+        if block.get("type") == "text"
+    )
     tick.printer.say(f"executor: {tick.config.executor}")
     before, earlier = tree_print(tick), tick.act_end
-    tick.act_end = executor.act(system_prompt(tick) + "\n" + task, tick.lever.id,
-                                tick.limits.deadline, budget_left(tick))
+    tick.act_end = executor.act(
+        system_prompt(tick) + "\n" + task, tick.lever.id, tick.limits.deadline, budget_left(tick)
+    )
     report_executor_run(tick, executor)
     tick.printer.model_words(tick.act_end.text)
     track(tick)
@@ -313,8 +391,10 @@ def run_executor(tick: Tick) -> None:
             raise ModelUnavailable(why)
     if earlier is not None and tick.verdict is not None:
         # a repair round: the commit body tells the whole act, not only the last run
-        tick.act_end = ActEnd(tick.act_end.reason, f"{earlier.text}\n\nAfter the gates said "
-                              f"{tick.verdict.reason}: {tick.act_end.text}")
+        tick.act_end = ActEnd(
+            tick.act_end.reason,
+            f"{earlier.text}\n\nAfter the gates said {tick.verdict.reason}: {tick.act_end.text}",
+        )
 
 
 def tree_print(tick: Tick) -> dict[str, str]:
@@ -329,8 +409,12 @@ def budget_left(tick: Tick) -> float | None:
 
 def executor_of(tick: Tick) -> CommandExecutor:
     if tick.executor is None:
-        tick.executor = CommandExecutor(tick.config.executor, tick.places.act, warn=tick.printer.warn,
-                                        sandbox=executor_sandbox(tick))
+        tick.executor = CommandExecutor(
+            tick.config.executor,
+            tick.places.act,
+            warn=tick.printer.warn,
+            sandbox=executor_sandbox(tick),
+        )
     return tick.executor
 
 
@@ -342,8 +426,12 @@ def act_sandbox(tick: Tick) -> sandbox.Sandbox:
 def executor_sandbox(tick: Tick) -> sandbox.Sandbox:
     """The act's sandbox with network and the agent CLI's config folders, unless `executor:
     {sandbox: false}`."""
-    return sandbox.for_executor(act_sandbox(tick), enabled=tick.config.executor_sandbox,
-                                config_paths=tick.config.executor_paths, command=tick.config.executor)
+    return sandbox.for_executor(
+        act_sandbox(tick),
+        enabled=tick.config.executor_sandbox,
+        config_paths=tick.config.executor_paths,
+        command=tick.config.executor,
+    )
 
 
 def report_executor_run(tick: Tick, executor: CommandExecutor) -> None:
@@ -358,39 +446,70 @@ def report_executor_run(tick: Tick, executor: CommandExecutor) -> None:
 def toolbox(tick: Tick) -> ToolBox:
     skills = tick.skills
     # the act worktree holds none of the person's ignored files, so the tools may change any there
-    return ToolBox(tick.places.act, protected=tick.config.protected, command_timeout_max=tick.config.command_timeout,
-                   load_skill=skills.load if skills else None, project_tools=tick.project_tools,
-                   deadline=tick.limits.deadline, grow_only=tick.config.grow_only,
-                   is_committed=lambda rel: tick.git.file_at(tick.start.head, rel) is not None,
-                   submodules=tick.places.submodules(tick.start.head), sandbox=act_sandbox(tick))
+    return ToolBox(
+        tick.places.act,
+        protected=tick.config.protected,
+        command_timeout_max=tick.config.command_timeout,
+        load_skill=skills.load if skills else None,
+        project_tools=tick.project_tools,
+        deadline=tick.limits.deadline,
+        grow_only=tick.config.grow_only,
+        is_committed=lambda rel: tick.git.file_at(tick.start.head, rel) is not None,
+        submodules=tick.places.submodules(tick.start.head),
+        sandbox=act_sandbox(tick),
+    )
 
 
 def system_prompt(tick: Tick) -> str:
     """Byte-identical for every turn of a tick, so the prefix is read from the cache."""
     project, config = tick.project, tick.config
-    lessons = select_lessons(project.loop.lessons, tick.lever.title if tick.lever else "", config.lessons_tokens)
-    parts = [project.loop.prompt.strip(),
-             f"# Genome {project.genome.label}\n\n{project.genome.body.strip()}"]
+    lessons = select_lessons(
+        project.loop.lessons, tick.lever.title if tick.lever else "", config.lessons_tokens
+    )
+    parts = [
+        project.loop.prompt.strip(),
+        f"# Genome {project.genome.label}\n\n{project.genome.body.strip()}",
+    ]
     if lessons:
         parts.append("# Lessons\n\n" + "\n".join(lesson.render() for lesson in lessons))
     if tick.skills and tick.skills.listing():
-        parts.append("# Skills (load one with load_skill when it fits)\n\n" + tick.skills.listing().strip())
+        parts.append(
+            "# Skills (load one with load_skill when it fits)\n\n" + tick.skills.listing().strip()
+        )
     gates = [f"- {g.name}: `{g.run}`{gatekeeper.describe(g)}" for g in config.gates]
     if tick.lever:
         gates += [f"- check: `{c}`" for c in tick.lever.checks]
         history = "\n".join(f"- {line}" for line in tick.lever.log[-5:]) or "- (first attempt)"
-        parts.append(f"# This tick's lever\n\n{tick.lever.id} {tick.lever.title}\n\nEarlier attempts:\n{history}")
-    protected = ", ".join(["genome.md", "levers.md", "loop-prompt.md", ".genome/", ".git/", "journal/",
-                           *config.protected])
-    grow_only = (f"- Grow-only paths (add new files; changing or deleting a committed one fails the tick): "
-                 f"{', '.join(config.grow_only)}\n" if config.grow_only else "")
+        parts.append(
+            f"# This tick's lever\n\n{tick.lever.id} {tick.lever.title}\n\nEarlier attempts:\n{history}"
+        )
+    protected = ", ".join(
+        [
+            "genome.md",
+            "levers.md",
+            "loop-prompt.md",
+            ".genome/",
+            ".git/",
+            "journal/",
+            *config.protected,
+        ]
+    )
+    grow_only = (
+        f"- Grow-only paths (add new files; changing or deleting a committed one fails the tick): "
+        f"{', '.join(config.grow_only)}\n"
+        if config.grow_only
+        else ""
+    )
     parts.append(
         "# What the runner enforces\n\n"
         f"- Protected paths (writes refused, and any change to them fails the tick): {protected}\n"
         f"{grow_only}"
         "- After you finish, the runner runs these gates; all must pass or everything you changed is rolled "
-        "back:\n" + ("\n".join(gates) or "- (none configured: the diff itself must be non-empty)") + "\n"
-        "- You never commit; the runner commits exactly the files you changed.")
+        "back:\n"
+        + ("\n".join(gates) or "- (none configured: the diff itself must be non-empty)")
+        + "\n"
+        "- You never commit; the runner commits exactly the files you changed."
+    )
     return "\n\n".join(parts) + "\n"
 
 
@@ -401,13 +520,23 @@ def gate_and_repair(tick: Tick) -> None:
     """Gate the change; on red, show the model why and let it repair, at most ``repair_rounds`` times."""
     for round_number in range(tick.config.repair_rounds + 1):
         tick.verdict = gate(tick)
-        if (tick.verdict.green or not tick.verdict.repairable or round_number == tick.config.repair_rounds
-                or tick.act_end.reason == "stopped"):
+        if (
+            tick.verdict.green
+            or not tick.verdict.repairable
+            or round_number == tick.config.repair_rounds
+            or tick.act_end.reason == "stopped"
+        ):
             return
-        tick.printer.phase("repair", f"round {round_number + 1}/{tick.config.repair_rounds}: {tick.verdict.reason}")
-        add_user_turn(tick.messages, user_message(
-            f"The runner checked your change and it is not ready: {tick.verdict.reason}.\n\n{tick.verdict.feedback}\n\n"
-            "Fix the cause. Do not weaken any test, check or gate. When you finish, the runner gates again."))
+        tick.printer.phase(
+            "repair", f"round {round_number + 1}/{tick.config.repair_rounds}: {tick.verdict.reason}"
+        )
+        add_user_turn(
+            tick.messages,
+            user_message(
+                f"The runner checked your change and it is not ready: {tick.verdict.reason}.\n\n{tick.verdict.feedback}\n\n"
+                "Fix the cause. Do not weaken any test, check or gate. When you finish, the runner gates again."
+            ),
+        )
         work_once(tick)
 
 
@@ -424,35 +553,61 @@ def gate(tick: Tick) -> Verdict:
     if diff:
         return diff
     try:
-        where = baseline.prepare_gate(tick.git, tick.places, tick.config, tick.start.head, candidate.tree,
-                                      tick.printer, env=quarantine_env(tick))
-    except EnvironmentBroken as broken:     # setup on the candidate: the change broke it
+        where = baseline.prepare_gate(
+            tick.git,
+            tick.places,
+            tick.config,
+            tick.start.head,
+            candidate.tree,
+            tick.printer,
+            env=quarantine_env(tick),
+        )
+    except EnvironmentBroken as broken:  # setup on the candidate: the change broke it
         return Verdict(False, "setup failed on the change", feedback=broken.message)
     # scanned before any gate runs: the bytes on disk are still exactly the candidate's
     secrets = secrets_in_change(tick, candidate, where)
     if secrets:
         return Verdict(False, secrets, repairable=False)
-    specs = [GateSpec(g.name, g.run, g.timeout, metric=g.metric, repeat=g.repeat) for g in tick.config.gates]
-    specs += [GateSpec(f"check-{i}", c, tick.config.command_timeout) for i, c in enumerate(tick.lever.checks, 1)]
+    specs = [
+        GateSpec(g.name, g.run, g.timeout, metric=g.metric, repeat=g.repeat)
+        for g in tick.config.gates
+    ]
+    specs += [
+        GateSpec(f"check-{i}", c, tick.config.command_timeout)
+        for i, c in enumerate(tick.lever.checks, 1)
+    ]
     # the candidate's objects are still in quarantine: the gates' own git commands can read them there
-    results = run_gates(specs, where, {**os.environ, **quarantine_env(tick)},
-                        sandbox=sandbox.for_place(where, tick.config, quarantine_env(tick)))
+    results = run_gates(
+        specs,
+        where,
+        {**os.environ, **quarantine_env(tick)},
+        sandbox=sandbox.for_place(where, tick.config, quarantine_env(tick)),
+    )
     for result in results:
         tick.printer.say(f"gate {result.summary()}")
     red = [r for r in results if not r.passed]
     if red:
-        return Verdict(False, f"gate {red[0].name} failed", results,
-                       feedback=f"Gate `{red[0].name}` (`{red[0].command}`) exited {red[0].exit_code}. "
-                                f"The end of its output:\n```\n{red[0].output_tail}\n```")
+        return Verdict(
+            False,
+            f"gate {red[0].name} failed",
+            results,
+            feedback=f"Gate `{red[0].name}` (`{red[0].command}`) exited {red[0].exit_code}. "
+            f"The end of its output:\n```\n{red[0].output_tail}\n```",
+        )
     judged = gatekeeper.judge_metrics(tick, results)
     if judged:
         return judged
     if tick.git.internals(flags=False) != tick.internals:
-        return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/, "
-                       "index flags or replace refs)",
-                       results, repairable=False)
-    late = (gatekeeper.prove_new_tests(tick, candidate.changed, results, where)
-            or gatekeeper.run_sealed(tick, results, where))
+        return Verdict(
+            False,
+            "changed git's own settings in .git/ (config, hooks, info/, "
+            "index flags or replace refs)",
+            results,
+            repairable=False,
+        )
+    late = gatekeeper.prove_new_tests(
+        tick, candidate.changed, results, where
+    ) or gatekeeper.run_sealed(tick, results, where)
     if late:
         return late
     return Verdict(True, results=results, changed=candidate.changed, tree=candidate.tree)
@@ -467,28 +622,43 @@ def secrets_in_change(tick: Tick, candidate: Candidate, where: Path) -> str:
     never what: the secret itself must not reach the log, the journal or the output."""
     added = tick.git.added_lines_between(tick.start.head, candidate.tree)
     present = [p for p in candidate.changed if (where / p).is_file()]
-    found = [f for f in scan_paths(where, present, tick.config.secrets_allow)
-             if added.get(f.path) is None or f.line in added[f.path] or f.kind == ".env file"]
+    found = [
+        f
+        for f in scan_paths(where, present, tick.config.secrets_allow)
+        if added.get(f.path) is None or f.line in added[f.path] or f.kind == ".env file"
+    ]
     return "; ".join(f.describe() for f in found[:3])
 
 
 def diff_check(tick: Tick, candidate: Candidate) -> Verdict | None:
     """Whatever tool made a change, protected paths, submodules and git's own settings stay untouched."""
     if tick.git.internals(flags=False) != tick.internals:
-        return Verdict(False, "changed git's own settings in .git/ (config, hooks, info/, "
-                       "index flags or replace refs)",
-                       repairable=False)
+        return Verdict(
+            False,
+            "changed git's own settings in .git/ (config, hooks, info/, "
+            "index flags or replace refs)",
+            repairable=False,
+        )
     inside = tick.places.inside_submodules(tick.start.head)
     if inside:
-        return Verdict(False, f"changed files inside the submodule {inside[0]} (submodules are not the tick's "
-                              "to change)", repairable=False)
+        return Verdict(
+            False,
+            f"changed files inside the submodule {inside[0]} (submodules are not the tick's "
+            "to change)",
+            repairable=False,
+        )
     if candidate.gitlinks:
         known = tick.git.file_at(tick.start.head, ".gitmodules") or b""
         inside = [p for p in candidate.gitlinks if p.encode() in known]
         if inside:
-            return Verdict(False, f"changed the submodule {inside[0]} (submodules are not the tick's to change)",
-                           repairable=False)
-        return Verdict(False, f"made a nested git repository at {candidate.gitlinks[0]}", repairable=False)
+            return Verdict(
+                False,
+                f"changed the submodule {inside[0]} (submodules are not the tick's to change)",
+                repairable=False,
+            )
+        return Verdict(
+            False, f"made a nested git repository at {candidate.gitlinks[0]}", repairable=False
+        )
     changed = candidate.changed
     hits = [p for p in changed if is_protected(p, tick.config.protected)]
     if hits:
@@ -497,7 +667,9 @@ def diff_check(tick: Tick, candidate: Candidate) -> Verdict | None:
     if grown:
         return Verdict(False, grown, repairable=False)
     if not changed:
-        return Verdict(False, "no change", feedback="Nothing in the working tree differs from HEAD.")
+        return Verdict(
+            False, "no change", feedback="Nothing in the working tree differs from HEAD."
+        )
     return None
 
 
@@ -512,23 +684,41 @@ def commit(tick: Tick) -> None:
     record.gates = gates_trailer(tick.verdict.results)
     account = (tick.act_end.text if tick.act_end else "").strip()
     if scan_new_text("the commit message", account, allow=tick.config.secrets_allow):
-        tick.printer.warn("the model's account looks like it holds a secret; the commit message leaves it out")
+        tick.printer.warn(
+            "the model's account looks like it holds a secret; the commit message leaves it out"
+        )
         account = ""
-    message = code_message(lever.id, lever.title, clip(account, 2000), CodeTrailers(
-        lever=lever.id, genome_version=tick.project.genome.label, gates=record.gates,
-        metrics=record.metrics, tokens=tick.meter.usage.total, cost_usd=tick.meter.cost))
+    message = code_message(
+        lever.id,
+        lever.title,
+        clip(account, 2000),
+        CodeTrailers(
+            lever=lever.id,
+            genome_version=tick.project.genome.label,
+            gates=record.gates,
+            metrics=record.metrics,
+            tokens=tick.meter.usage.total,
+            cost_usd=tick.meter.cost,
+        ),
+    )
     changed = tick.verdict.changed
     hook = tick.git.pre_commit_hook()
     if hook is not None:
-        tick.printer.warn(f"the pre-commit hook {hook} is not run on the tick's commits (the gates are their "
-                          "checks); if it must pass, add it to `gates:` in loop-prompt.md")
-    sha = tick.git.commit_tree(tick.verdict.tree, tick.start.head, message, tick.git.identity(tick.config.author))
-    tick.git.end_quarantine(keep=True)      # gated, secret-scanned: its objects join the repository
+        tick.printer.warn(
+            f"the pre-commit hook {hook} is not run on the tick's commits (the gates are their "
+            "checks); if it must pass, add it to `gates:` in loop-prompt.md"
+        )
+    sha = tick.git.commit_tree(
+        tick.verdict.tree, tick.start.head, message, tick.git.identity(tick.config.author)
+    )
+    tick.git.end_quarantine(keep=True)  # gated, secret-scanned: its objects join the repository
     tick.intent.commit = sha
     track(tick, "improve")
     tick.tip = sha
     record.outcome, record.commit, record.summary = "shipped", sha[:12], account
-    tick.printer.say(f"committed {sha[:12]} ({len(changed)} file{'s' if len(changed) != 1 else ''})")
+    tick.printer.say(
+        f"committed {sha[:12]} ({len(changed)} file{'s' if len(changed) != 1 else ''})"
+    )
 
 
 def roll_back(tick: Tick, reason: str) -> None:
@@ -538,8 +728,9 @@ def roll_back(tick: Tick, reason: str) -> None:
     tick.places.reset(tick.start.head)
     stopped = tick.act_end is not None and tick.act_end.reason == "stopped"
     # a signal is nobody's failure: the attempt is recorded, not counted
-    tick.record.outcome, tick.record.reason = ("interrupted", f"stopped by a signal ({reason})") if stopped \
-        else ("failed", reason)
+    tick.record.outcome, tick.record.reason = (
+        ("interrupted", f"stopped by a signal ({reason})") if stopped else ("failed", reason)
+    )
     if tick.verdict and tick.verdict.results:
         tick.record.gates = gates_trailer(tick.verdict.results)
         tick.record.gate_output = red_gate_excerpt(tick.verdict.results, tick.config.secrets_allow)
@@ -555,7 +746,9 @@ def improve(tick: Tick) -> None:
     tick.printer.phase("improve")
     reflection = Reflection()
     if tick.lever is None and tick.satisfied:
-        write_record(tick, reflection)      # the levers left were already satisfied: nothing to spend on
+        write_record(
+            tick, reflection
+        )  # the levers left were already satisfied: nothing to spend on
         return
     try:
         if tick.config.executor:
@@ -565,17 +758,23 @@ def improve(tick: Tick) -> None:
             # one up to the new prompt, so it is read from the cache, and it sees all the act did
             history = act_history(tick)
             reflection = reflect(
-                tick.model_or_connect(), model_name=tick.config.model, max_tokens=tick.config.max_tokens,
-                system=system_prompt(tick), prompt=reflection_prompt(tick, in_conversation=bool(history)),
-                limits=tick.limits, meter=tick.meter,
-                options=request_options(tick.config.model, tick.config.effort), history=history,
-                tools=act_tools(toolbox(tick)) if history else None)
+                tick.model_or_connect(),
+                model_name=tick.config.model,
+                max_tokens=tick.config.max_tokens,
+                system=system_prompt(tick),
+                prompt=reflection_prompt(tick, in_conversation=bool(history)),
+                limits=tick.limits,
+                meter=tick.meter,
+                options=request_options(tick.config.model, tick.config.effort),
+                history=history,
+                tools=act_tools(toolbox(tick)) if history else None,
+            )
     except (BudgetSpent, ModelUnavailable) as stop:
         if tick.lever is None:
-            raise      # an idle tick is only its reflection: without one there is nothing to record
+            raise  # an idle tick is only its reflection: without one there is nothing to record
         tick.printer.say(f"no reflection: {stop.message}")
     if tick.lever is None:
-        reflection.lesson, reflection.retire = None, []     # an idle tick did no work to learn from
+        reflection.lesson, reflection.retire = None, []  # an idle tick did no work to learn from
     reflection.levers = gatekeeper.admit_proposals(tick, reflection.levers)
     write_record(tick, reflection)
 
@@ -585,23 +784,31 @@ def reflect_with_executor(tick: Tick) -> Reflection:
     self-modification stay apart)."""
     spend.afford(tick.meter, tick.limits)
     executor = executor_of(tick)
-    reflection = executor.reflect(system_prompt(tick) + "\n" + reflection_prompt(tick), tick.record.lever,
-                                  max(tick.limits.deadline, time.monotonic() + 300),
-                                  budget_left(tick))
-    report_executor_run(tick, executor)      # what it changed in the act worktree goes nowhere
+    reflection = executor.reflect(
+        system_prompt(tick) + "\n" + reflection_prompt(tick),
+        tick.record.lever,
+        max(tick.limits.deadline, time.monotonic() + 300),
+        budget_left(tick),
+    )
+    report_executor_run(tick, executor)  # what it changed in the act worktree goes nowhere
     return reflection
 
 
 def act_history(tick: Tick) -> list[dict] | None:
     """The act's conversation, when the reflection can continue it."""
-    if tick.lever is None or not tick.messages or (tick.act_end and tick.act_end.reason == "context"):
+    if (
+        tick.lever is None
+        or not tick.messages
+        or (tick.act_end and tick.act_end.reason == "context")
+    ):
         return None
     return tick.messages
 
 
 def reflection_prompt(tick: Tick, *, in_conversation: bool = False) -> str:
-    return learning.reflection_prompt(tick, notes_text(tick) if tick.lever is None else "",
-                                      in_conversation=in_conversation)
+    return learning.reflection_prompt(
+        tick, notes_text(tick) if tick.lever is None else "", in_conversation=in_conversation
+    )
 
 
 # ---------------------------------------------------------------------------------------- schedule
@@ -610,7 +817,7 @@ def reflection_prompt(tick: Tick, *, in_conversation: bool = False) -> str:
 def schedule(tick: Tick) -> None:
     outcome = tick.record.outcome
     if outcome == "budget" and tick.limits.usd_budget == "tick":
-        outcome = "failed"     # one expensive tick: back off as after a red one, not until tomorrow
+        outcome = "failed"  # one expensive tick: back off as after a red one, not until tomorrow
     due_at = due.record_outcome(tick.root, tick.now, tick.config.cadence_seconds, outcome)
     tick.printer.say(f"next tick due {due_at.strftime('%Y-%m-%d %H:%M')}Z")
 
@@ -618,11 +825,21 @@ def schedule(tick: Tick) -> None:
 def announce(tick: Tick) -> None:
     """The config's ``notify`` command hears about every tick; its failure never fails the tick."""
     record = tick.record
-    needs_person = (record.outcome in ("budget", "unavailable", "blocked") or "secret" in record.reason
-                    or (tick.lever is not None and record.outcome == "failed" and
-                        tick.project.levers.get(record.lever).status == "blocked"))
+    needs_person = (
+        record.outcome in ("budget", "unavailable", "blocked")
+        or "secret" in record.reason
+        or (
+            tick.lever is not None
+            and record.outcome == "failed"
+            and tick.project.levers.get(record.lever).status == "blocked"
+        )
+    )
     summary = notify.summary_from(record, finish(tick).message, needs_person)
-    if tick.landing is not None and not tick.landing.landed and tick.landing.tip != tick.start.branch_head:
+    if (
+        tick.landing is not None
+        and not tick.landing.landed
+        and tick.landing.tip != tick.start.branch_head
+    ):
         # the work waits on genome/<branch>: say so, and where
         summary["message"] += f" · {tick.landing.describe()}"
         summary["waiting"] = tick.landing.ref.removeprefix("refs/heads/")

@@ -30,6 +30,7 @@ FOLDER = TREES
 @dataclass(frozen=True)
 class Measured:
     """A metric gate's number on one tree: the median of ``runs`` runs and their spread."""
+
     value: float
     spread: float
     runs: int
@@ -38,14 +39,19 @@ class Measured:
 def code_tree_id(git: Git, commit: str) -> str:
     """A name for the code at ``commit``: its top-level tree entries, the runner's files left out."""
     listing = git.run_git("ls-tree", "-z", commit)
-    kept = sorted(entry for entry in listing.split("\0")
-                  if entry and entry.split("\t", 1)[-1] not in RUNNER_FILES)
+    kept = sorted(
+        entry
+        for entry in listing.split("\0")
+        if entry and entry.split("\t", 1)[-1] not in RUNNER_FILES
+    )
     return hashlib.sha256("\0".join(kept).encode("utf-8")).hexdigest()[:40]
 
 
 def gate_key(name: str, command: str, metric: str, repeat: int) -> str:
     """A changed command, pattern or number of runs measures something else: a new key."""
-    return hashlib.sha256(json.dumps([name, command, metric, repeat]).encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(json.dumps([name, command, metric, repeat]).encode("utf-8")).hexdigest()[
+        :16
+    ]
 
 
 def _path(root: Path, tree: str) -> Path:
@@ -69,9 +75,11 @@ def _read(root: Path, tree: str) -> dict:
 def load(root: Path, tree: str) -> dict[str, Measured]:
     """The numbers remembered for ``tree`` by gate key; an unreadable file counts as none."""
     try:
-        found = {key: Measured(float(v["value"]), float(v["spread"]), int(v["runs"]))
-                 for key, v in _read(root, tree).get("metrics", {}).items()}
-        return {key: m for key, m in found.items() if m.runs > 0}    # "no number" is measured again
+        found = {
+            key: Measured(float(v["value"]), float(v["spread"]), int(v["runs"]))
+            for key, v in _read(root, tree).get("metrics", {}).items()
+        }
+        return {key: m for key, m in found.items() if m.runs > 0}  # "no number" is measured again
     except (ValueError, TypeError, KeyError, AttributeError):
         return {}
 
@@ -86,11 +94,20 @@ def mark_green(root: Path, tree: str, key: str) -> None:
     save(root, tree, load(root, tree), load_green(root, tree) | {key})
 
 
-def save(root: Path, tree: str, metrics: dict[str, Measured], green: set[str] | frozenset = frozenset()) -> None:
+def save(
+    root: Path, tree: str, metrics: dict[str, Measured], green: set[str] | frozenset = frozenset()
+) -> None:
     """Replace the tree's entry whole (atomically): nothing planted in it survives."""
     target = _path(root, tree)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps({"metrics": {key: asdict(m) for key, m in sorted(metrics.items())},
-                               "green": sorted(green)}), encoding="utf-8")
+    tmp.write_text(
+        json.dumps(
+            {
+                "metrics": {key: asdict(m) for key, m in sorted(metrics.items())},
+                "green": sorted(green),
+            }
+        ),
+        encoding="utf-8",
+    )
     os.replace(tmp, target)

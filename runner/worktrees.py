@@ -30,9 +30,10 @@ ACT, GATE = "act", "gate"
 @dataclass(frozen=True)
 class Candidate:
     """The act's result, fixed: a tree object and the paths where it differs from the start commit."""
+
     tree: str
     changed: list[str]
-    gitlinks: list[str]          # changed paths that are submodules (or repositories made by a command)
+    gitlinks: list[str]  # changed paths that are submodules (or repositories made by a command)
 
 
 class Worktrees:
@@ -41,7 +42,7 @@ class Worktrees:
         self.base = state_dir(git.root) / WORKTREES
         self.act = self.base / ACT
         self.gate = self.base / GATE
-        self.quarantine = self.base / "objects"    # new objects of a tick until it ships
+        self.quarantine = self.base / "objects"  # new objects of a tick until it ships
 
     # ------------------------------------------------------------------ act
     def prepare_act(self, start: str, *, keep_ignored: bool = False) -> Path:
@@ -63,16 +64,30 @@ class Worktrees:
         copy of the act worktree's index (so its stat data spares rehashing every file, and the act
         worktree's own index stays at the start commit) and written as a tree object."""
         index = self.base / "candidate.index"
-        act_index = Path(self.git.run_git("rev-parse", "--path-format=absolute", "--git-path", "index",
-                                          cwd=self.act).strip())
-        shutil.copy2(act_index, index)      # its mtime too: git judges racily clean entries by it
+        act_index = Path(
+            self.git.run_git(
+                "rev-parse", "--path-format=absolute", "--git-path", "index", cwd=self.act
+            ).strip()
+        )
+        shutil.copy2(act_index, index)  # its mtime too: git judges racily clean entries by it
         env = {"GIT_INDEX_FILE": str(index)}
         # an assume-unchanged or skip-worktree flag would hide a change from `add`: none is honoured
-        flagged = [line[2:] for line in self.git.run_git("ls-files", "-v", "-z", cwd=self.act, env=env).split("\0")
-                   if len(line) > 2 and (line[0].islower() or line[0] == "S")]
+        flagged = [
+            line[2:]
+            for line in self.git.run_git("ls-files", "-v", "-z", cwd=self.act, env=env).split("\0")
+            if len(line) > 2 and (line[0].islower() or line[0] == "S")
+        ]
         if flagged:
-            self.git.run_git("update-index", "--no-assume-unchanged", "--no-skip-worktree", "-z", "--stdin",
-                             paths=flagged, cwd=self.act, env=env)
+            self.git.run_git(
+                "update-index",
+                "--no-assume-unchanged",
+                "--no-skip-worktree",
+                "-z",
+                "--stdin",
+                paths=flagged,
+                cwd=self.act,
+                env=env,
+            )
         self.git.run_git("add", "-A", "--", ".", cwd=self.act, env=env)
         tree = self.git.run_git("write-tree", cwd=self.act, env=env).strip()
         out = self.git.run_git("diff-tree", "-r", "-z", "--no-renames", "--raw", start, tree)
@@ -90,17 +105,28 @@ class Worktrees:
     def submodules(self, start: str) -> list[str]:
         """The submodule paths ``.gitmodules`` names at ``start``."""
         try:
-            out = self.git.run_git("config", "--blob", f"{start}:.gitmodules", "-z", "--get-regexp",
-                                   r"^submodule\..*\.path$")
-        except GitCommandError:       # no .gitmodules, or no path in it
+            out = self.git.run_git(
+                "config",
+                "--blob",
+                f"{start}:.gitmodules",
+                "-z",
+                "--get-regexp",
+                r"^submodule\..*\.path$",
+            )
+        except GitCommandError:  # no .gitmodules, or no path in it
             return []
-        return sorted(entry.split("\n", 1)[1].strip("/") for entry in out.split("\0") if "\n" in entry)
+        return sorted(
+            entry.split("\n", 1)[1].strip("/") for entry in out.split("\0") if "\n" in entry
+        )
 
     def inside_submodules(self, start: str) -> list[str]:
         """Submodule folders in the act worktree that hold anything: the runner never checks a
         submodule out there, so whatever is inside was put there during the tick."""
-        return [path for path in self.submodules(start)
-                if (self.act / path).is_dir() and any((self.act / path).iterdir())]
+        return [
+            path
+            for path in self.submodules(start)
+            if (self.act / path).is_dir() and any((self.act / path).iterdir())
+        ]
 
     def _empty_submodules(self, path: Path, start: str) -> None:
         for sub in self.submodules(start):
@@ -114,7 +140,9 @@ class Worktrees:
 
     def act_changed_paths(self) -> list[str]:
         """What (not ignored) differs from the act worktree's HEAD, path by path."""
-        out = self.git.run_git("status", "--porcelain=v1", "-z", "--untracked-files=all", cwd=self.act)
+        out = self.git.run_git(
+            "status", "--porcelain=v1", "-z", "--untracked-files=all", cwd=self.act
+        )
         return sorted(entry[3:] for entry in out.split("\0") if len(entry) > 3)
 
     def act_changed(self) -> bool:
@@ -127,13 +155,13 @@ class Worktrees:
         (as the act left them, uncommitted), and nothing untracked. Ignored files are kept only when
         ``keep_ignored`` (a ``setup:`` whose inputs did not change: its virtualenv, caches)."""
         if self._usable(self.gate):
-            try:       # one pass over the files: HEAD moved alone, then the index and files to the tree
+            try:  # one pass over the files: HEAD moved alone, then the index and files to the tree
                 self.git.run_git("update-ref", "--no-deref", "HEAD", start, cwd=self.gate)
                 self.git.run_git("read-tree", "--reset", "-u", tree, cwd=self.gate)
                 self._clean(self.gate, ignored=not keep_ignored)
                 return self.gate
             except GitCommandError:
-                pass            # a broken worktree: made anew below
+                pass  # a broken worktree: made anew below
         self._create(self.gate, start)
         self.git.run_git("read-tree", "--reset", "-u", tree, cwd=self.gate)
         self._clean(self.gate, ignored=not keep_ignored)
@@ -150,7 +178,7 @@ class Worktrees:
         """After a red tick: nothing of its change stays on disk (a refused secret included). The
         gate worktree keeps its ignored files (a ``setup:`` virtualenv)."""
         if self._usable(self.act):
-            self.prepare_act(start, keep_ignored=True)    # a setup's virtualenv stays
+            self.prepare_act(start, keep_ignored=True)  # a setup's virtualenv stays
         if self._usable(self.gate):
             self._at(self.gate, start)
             self._clean(self.gate, ignored=False)
@@ -162,7 +190,7 @@ class Worktrees:
             return
         try:
             self.git.run_git("checkout", "-q", "-f", "--detach", start, cwd=path)
-        except GitCommandError:       # a broken worktree (killed mid-checkout, edited by hand): anew
+        except GitCommandError:  # a broken worktree (killed mid-checkout, edited by hand): anew
             self._create(path, start)
 
     def _usable(self, path: Path) -> bool:
@@ -180,7 +208,9 @@ class Worktrees:
                 path.unlink()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.git.run_git("worktree", "prune")
-        self.git.run_git("worktree", "add", "-q", "-f", "--detach", "--no-checkout", str(path), start)
+        self.git.run_git(
+            "worktree", "add", "-q", "-f", "--detach", "--no-checkout", str(path), start
+        )
         self.git.run_git("checkout", "-q", "-f", "--detach", start, cwd=path)
 
     def _clean(self, path: Path, *, ignored: bool) -> None:

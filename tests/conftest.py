@@ -26,23 +26,32 @@ LEVERS = """\
 def isolated_env(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     gitconfig = home / ".gitconfig"
-    gitconfig.write_text("[user]\n\tname = Test Person\n\temail = person@example.com\n"
-                         "[init]\n\tdefaultBranch = main\n")
+    gitconfig.write_text(
+        "[user]\n\tname = Test Person\n\temail = person@example.com\n"
+        "[init]\n\tdefaultBranch = main\n"
+    )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))      # the commands' HOME lives here
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))  # the commands' HOME lives here
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local/state"))  # and the runner's record key
     monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", str(home / ".anthropic"))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_PROFILE",
-                 "ANTHROPIC_CUSTOM_HEADERS"):
+    for name in (
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_PROFILE",
+        "ANTHROPIC_CUSTOM_HEADERS",
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def commit_all(root: Path, message: str = "edit") -> None:
@@ -52,8 +61,13 @@ def commit_all(root: Path, message: str = "edit") -> None:
 
 def tree_state(root: Path) -> dict[str, bytes]:
     """Every file under root except .git/ and .genome/, with its bytes: to prove nothing changed."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.is_symlink() and p.relative_to(root).parts[0] not in (".git", ".genome")}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and not p.is_symlink()
+        and p.relative_to(root).parts[0] not in (".git", ".genome")
+    }
 
 
 @pytest.fixture
@@ -88,4 +102,8 @@ def changes(before: str, after: str) -> list[tuple[str, list[str], list[str]]]:
     """Every differing run of lines between two texts, so a test sees any stray byte."""
     old, new = lines_of(before), lines_of(after)
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    return [(tag, old[i1:i2], new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+    return [
+        (tag, old[i1:i2], new[j1:j2])
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]

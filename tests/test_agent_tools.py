@@ -11,8 +11,15 @@ import pytest
 
 from runner.agent_tools import DESCRIBE_OUTPUT_LIMIT, AgentTool, call, discover
 
-BUILT_INS = {"read_file", "write_file", "edit_file", "run_command", "search_files", "search_content",
-             "load_skill"}
+BUILT_INS = {
+    "read_file",
+    "write_file",
+    "edit_file",
+    "run_command",
+    "search_files",
+    "search_content",
+    "load_skill",
+}
 
 COUNT_LINES = f'''\
 #!{sys.executable}
@@ -31,7 +38,7 @@ with open(request["path"]) as handle:
     print(f"{{request['path']}}: {{sum(1 for _ in handle)}} lines")
 '''
 
-ECHO_BASH = '''\
+ECHO_BASH = """\
 #!/usr/bin/env bash
 # genome-tool
 if [ "$1" = "--describe" ]; then
@@ -40,7 +47,7 @@ if [ "$1" = "--describe" ]; then
 fi
 input=$(cat)
 echo "got: $input"
-'''
+"""
 
 
 def bash_tool(describe: str, run: str = "cat") -> str:
@@ -49,15 +56,32 @@ def bash_tool(describe: str, run: str = "cat") -> str:
 
 
 def describing(name: str, schema: object = None, **extra) -> str:
-    data = {"name": name, "description": f"The {name} tool.",
-            "input_schema": {"type": "object"} if schema is None else schema, **extra}
+    data = {
+        "name": name,
+        "description": f"The {name} tool.",
+        "input_schema": {"type": "object"} if schema is None else schema,
+        **extra,
+    }
     return f"cat <<'JSON'\n{json.dumps(data)}\nJSON"
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid",
-                           "-c", "commit.gpgsign=false", *args],
-                          cwd=root, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 @pytest.fixture
@@ -94,6 +118,7 @@ def found(root: Path, timeout: float = 10) -> tuple[list[AgentTool], Warnings]:
 
 # --- discovery and calls of real tools ----------------------------------------------------------
 
+
 def test_committed_python_and_bash_tools_are_described_and_called(project):
     add_tool(project, "count_lines", COUNT_LINES)
     add_tool(project, "echo", ECHO_BASH)
@@ -105,26 +130,37 @@ def test_committed_python_and_bash_tools_are_described_and_called(project):
 
     tools, warnings = found(project)
     assert warnings == []
-    assert [(tool.name, tool.path) for tool in tools] == [("count_lines", "tools/count_lines"),
-                                                          ("echo-input", "tools/echo")]
+    assert [(tool.name, tool.path) for tool in tools] == [
+        ("count_lines", "tools/count_lines"),
+        ("echo-input", "tools/echo"),
+    ]
     assert tools[0].spec() == {
         "name": "count_lines",
         "description": "Count the lines of a text file in the project.",
-        "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+        "input_schema": {
+            "type": "object",
+            "properties": {"path": {"type": "string"}},
+            "required": ["path"],
+        },
     }
     tools[0].spec()["input_schema"]["properties"]["x"] = {}
     assert "x" not in tools[0].input_schema["properties"]
 
-    assert call(project, tools[0], {"path": "notes.txt"}, timeout=10) == ("exit code 0\nnotes.txt: 3 lines\n", False)
-    assert call(project, tools[1], {"text": "hi \"there\""}, timeout=10) == (
-        'exit code 0\ngot: {"text": "hi \\"there\\""}\n', False)
+    assert call(project, tools[0], {"path": "notes.txt"}, timeout=10) == (
+        "exit code 0\nnotes.txt: 3 lines\n",
+        False,
+    )
+    assert call(project, tools[1], {"text": 'hi "there"'}, timeout=10) == (
+        'exit code 0\ngot: {"text": "hi \\"there\\""}\n',
+        False,
+    )
 
 
 def test_a_large_input_reaches_the_tool_whole_on_stdin(project):
     tool_text = bash_tool(describing("digest"), "sha256sum | cut -d' ' -f1")
     add_tool(project, "digest", tool_text)
     [tool], _ = found(project)
-    tool_input = {"text": "x" * 300_000}   # past what one command-line argument may hold
+    tool_input = {"text": "x" * 300_000}  # past what one command-line argument may hold
     expected = hashlib.sha256(json.dumps(tool_input).encode()).hexdigest()
     assert call(project, tool, tool_input, timeout=10) == (f"exit code 0\n{expected}\n", False)
 
@@ -133,7 +169,10 @@ def test_the_tool_runs_from_the_project_root(project, tmp_path, monkeypatch):
     add_tool(project, "where", bash_tool(describing("where"), "pwd"))
     monkeypatch.chdir(tmp_path)
     [tool], _ = found(Path("project"))
-    assert call(Path("project"), tool, {}, timeout=10) == (f"exit code 0\n{project.resolve()}\n", False)
+    assert call(Path("project"), tool, {}, timeout=10) == (
+        f"exit code 0\n{project.resolve()}\n",
+        False,
+    )
 
 
 def test_a_non_zero_exit_is_an_error_result_with_its_code(project):
@@ -144,13 +183,17 @@ def test_a_non_zero_exit_is_an_error_result_with_its_code(project):
 
 def test_a_tool_that_outlives_its_timeout_is_killed_with_its_children(project, tmp_path):
     pid_file = tmp_path / "child.pid"
-    add_tool(project, "hangs", bash_tool(describing("hangs"), f"sleep 300 & echo $! > {pid_file}; wait"))
+    add_tool(
+        project, "hangs", bash_tool(describing("hangs"), f"sleep 300 & echo $! > {pid_file}; wait")
+    )
     [tool], _ = found(project)
     started = time.monotonic()
     content, is_error = call(project, tool, {}, timeout=1)
     assert time.monotonic() - started < 8
     assert is_error
-    assert content.startswith("exit code 124: timed out after 1 s; the tool and its child processes were killed")
+    assert content.startswith(
+        "exit code 124: timed out after 1 s; the tool and its child processes were killed"
+    )
     child = int(pid_file.read_text())
     deadline = time.monotonic() + 5
     while _alive(child) and time.monotonic() < deadline:
@@ -163,7 +206,7 @@ def _alive(pid: int) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
         return False
-    return state[state.rfind(")") + 2:].split()[0] != "Z"
+    return state[state.rfind(")") + 2 :].split()[0] != "Z"
 
 
 def test_long_output_is_cut_to_the_limit_keeping_head_and_tail(project):
@@ -214,39 +257,89 @@ def test_a_tool_removed_after_discovery_gives_an_error_result(project):
 # --- files that are not offered -----------------------------------------------------------------
 
 FAILURES = [
-    ("exits-nonzero", bash_tool("echo 'ImportError: no module named yaml' >&2; exit 2"),
-     "`tools/x --describe` exited with code 2: ImportError: no module named yaml"),
-    ("not-json", bash_tool("echo 'usage: x [--describe]'"), "`tools/x --describe` did not print JSON"),
+    (
+        "exits-nonzero",
+        bash_tool("echo 'ImportError: no module named yaml' >&2; exit 2"),
+        "`tools/x --describe` exited with code 2: ImportError: no module named yaml",
+    ),
+    (
+        "not-json",
+        bash_tool("echo 'usage: x [--describe]'"),
+        "`tools/x --describe` did not print JSON",
+    ),
     ("json-list", bash_tool("echo '[1, 2]'"), "printed a JSON list, not an object"),
-    ("missing-schema", bash_tool("echo '{\"name\": \"x\", \"description\": \"d\"}'"),
-     "its description lacks input_schema"),
-    ("name-with-space", bash_tool(describing("two words")), "its name 'two words' is not 1 to 64 letters"),
+    (
+        "missing-schema",
+        bash_tool('echo \'{"name": "x", "description": "d"}\''),
+        "its description lacks input_schema",
+    ),
+    (
+        "name-with-space",
+        bash_tool(describing("two words")),
+        "its name 'two words' is not 1 to 64 letters",
+    ),
     ("name-too-long", bash_tool(describing("n" * 65)), "is not 1 to 64 letters"),
-    ("name-not-string", bash_tool("echo '{\"name\": 7, \"description\": \"d\", \"input_schema\": {}}'"),
-     "its name 7 is not"),
-    ("empty-description", bash_tool("echo '{\"name\": \"x\", \"description\": \" \", \"input_schema\": "
-                                         "{\"type\": \"object\"}}'"), "its description is empty"),
-    ("schema-not-object", bash_tool(describing("x", {"type": "string"})), "is not an object schema"),
+    (
+        "name-not-string",
+        bash_tool('echo \'{"name": 7, "description": "d", "input_schema": {}}\''),
+        "its name 7 is not",
+    ),
+    (
+        "empty-description",
+        bash_tool('echo \'{"name": "x", "description": " ", "input_schema": {"type": "object"}}\''),
+        "its description is empty",
+    ),
+    (
+        "schema-not-object",
+        bash_tool(describing("x", {"type": "string"})),
+        "is not an object schema",
+    ),
     ("schema-a-list", bash_tool(describing("x", [{"type": "object"}])), "is not an object schema"),
-    ("properties-not-schemas", bash_tool(describing("x", {"type": "object", "properties": {"a": "string"}})),
-     "properties must map each parameter name to a schema object"),
-    ("required-unknown", bash_tool(describing("x", {"type": "object", "properties": {},
-                                                         "required": ["path"]})),
-     "requires path, which properties does not define"),
-    ("type-misspelt", bash_tool(describing("x", {"type": "object", "properties": {"path": {"type": "strng"}}})),
-     "its input_schema is not a valid JSON Schema (at properties/path/type: 'strng' is not valid"),
-    ("required-not-a-list", bash_tool(describing("x", {"type": "object", "properties": {},
-                                                            "required": "path"})),
-     "not a valid JSON Schema (at required: 'path' is not of type 'array'"),
-    ("bad-pattern-keyword", bash_tool(describing("x", {"type": "object", "properties": {
-        "n": {"type": "integer", "minimum": "zero"}}})), "at properties/n/minimum"),
-    ("built-in-name", bash_tool(describing("read_file")), "its name 'read_file' is a built-in tool's"),
-    ("huge-description", bash_tool(f"head -c {DESCRIBE_OUTPUT_LIMIT + 1} /dev/zero | tr '\\0' ' '"),
-     f"printed more than {DESCRIBE_OUTPUT_LIMIT:,} bytes"),
+    (
+        "properties-not-schemas",
+        bash_tool(describing("x", {"type": "object", "properties": {"a": "string"}})),
+        "properties must map each parameter name to a schema object",
+    ),
+    (
+        "required-unknown",
+        bash_tool(describing("x", {"type": "object", "properties": {}, "required": ["path"]})),
+        "requires path, which properties does not define",
+    ),
+    (
+        "type-misspelt",
+        bash_tool(describing("x", {"type": "object", "properties": {"path": {"type": "strng"}}})),
+        "its input_schema is not a valid JSON Schema (at properties/path/type: 'strng' is not valid",
+    ),
+    (
+        "required-not-a-list",
+        bash_tool(describing("x", {"type": "object", "properties": {}, "required": "path"})),
+        "not a valid JSON Schema (at required: 'path' is not of type 'array'",
+    ),
+    (
+        "bad-pattern-keyword",
+        bash_tool(
+            describing(
+                "x", {"type": "object", "properties": {"n": {"type": "integer", "minimum": "zero"}}}
+            )
+        ),
+        "at properties/n/minimum",
+    ),
+    (
+        "built-in-name",
+        bash_tool(describing("read_file")),
+        "its name 'read_file' is a built-in tool's",
+    ),
+    (
+        "huge-description",
+        bash_tool(f"head -c {DESCRIBE_OUTPUT_LIMIT + 1} /dev/zero | tr '\\0' ' '"),
+        f"printed more than {DESCRIBE_OUTPUT_LIMIT:,} bytes",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("script", "why"), [case[1:] for case in FAILURES], ids=[case[0] for case in FAILURES])
+@pytest.mark.parametrize(
+    ("script", "why"), [case[1:] for case in FAILURES], ids=[case[0] for case in FAILURES]
+)
 def test_a_file_failing_describe_is_skipped_with_its_reason(project, script, why):
     add_tool(project, "x", script)
     add_tool(project, "y_good", bash_tool(describing("good")))
@@ -263,11 +356,15 @@ def test_describe_that_hangs_is_cut_off(project):
     tools, warnings = found(project, timeout=1)
     assert time.monotonic() - started < 8
     assert tools == []
-    assert warnings == ["tools/slow is not offered as a tool: `tools/slow --describe` did not finish within 1 s"]
+    assert warnings == [
+        "tools/slow is not offered as a tool: `tools/slow --describe` did not finish within 1 s"
+    ]
 
 
 def test_a_warning_on_stderr_does_not_spoil_the_description(project):
-    add_tool(project, "chatty", bash_tool("echo 'DeprecationWarning: old' >&2\n" + describing("chatty")))
+    add_tool(
+        project, "chatty", bash_tool("echo 'DeprecationWarning: old' >&2\n" + describing("chatty"))
+    )
     tools, warnings = found(project)
     assert [tool.name for tool in tools] == ["chatty"] and warnings == []
 
@@ -277,8 +374,10 @@ def test_a_second_tool_with_a_taken_name_is_skipped(project):
     add_tool(project, "b_second", bash_tool(describing("same")))
     tools, warnings = found(project)
     assert [tool.path for tool in tools] == ["tools/a_first"]
-    assert warnings == ["tools/b_second is not offered as a tool: its name 'same' is already taken by "
-                        "tools/a_first; give it another name"]
+    assert warnings == [
+        "tools/b_second is not offered as a tool: its name 'same' is already taken by "
+        "tools/a_first; give it another name"
+    ]
 
 
 def test_links_are_followed_inside_the_project_only(project, tmp_path):
@@ -293,7 +392,9 @@ def test_links_are_followed_inside_the_project_only(project, tmp_path):
     (project / "tools" / "linked").symlink_to(Path("..") / "scripts" / "real.sh")
     tools, warnings = found(project)
     assert [(tool.name, tool.path) for tool in tools] == [("inside", "tools/linked")]
-    assert warnings == ["tools/escape is not offered as a tool: it is a link pointing outside the project"]
+    assert warnings == [
+        "tools/escape is not offered as a tool: it is a link pointing outside the project"
+    ]
 
 
 def test_a_tools_folder_linked_outside_is_ignored_with_a_warning(tmp_path):
@@ -314,8 +415,10 @@ def test_a_script_without_its_executable_bit_is_named(project):
     add_tool(project, "data.json", '{"name": "not a tool"}', executable=False)
     tools, warnings = found(project)
     assert tools == []
-    assert warnings == ["tools/forgot_chmod.py is not offered as a tool: it starts with #! but is not "
-                        "executable; run `chmod +x tools/forgot_chmod.py` and commit it"]
+    assert warnings == [
+        "tools/forgot_chmod.py is not offered as a tool: it starts with #! but is not "
+        "executable; run `chmod +x tools/forgot_chmod.py` and commit it"
+    ]
 
 
 def test_no_tools_folder_means_no_tools(tmp_path):
@@ -325,16 +428,23 @@ def test_no_tools_folder_means_no_tools(tmp_path):
 
 
 def test_names_come_sorted_by_file_name(project):
-    for file_name, tool_name in [("zeta", "first_alpha"), ("alpha", "last_zeta"), ("mid", "middle")]:
+    for file_name, tool_name in [
+        ("zeta", "first_alpha"),
+        ("alpha", "last_zeta"),
+        ("mid", "middle"),
+    ]:
         add_tool(project, file_name, bash_tool(describing(tool_name)))
     tools, _ = found(project)
     assert [(tool.path, tool.name) for tool in tools] == [
-        ("tools/alpha", "last_zeta"), ("tools/mid", "middle"), ("tools/zeta", "first_alpha")]
+        ("tools/alpha", "last_zeta"),
+        ("tools/mid", "middle"),
+        ("tools/zeta", "first_alpha"),
+    ]
 
 
 def test_a_script_that_does_not_say_genome_tool_is_never_run(project, tmp_path):
     ran = tmp_path / "deploy-ran"
-    add_tool(project, "deploy.sh", f"#!/usr/bin/env bash\necho \"$*\" >> {ran}\n")
+    add_tool(project, "deploy.sh", f'#!/usr/bin/env bash\necho "$*" >> {ran}\n')
     commit_all(project)
     tools, warnings = found(project)
     assert tools == [] and warnings == [] and not ran.exists()

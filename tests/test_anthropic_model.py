@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import pytest
 
@@ -14,7 +14,14 @@ from runner.anthropic_model import AnthropicModel
 from runner.errors import ModelUnavailable
 from runner.fake_api import FakeMessagesServer, sse_events
 from runner.model import Usage
-from runner.scripted import Script, error_reply, midstream_error, text_reply, tool_replies, tool_reply
+from runner.scripted import (
+    Script,
+    error_reply,
+    midstream_error,
+    text_reply,
+    tool_replies,
+    tool_reply,
+)
 
 KEY = "sk-ant-test-model-0123456789abcdef"
 FAST = 1  # retry-after-ms for scripted errors, so SDK retries cost nothing
@@ -27,11 +34,25 @@ REQUEST = {
         {"type": "text", "text": "## Mission\nShip small.", "cache_control": {"type": "ephemeral"}},
     ],
     "tools": [
-        {"name": "read_file", "description": "Read a file.",
-         "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}},
-        {"name": "run_command", "description": "Run a shell command.",
-         "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]},
-         "cache_control": {"type": "ephemeral"}},
+        {
+            "name": "read_file",
+            "description": "Read a file.",
+            "input_schema": {
+                "type": "object",
+                "properties": {"path": {"type": "string"}},
+                "required": ["path"],
+            },
+        },
+        {
+            "name": "run_command",
+            "description": "Run a shell command.",
+            "input_schema": {
+                "type": "object",
+                "properties": {"command": {"type": "string"}},
+                "required": ["command"],
+            },
+            "cache_control": {"type": "ephemeral"},
+        },
     ],
     "messages": [{"role": "user", "content": "Work on L-001."}],
 }
@@ -51,9 +72,14 @@ def model_for(srv_url: str, **options) -> AnthropicModel:
 
 # --- round trips ---------------------------------------------------------------------------------
 
+
 def test_streamed_text_reply_and_request_body_as_sent():
-    usage = {"input_tokens": 1200, "output_tokens": 35, "cache_creation_input_tokens": 900,
-             "cache_read_input_tokens": 4000}
+    usage = {
+        "input_tokens": 1200,
+        "output_tokens": 35,
+        "cache_creation_input_tokens": 900,
+        "cache_read_input_tokens": 4000,
+    }
     with FakeMessagesServer([text_reply("Nothing to change.", usage=usage)]) as srv:
         reply = model_for(srv.url).respond(REQUEST)
     assert reply.content == [{"type": "text", "text": "Nothing to change."}]
@@ -68,11 +94,23 @@ def test_streamed_tool_use_reassembles_input_and_goes_back_verbatim():
     with FakeMessagesServer([first, text_reply("Done.")]) as srv:
         model = model_for(srv.url)
         reply = model.respond(REQUEST)
-        follow_up = {**REQUEST, "messages": [
-            *REQUEST["messages"],
-            {"role": "assistant", "content": reply.content},
-            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": reply.tool_uses[0]["id"],
-                                          "content": "edited"}]}]}
+        follow_up = {
+            **REQUEST,
+            "messages": [
+                *REQUEST["messages"],
+                {"role": "assistant", "content": reply.content},
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": reply.tool_uses[0]["id"],
+                            "content": "edited",
+                        }
+                    ],
+                },
+            ],
+        }
         done = model.respond(follow_up)
 
     assert reply.stop_reason == "tool_use"
@@ -82,13 +120,19 @@ def test_streamed_tool_use_reassembles_input_and_goes_back_verbatim():
 
 
 def test_several_tool_calls_and_thinking_blocks_survive_intact():
-    thinking = {"type": "thinking", "thinking": "Two files to read first.", "signature": "EqQBCkYIBxgCKkDs"}
+    thinking = {
+        "type": "thinking",
+        "thinking": "Two files to read first.",
+        "signature": "EqQBCkYIBxgCKkDs",
+    }
     calls = tool_replies([("read_file", {"path": "a.py"}), ("read_file", {"path": "b.py"})])
     with FakeMessagesServer([{**calls, "content": [thinking, *calls["content"]]}]) as srv:
         reply = model_for(srv.url).respond(REQUEST)
     assert reply.content[0] == {**thinking, "signature": srv.sign("Two files to read first.")}
-    assert [(t["name"], t["input"]) for t in reply.tool_uses] == [("read_file", {"path": "a.py"}),
-                                                                   ("read_file", {"path": "b.py"})]
+    assert [(t["name"], t["input"]) for t in reply.tool_uses] == [
+        ("read_file", {"path": "a.py"}),
+        ("read_file", {"path": "b.py"}),
+    ]
 
 
 @pytest.mark.parametrize("stop_reason", ["max_tokens", "pause_turn", "refusal"])
@@ -106,6 +150,7 @@ def test_headers_carry_the_key_and_api_version():
 
 
 # --- retries -------------------------------------------------------------------------------------
+
 
 def test_overloaded_twice_then_success_is_retried_honouring_retry_after():
     overloaded = error_reply(529, "overloaded_error", "Overloaded", retry_after_ms=1500)
@@ -136,7 +181,9 @@ def test_a_retry_after_longer_than_a_tick_waits_is_not_waited_for():
     clock = Clock()
     with FakeMessagesServer(default=hour) as srv:
         model = model_for(srv.url, max_retries=7, sleep=clock.sleep, clock=clock)
-        with pytest.raises(ModelUnavailable, match="asked to wait 3600 s, longer than a tick waits"):
+        with pytest.raises(
+            ModelUnavailable, match="asked to wait 3600 s, longer than a tick waits"
+        ):
             model.respond(REQUEST)
     assert len(srv.requests) == 1 and clock.sleeps == []
 
@@ -147,9 +194,14 @@ def test_retries_stop_at_the_ticks_wall_clock():
     with FakeMessagesServer(default=overloaded) as srv:
         model = model_for(srv.url, max_retries=7, sleep=clock.sleep, clock=clock)
         model.deadline = clock.now + 50
-        with pytest.raises(ModelUnavailable, match="Another try would run past the tick's wall clock"):
+        with pytest.raises(
+            ModelUnavailable, match="Another try would run past the tick's wall clock"
+        ):
             model.respond(REQUEST)
-    assert len(srv.requests) == 3 and clock.sleeps == [20.0, 20.0]     # a fourth would start after 50 s
+    assert len(srv.requests) == 3 and clock.sleeps == [
+        20.0,
+        20.0,
+    ]  # a fourth would start after 50 s
     assert clock.now <= model.deadline
 
 
@@ -164,13 +216,17 @@ def test_no_request_starts_when_the_ticks_time_is_up():
 
 
 def test_a_server_that_says_do_not_retry_is_not_retried():
-    with FakeMessagesServer([lambda request: 1 / 0]) as srv:      # the fake answers 500, x-should-retry: false
+    with FakeMessagesServer(
+        [lambda request: 1 / 0]
+    ) as srv:  # the fake answers 500, x-should-retry: false
         with pytest.raises(ModelUnavailable):
             model_for(srv.url, sleep=Sleeps()).respond(REQUEST)
     assert len(srv.requests) == 1
 
 
-@pytest.mark.parametrize("status, kind", [(529, "overloaded_error"), (429, "rate_limit_error"), (500, "api_error")])
+@pytest.mark.parametrize(
+    "status, kind", [(529, "overloaded_error"), (429, "rate_limit_error"), (500, "api_error")]
+)
 def test_transient_forever_is_unavailable_after_max_retries_plus_one(status, kind):
     forever = error_reply(status, kind, "try later", retry_after_ms=FAST)
     with FakeMessagesServer(default=forever) as srv:
@@ -186,7 +242,9 @@ def test_midstream_overload_once_then_success_is_retried_here_with_backoff():
     sleeps = Sleeps()
     with FakeMessagesServer([midstream_error("overloaded_error"), text_reply("second try")]) as srv:
         reply = model_for(srv.url, sleep=sleeps).respond(REQUEST)
-    assert reply.content == [{"type": "text", "text": "second try"}]  # nothing kept from the broken stream
+    assert reply.content == [
+        {"type": "text", "text": "second try"}
+    ]  # nothing kept from the broken stream
     assert len(srv.requests) == 2
     assert len(sleeps) == 1 and sleeps[0] > 0
 
@@ -204,7 +262,9 @@ def test_midstream_overload_forever_is_unavailable_with_growing_backoff():
 
 def test_midstream_error_that_is_not_transient_is_not_retried():
     sleeps = Sleeps()
-    with FakeMessagesServer(default=midstream_error("invalid_request_error", "prompt is too long")) as srv:
+    with FakeMessagesServer(
+        default=midstream_error("invalid_request_error", "prompt is too long")
+    ) as srv:
         with pytest.raises(ModelUnavailable, match="prompt is too long"):
             model_for(srv.url, sleep=sleeps).respond(REQUEST)
     assert len(srv.requests) == 1 and sleeps == []
@@ -216,7 +276,11 @@ def read_request(conn: socket.socket) -> None:
     while b"\r\n\r\n" not in data:
         data += conn.recv(65536)
     head, body = data.split(b"\r\n\r\n", 1)
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length")
+    )
     while len(body) < length:
         body += conn.recv(65536)
 
@@ -243,7 +307,9 @@ def dropping_server(drops: int) -> Iterator[tuple[str, list[int]]]:
                 events = list(sse_events(REQUEST, script.next_action(REQUEST)))
                 if served[0] <= drops:
                     events = events[:2]
-                body = b"".join(f"event: {n}\ndata: {json.dumps(d)}\n\n".encode() for n, d in events)
+                body = b"".join(
+                    f"event: {n}\ndata: {json.dumps(d)}\n\n".encode() for n, d in events
+                )
                 # Chunked, so a connection closed early is a truncated body rather than a clean end.
                 head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
                 chunk = f"{len(body):x}\r\n".encode() + body + b"\r\n"
@@ -284,11 +350,16 @@ def test_an_unreachable_server_is_unavailable_and_named():
 
 # --- errors that stop at once ------------------------------------------------------------------------
 
+
 def test_unauthorized_stops_at_once_names_the_variable_and_hides_the_key():
-    rejected = error_reply(401, "authentication_error", f"invalid x-api-key: {KEY}", retry_after_ms=FAST)
+    rejected = error_reply(
+        401, "authentication_error", f"invalid x-api-key: {KEY}", retry_after_ms=FAST
+    )
     with FakeMessagesServer(default=rejected) as srv:
         with pytest.raises(ModelUnavailable) as caught:
-            AnthropicModel.from_env({"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": srv.url}).respond(REQUEST)
+            AnthropicModel.from_env(
+                {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": srv.url}
+            ).respond(REQUEST)
     assert len(srv.requests) == 1
     assert "ANTHROPIC_API_KEY" in caught.value.message and "401" in caught.value.message
     assert KEY not in caught.value.message
@@ -296,22 +367,36 @@ def test_unauthorized_stops_at_once_names_the_variable_and_hides_the_key():
 
 def test_unauthorized_with_auth_token_names_that_variable():
     with FakeMessagesServer(default=error_reply(401, "authentication_error", "bad token")) as srv:
-        model = AnthropicModel.from_env({"ANTHROPIC_AUTH_TOKEN": KEY, "ANTHROPIC_BASE_URL": srv.url})
+        model = AnthropicModel.from_env(
+            {"ANTHROPIC_AUTH_TOKEN": KEY, "ANTHROPIC_BASE_URL": srv.url}
+        )
         with pytest.raises(ModelUnavailable, match="ANTHROPIC_AUTH_TOKEN"):
             model.respond(REQUEST)
-    assert srv.headers[0].get("authorization") == f"Bearer {KEY}" or srv.headers[0].get("x-api-key") == KEY
+    assert (
+        srv.headers[0].get("authorization") == f"Bearer {KEY}"
+        or srv.headers[0].get("x-api-key") == KEY
+    )
 
 
 def test_forbidden_is_about_the_key():
-    with FakeMessagesServer(default=error_reply(403, "permission_error", "not allowed for this model")) as srv:
+    with FakeMessagesServer(
+        default=error_reply(403, "permission_error", "not allowed for this model")
+    ) as srv:
         with pytest.raises(ModelUnavailable) as caught:
-            AnthropicModel.from_env({"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": srv.url}).respond(REQUEST)
+            AnthropicModel.from_env(
+                {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": srv.url}
+            ).respond(REQUEST)
     assert len(srv.requests) == 1
-    assert "ANTHROPIC_API_KEY" in caught.value.message and "not allowed for this model" in caught.value.message
+    assert (
+        "ANTHROPIC_API_KEY" in caught.value.message
+        and "not allowed for this model" in caught.value.message
+    )
 
 
 def test_bad_request_reports_the_api_message():
-    refused = error_reply(400, "invalid_request_error", "messages.1.content: tool_result without tool_use")
+    refused = error_reply(
+        400, "invalid_request_error", "messages.1.content: tool_result without tool_use"
+    )
     with FakeMessagesServer(default=refused) as srv:
         with pytest.raises(ModelUnavailable) as caught:
             model_for(srv.url).respond(REQUEST)
@@ -320,13 +405,16 @@ def test_bad_request_reports_the_api_message():
 
 
 def test_not_found_says_the_model_name_may_be_wrong():
-    with FakeMessagesServer(default=error_reply(404, "not_found_error", "model: claude-test")) as srv:
+    with FakeMessagesServer(
+        default=error_reply(404, "not_found_error", "model: claude-test")
+    ) as srv:
         with pytest.raises(ModelUnavailable) as caught:
             model_for(srv.url).respond(REQUEST)
     assert "'claude-test'" in caught.value.message and "loop-prompt.md" in caught.value.message
 
 
 # --- configuration from the environment -------------------------------------------------------------
+
 
 def test_from_env_without_key_or_base_url_explains_both_including_ollama():
     with pytest.raises(ModelUnavailable) as caught:
@@ -346,14 +434,20 @@ def test_from_env_base_url_alone_sends_a_placeholder_key_to_the_local_server():
 
 
 def test_from_env_base_url_alone_rejected_says_to_set_a_key():
-    with FakeMessagesServer(default=error_reply(401, "authentication_error", "key required")) as srv:
+    with FakeMessagesServer(
+        default=error_reply(401, "authentication_error", "key required")
+    ) as srv:
         with pytest.raises(ModelUnavailable, match="export ANTHROPIC_API_KEY"):
             AnthropicModel.from_env({"ANTHROPIC_BASE_URL": srv.url}).respond(REQUEST)
 
 
 def test_from_env_prefers_api_key_over_auth_token():
     with FakeMessagesServer() as srv:
-        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_AUTH_TOKEN": "other-token-value", "ANTHROPIC_BASE_URL": srv.url}
+        env = {
+            "ANTHROPIC_API_KEY": KEY,
+            "ANTHROPIC_AUTH_TOKEN": "other-token-value",
+            "ANTHROPIC_BASE_URL": srv.url,
+        }
         AnthropicModel.from_env(env).respond(REQUEST)
     sent = srv.headers[0].get("authorization") or srv.headers[0].get("x-api-key")
     assert KEY in sent and "other-token-value" not in sent
@@ -361,4 +455,6 @@ def test_from_env_prefers_api_key_over_auth_token():
 
 def test_from_env_reads_only_the_mapping_it_is_given(monkeypatch):
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
-    assert AnthropicModel.from_env({"ANTHROPIC_API_KEY": KEY}).base_url == "https://api.anthropic.com"
+    assert (
+        AnthropicModel.from_env({"ANTHROPIC_API_KEY": KEY}).base_url == "https://api.anthropic.com"
+    )

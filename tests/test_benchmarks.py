@@ -11,16 +11,39 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SEGMENTS = ["start the interpreter", "import runner.cli (click, …)", "import runner.tick (GitPython, …)",
-            "lock, open the repo, recover", "guard + read HEAD's files", "pick (budgets from git log)", "act",
-            "gate", "commit", "improve + schedule", "interpreter exit"]
+SEGMENTS = [
+    "start the interpreter",
+    "import runner.cli (click, …)",
+    "import runner.tick (GitPython, …)",
+    "lock, open the repo, recover",
+    "guard + read HEAD's files",
+    "pick (budgets from git log)",
+    "act",
+    "gate",
+    "commit",
+    "improve + schedule",
+    "interpreter exit",
+]
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--ticks", "200",
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=170)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--quick",
+            "--ticks",
+            "200",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=170,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout, json.loads(out.read_text())
 
@@ -47,11 +70,17 @@ def test_every_figure_has_a_value_a_target_and_a_verdict(quick_run):
 def test_ratios_are_measured_against_their_floor_and_judged_by_the_target(quick_run):
     _, results = quick_run
     not_due, green, first = (results["figures"][n] for n in "124")
-    assert not_due["ratio"] == pytest.approx(not_due["details"]["tick_ms"] / not_due["details"]["python_ms"])
+    assert not_due["ratio"] == pytest.approx(
+        not_due["details"]["tick_ms"] / not_due["details"]["python_ms"]
+    )
     assert not_due["met"] == (not_due["ratio"] <= 2 and not_due["value"] < 100)
-    assert green["ratio"] == pytest.approx(green["details"]["tick_ms"] / green["details"]["floor_ms"])
+    assert green["ratio"] == pytest.approx(
+        green["details"]["tick_ms"] / green["details"]["floor_ms"]
+    )
     assert green["met"] == (green["ratio"] <= 5)
-    assert first["ratio"] == pytest.approx(first["details"]["year"]["bytes"] / first["details"]["fresh"]["bytes"])
+    assert first["ratio"] == pytest.approx(
+        first["details"]["year"]["bytes"] / first["details"]["fresh"]["bytes"]
+    )
     assert first["met"] == (first["ratio"] <= 1.2)
 
 
@@ -82,18 +111,27 @@ def test_cache_prefix_is_measured_per_turn_and_review_over_the_requested_history
     cache = results["figures"]["5"]
     turns = cache["details"]["turns"]
     assert len(turns) == 8 and "shared" not in turns[0]
-    assert all(0 < t["shared"] <= 1 and t["bytes"] > turns[i]["bytes"] for i, t in enumerate(turns[1:]))
+    assert all(
+        0 < t["shared"] <= 1 and t["bytes"] > turns[i]["bytes"] for i, t in enumerate(turns[1:])
+    )
     # every request from turn 2 on, the one after ten parallel calls and the reflection included,
     # reads the whole previous request from the cache
-    reads = [t["reads_previous"] for t in turns[1:]] + [cache["details"]["reflection_reads_last_act_request"]]
-    assert cache["value"] == pytest.approx(100 * min(reads)) and cache["met"] == (min(reads) >= 0.999)
+    reads = [t["reads_previous"] for t in turns[1:]] + [
+        cache["details"]["reflection_reads_last_act_request"]
+    ]
+    assert cache["value"] == pytest.approx(100 * min(reads)) and cache["met"] == (
+        min(reads) >= 0.999
+    )
     assert min(cache["details"]["one_moving_marker_reads_previous"]) < 1
     later = turns[2:]
     assert cache["details"]["byte_prefix_share_turns_3_on"] == pytest.approx(
-        sum(t["common_bytes"] for t in later) / sum(t["bytes"] for t in later))
+        sum(t["common_bytes"] for t in later) / sum(t["bytes"] for t in later)
+    )
     review = results["figures"]["6"]["details"]
     assert review["ticks"] == 200 and review["commits"] > 200
-    assert results["figures"]["6"]["met"] == (review["review_ms"] <= 1000 and review["status_ms"] <= 200)
+    assert results["figures"]["6"]["met"] == (
+        review["review_ms"] <= 1000 and review["status_ms"] <= 200
+    )
 
 
 def test_proving_and_repeated_gates_are_measured_against_the_same_gate_once(quick_run):
@@ -102,9 +140,11 @@ def test_proving_and_repeated_gates_are_measured_against_the_same_gate_once(quic
     details = gates["details"]
     assert gates["ratio"] == pytest.approx(details["prove_ms"] / details["plain_ms"])
     assert details["repeat_ratio"] == pytest.approx(details["repeat_ms"] / details["plain_ms"])
-    assert details["repeat_ratio"] > 3          # five runs of the gate cannot cost what one does
+    assert details["repeat_ratio"] > 3  # five runs of the gate cannot cost what one does
     expected = 2 * details["plain_ms"] + details["checkout_ms"]
-    assert details["prove_over_two_runs_and_checkout"] == pytest.approx(details["prove_ms"] / expected)
+    assert details["prove_over_two_runs_and_checkout"] == pytest.approx(
+        details["prove_ms"] / expected
+    )
     assert gates["met"] == (details["prove_ms"] <= 1.25 * expected and details["repeat_ratio"] <= 6)
 
 
@@ -112,10 +152,14 @@ def test_the_sandbox_cost_compares_the_same_tick_and_command_with_and_without_it
     stdout, results = quick_run
     sandbox = results["figures"]["9"]
     details = sandbox["details"]
-    if "why" in details:          # no bubblewrap on this machine: said, and not met
+    if "why" in details:  # no bubblewrap on this machine: said, and not met
         assert sandbox["met"] is False and "not measured" in stdout
         return
-    assert sandbox["ratio"] == pytest.approx(details["tick_sandboxed_ms"] / details["tick_unsandboxed_ms"])
+    assert sandbox["ratio"] == pytest.approx(
+        details["tick_sandboxed_ms"] / details["tick_unsandboxed_ms"]
+    )
     assert sandbox["met"] == (sandbox["ratio"] <= 1.10)
-    assert details["command_ratio"] == pytest.approx(details["command_sandboxed_ms"] / details["command_unsandboxed_ms"])
+    assert details["command_ratio"] == pytest.approx(
+        details["command_sandboxed_ms"] / details["command_unsandboxed_ms"]
+    )
     assert "figure 9, the sandbox: a no-op run_command" in stdout

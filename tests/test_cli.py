@@ -32,7 +32,12 @@ def invoke(*args: str, cwd: Path | None = None):
 def test_help_teaches_the_day_and_lists_every_exit_code():
     result = invoke("--help")
     assert result.exit_code == 0
-    for text in ("genome init", "genome tick --now", "genome schedule install --every 30m", "genome review"):
+    for text in (
+        "genome init",
+        "genome tick --now",
+        "genome schedule install --every 30m",
+        "genome review",
+    ):
         assert text in result.output
     for code in range(6):
         assert f"  {code}  " in result.output
@@ -55,8 +60,12 @@ def test_init_creates_the_files_and_commits_them(tmp_path):
         assert f"created {name}" in result.output and (tmp_path / name).exists()
     assert ".genome/" in (tmp_path / ".gitignore").read_text().splitlines()
     assert git(tmp_path, "log", "--format=%s") == "genome: start the loop\n"
-    assert sorted(git(tmp_path, "show", "--name-only", "--format=", "HEAD").split()) == \
-        [".gitignore", "genome.md", "levers.md", "loop-prompt.md"]
+    assert sorted(git(tmp_path, "show", "--name-only", "--format=", "HEAD").split()) == [
+        ".gitignore",
+        "genome.md",
+        "levers.md",
+        "loop-prompt.md",
+    ]
     assert git(tmp_path, "status", "--porcelain") == ""
 
 
@@ -90,29 +99,37 @@ def test_init_outside_a_git_repo_explains_how_to_start_one(tmp_path):
 
 def test_genome_tick_exits_at_once_when_not_due_without_touching_anything(project):
     due = datetime.now(timezone.utc) + timedelta(hours=1)
-    (project / ".genome" ).mkdir(exist_ok=True)
+    (project / ".genome").mkdir(exist_ok=True)
     (project / ".genome" / "next-due").write_text(due.strftime("%Y-%m-%dT%H:%M:%SZ") + "\n")
     before = tree_state(project)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-    done = subprocess.run([str(BIN / "genome-tick")], cwd=project, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(BIN / "genome-tick")], cwd=project, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
     assert tree_state(project) == before
     # the same project with the time passed: due, so it really ticks (and says it needs a key)
     (project / ".genome" / "next-due").write_text("2020-01-01T00:00:00Z\n")
-    done = subprocess.run([str(BIN / "genome-tick")], cwd=project, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(BIN / "genome-tick")], cwd=project, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 5 and "ANTHROPIC_API_KEY" in done.stderr
 
 
 def test_the_not_due_path_imports_nothing_heavy(project):
     (project / ".genome").mkdir(exist_ok=True)
     (project / ".genome" / "next-due").write_text("2999-01-01T00:00:00Z\n")
-    probe = ("import sys, runpy; sys.argv = ['genome-tick']\n"
-             "try:\n    from runner.fast import main; main()\n"
-             "except SystemExit as e:\n"
-             "    heavy = [m for m in ('anthropic', 'git', 'click', 'yaml', 'httpx2', 'runner.watch', 'runner.due',\n"
-             "                         'datetime', 'json') if m in sys.modules]\n"
-             "    print(e.code, heavy)\n")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
+    probe = (
+        "import sys, runpy; sys.argv = ['genome-tick']\n"
+        "try:\n    from runner.fast import main; main()\n"
+        "except SystemExit as e:\n"
+        "    heavy = [m for m in ('anthropic', 'git', 'click', 'yaml', 'httpx2', 'runner.watch', 'runner.due',\n"
+        "                         'datetime', 'json') if m in sys.modules]\n"
+        "    print(e.code, heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=project, capture_output=True, text=True
+    )
     assert done.stdout.strip() == "0 []", done.stderr
     # the firing is accounted for, with os-level calls only
     [line] = (project / ".genome" / "firings").read_text().splitlines()

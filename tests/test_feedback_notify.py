@@ -24,8 +24,9 @@ NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 
 # ------------------------------------------------------------------------------------------- feedback
 
+
 def test_feedback_is_stored_outside_git_and_does_not_dirty_the_tree(project, monkeypatch):
-    monkeypatch.chdir(project / "tests")          # from a folder inside the project
+    monkeypatch.chdir(project / "tests")  # from a folder inside the project
     result = CliRunner().invoke(feedback_command, ["focus", "on", "the", "farewell", "check"])
     assert result.exit_code == 0, result.output
     [note] = feedback.pending(project)
@@ -34,10 +35,18 @@ def test_feedback_is_stored_outside_git_and_does_not_dirty_the_tree(project, mon
     assert result.stdout == f"noted for the next tick: {note.path.relative_to(project)}\n"
     assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
     # the tick refuses a dirty tree; a note must not make it refuse
-    shipped = run_tick(project, make_model=lambda config: ScriptedModel([
-        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}), text_reply("done"),
-        tool_reply("reflect", {"lesson": None, "genome": None, "levers": []})]), now=NOW,
-        printer=Printer(io.StringIO()))
+    shipped = run_tick(
+        project,
+        make_model=lambda config: ScriptedModel(
+            [
+                tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+                text_reply("done"),
+                tool_reply("reflect", {"lesson": None, "genome": None, "levers": []}),
+            ]
+        ),
+        now=NOW,
+        printer=Printer(io.StringIO()),
+    )
     assert shipped.outcome == "shipped"
 
 
@@ -60,7 +69,7 @@ def test_an_empty_note_is_refused_with_an_example(project, monkeypatch):
 
 def test_pending_notes_come_oldest_first_and_mark_read_moves_them(project):
     first = feedback.store(project, "first", now=NOW)
-    second = feedback.store(project, "second", now=NOW)            # same instant: a distinct file
+    second = feedback.store(project, "second", now=NOW)  # same instant: a distinct file
     third = feedback.store(project, "third", now=NOW.replace(hour=4))
     assert first.path != second.path
     notes = feedback.pending(project)
@@ -69,7 +78,7 @@ def test_pending_notes_come_oldest_first_and_mark_read_moves_them(project):
     assert [n.path.parent for n in moved] == [project / ".genome" / "feedback" / "read"] * 2
     assert [n.path.read_text() for n in moved] == ["first\n", "second\n"]
     assert feedback.pending(project) == [third]
-    assert feedback.mark_read(project, notes[:2]) == []           # already read: nothing to move
+    assert feedback.mark_read(project, notes[:2]) == []  # already read: nothing to move
 
 
 def test_pending_without_any_note_creates_nothing(project):
@@ -86,37 +95,77 @@ def test_a_note_dropped_in_by_hand_is_read_with_its_file_time(project):
 
 # ------------------------------------------------------------------------------------------- notify
 
+
 def record(**changes) -> TickRecord:
-    base = dict(time="2026-11-23T03:00:00Z", outcome="shipped", lever="L-004", title="Add retries",
-                version="v003", new_version="v004", gates="tests ok 2.0s", tokens_in=1000, tokens_out=200,
-                cache_read=300, cost_usd=0.01234, commit="a1b2c3d4e5f6")
+    base = dict(
+        time="2026-11-23T03:00:00Z",
+        outcome="shipped",
+        lever="L-004",
+        title="Add retries",
+        version="v003",
+        new_version="v004",
+        gates="tests ok 2.0s",
+        tokens_in=1000,
+        tokens_out=200,
+        cache_read=300,
+        cost_usd=0.01234,
+        commit="a1b2c3d4e5f6",
+    )
     return TickRecord(**{**base, **changes})
 
 
 def test_summary_from_a_record_has_the_documented_keys():
     summary = notify.summary_from(record(), "shipped: L-004 Add retries", needs_person=False)
-    assert summary == {"lever": "L-004", "title": "Add retries", "outcome": "shipped", "version": "v004",
-                            "gates": "tests ok 2.0s", "tokens": 1500, "cost_usd": 0.0123,
-                            "commit": "a1b2c3d4e5f6", "message": "shipped: L-004 Add retries",
-                            "needs_person": False}
-    unchanged = notify.summary_from(record(new_version="", outcome="budget"), "budget", needs_person=True)
+    assert summary == {
+        "lever": "L-004",
+        "title": "Add retries",
+        "outcome": "shipped",
+        "version": "v004",
+        "gates": "tests ok 2.0s",
+        "tokens": 1500,
+        "cost_usd": 0.0123,
+        "commit": "a1b2c3d4e5f6",
+        "message": "shipped: L-004 Add retries",
+        "needs_person": False,
+    }
+    unchanged = notify.summary_from(
+        record(new_version="", outcome="budget"), "budget", needs_person=True
+    )
     assert unchanged["version"] == "v003" and unchanged["needs_person"] is True
 
 
 def test_notify_pipes_the_summary_as_json_to_the_command(project, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-not-for-notify")
     warnings = []
-    result = run_tick(project, make_model=lambda config: ScriptedModel([
-        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}), text_reply("Wrote it."),
-        tool_reply("reflect", {"lesson": None, "genome": {"What's proven": "hello"}, "levers": []})]),
-        now=NOW, printer=Printer(io.StringIO()))
+    result = run_tick(
+        project,
+        make_model=lambda config: ScriptedModel(
+            [
+                tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+                text_reply("Wrote it."),
+                tool_reply(
+                    "reflect", {"lesson": None, "genome": {"What's proven": "hello"}, "levers": []}
+                ),
+            ]
+        ),
+        now=NOW,
+        printer=Printer(io.StringIO()),
+    )
     summary = notify.summary_from(result.record, result.message, needs_person=False)
-    notify.notify("cat > .genome/received.json; pwd > .genome/cwd; env > .genome/env",
-                  summary, project, warnings.append)
+    notify.notify(
+        "cat > .genome/received.json; pwd > .genome/cwd; env > .genome/env",
+        summary,
+        project,
+        warnings.append,
+    )
     assert warnings == []
     received = json.loads((project / ".genome" / "received.json").read_text())
     assert received == summary
-    assert received["outcome"] == "shipped" and received["lever"] == "L-001" and received["version"] == "v002"
+    assert (
+        received["outcome"] == "shipped"
+        and received["lever"] == "L-001"
+        and received["version"] == "v002"
+    )
     assert received["commit"] == git(project, "rev-parse", "HEAD~1").strip()[:12]
     assert (project / ".genome" / "cwd").read_text().strip() == str(project)
     assert "sk-ant-not-for-notify" not in (project / ".genome" / "env").read_text()
@@ -125,7 +174,9 @@ def test_notify_pipes_the_summary_as_json_to_the_command(project, monkeypatch):
 
 def test_a_failing_command_is_logged_and_warned_about_never_raised(project):
     warnings = []
-    notify.notify("echo 'webhook said 500' >&2; exit 3", {"outcome": "failed"}, project, warnings.append)
+    notify.notify(
+        "echo 'webhook said 500' >&2; exit 3", {"outcome": "failed"}, project, warnings.append
+    )
     assert warnings == ["notify command failed with exit 3 (see .genome/notify.log)"]
     log = (project / ".genome" / "notify.log").read_text()
     assert "notify command failed with exit 3: echo 'webhook said 500' >&2; exit 3" in log
@@ -139,7 +190,9 @@ def test_a_hanging_command_is_stopped_with_its_whole_process_group(project, monk
     started = time.monotonic()
     notify.notify(f"sleep 30 & echo $! > {tmp_path}/child; wait", {}, project, warnings.append)
     assert time.monotonic() - started < 10
-    assert warnings == ["notify command timed out after 1 s and was stopped (see .genome/notify.log)"]
+    assert warnings == [
+        "notify command timed out after 1 s and was stopped (see .genome/notify.log)"
+    ]
     assert not _alive(int((tmp_path / "child").read_text()))
     assert "notify command timed out after 1 s" in (project / ".genome" / "notify.log").read_text()
 

@@ -11,10 +11,15 @@ COUNTED = 'n=$(cat {file} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {file}; 
 
 
 def test_green_gates_all_run_once(tmp_path):
-    gates = [GateSpec("tests", "echo testing; true"), GateSpec("artifact", "touch built && test -f built")]
+    gates = [
+        GateSpec("tests", "echo testing; true"),
+        GateSpec("artifact", "touch built && test -f built"),
+    ]
     results = run_gates(gates, tmp_path)
     assert [r.name for r in results] == ["tests", "artifact"]
-    assert all(r.passed and r.attempts == 1 and r.exit_code == 0 and not r.timed_out for r in results)
+    assert all(
+        r.passed and r.attempts == 1 and r.exit_code == 0 and not r.timed_out for r in results
+    )
     assert results[0].output_tail == "testing\n"
     assert results[0].command == "echo testing; true"
     assert (tmp_path / "built").exists()
@@ -59,7 +64,10 @@ def test_red_gate_is_run_twice_then_stops_the_run(tmp_path):
 
 
 def test_gate_timing_out_is_killed_and_red(tmp_path):
-    gates = [GateSpec("hang", "echo $$ >> pids; sleep 60", timeout=0.5), GateSpec("after", "touch after")]
+    gates = [
+        GateSpec("hang", "echo $$ >> pids; sleep 60", timeout=0.5),
+        GateSpec("after", "touch after"),
+    ]
     results = run_gates(gates, tmp_path)
     assert len(results) == 1
     [result] = results
@@ -78,7 +86,9 @@ def test_output_tail_keeps_the_end(tmp_path):
     assert not result.passed
     assert len(result.output_tail) < 4200
     assert result.output_tail.endswith("99999\n100000\nLAST LINE\n")
-    assert result.output_tail.startswith("[... earlier output cut; the gate printed 588,905 bytes in all ...]\n")
+    assert result.output_tail.startswith(
+        "[... earlier output cut; the gate printed 588,905 bytes in all ...]\n"
+    )
 
 
 def test_gates_get_the_given_env_without_the_api_key(tmp_path):

@@ -33,17 +33,22 @@ def tick(root, *steps):
 
 def meanwhile(action, then):
     """A scripted step that first lets the person act (the test's callback), then answers ``then``."""
+
     def step(request):
         action()
         return then
+
     return step
 
 
 def persons_things(root):
     """What a tick must never write: every file (ignored ones too), every ref but the branch the
     work lands on and the runner's own genome/ refs, the index, the stash."""
-    refs = [line for line in git(root, "for-each-ref", "--format=%(refname) %(objectname)").splitlines()
-            if not line.startswith(("refs/heads/main ", "refs/heads/genome/"))]
+    refs = [
+        line
+        for line in git(root, "for-each-ref", "--format=%(refname) %(objectname)").splitlines()
+        if not line.startswith(("refs/heads/main ", "refs/heads/genome/"))
+    ]
     return tree_state(root), refs, (root / ".git" / "index").read_bytes()
 
 
@@ -66,23 +71,33 @@ def test_green_and_red_ticks_leave_the_persons_files_refs_and_stash_as_they_were
     root = lived_in
     (root / "notes.txt").write_text("untracked, the person's\n")
     files, refs, _ = persons_things(root)
-    result = tick(root, write("greeting.txt"), write(".env", "TOKEN=the model's\n"),
-                  tool_reply("run_command", {"command": "rm -rf build .env"}))
+    result = tick(
+        root,
+        write("greeting.txt"),
+        write(".env", "TOKEN=the model's\n"),
+        tool_reply("run_command", {"command": "rm -rf build .env"}),
+    )
     assert result.outcome == "shipped"
     after, refs_after, _ = persons_things(root)
     landed = {"greeting.txt", "levers.md", "journal/2026/11/23.md"}
-    assert {k: v for k, v in after.items() if k not in landed} == {k: v for k, v in files.items() if k not in landed}
+    assert {k: v for k, v in after.items() if k not in landed} == {
+        k: v for k, v in files.items() if k not in landed
+    }
     assert refs_after == refs and git(root, "stash", "list").count("\n") == 1
 
     files, refs, _ = persons_things(root)
-    result = tick(root, write("farewell.txt", "not bye\n"))               # its check fails: red
+    result = tick(root, write("farewell.txt", "not bye\n"))  # its check fails: red
     assert result.outcome == "failed"
     after, refs_after, _ = persons_things(root)
-    assert {k: v for k, v in after.items() if k not in landed} == {k: v for k, v in files.items() if k not in landed}
+    assert {k: v for k, v in after.items() if k not in landed} == {
+        k: v for k, v in files.items() if k not in landed
+    }
     assert refs_after == refs and not (root / "farewell.txt").exists()
 
 
-def test_the_person_committing_during_a_tick_gets_the_work_replayed_and_gated_again(project, tmp_path):
+def test_the_person_committing_during_a_tick_gets_the_work_replayed_and_gated_again(
+    project, tmp_path
+):
     # counts its runs in a file outside the project: only an unsandboxed gate can write there
     set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     runs = tmp_path / "gate-runs"
@@ -95,7 +110,11 @@ def test_the_person_committing_during_a_tick_gets_the_work_replayed_and_gated_ag
     result = tick(project, meanwhile(person_commits, write("greeting.txt")))
     assert result.outcome == "shipped"
     subjects = git(project, "log", "--format=%s", "-4").splitlines()
-    assert subjects[:3] == ["genome: L-001 shipped", "L-001 Add a greeting file", "the person's work"]
+    assert subjects[:3] == [
+        "genome: L-001 shipped",
+        "L-001 Add a greeting file",
+        "the person's work",
+    ]
     assert (project / "greeting.txt").read_text() == "hello\n" and (project / "theirs.txt").exists()
     assert git(project, "status", "--porcelain") == ""
     # on the start tree before the model (the baseline), on the candidate, again on the replayed result
@@ -139,11 +158,11 @@ def test_a_persons_edit_during_the_tick_makes_the_work_wait_then_the_next_tick_l
     assert result.outcome == "shipped" and git(project, "rev-parse", "main") == start
     assert (project / "tests" / "test_core.sh").read_text() == "test 4 -eq 4\n"
     assert git(project, "rev-parse", "--verify", "genome/main")
-    git(project, "checkout", "-q", "--", "tests/test_core.sh")        # the person is done
+    git(project, "checkout", "-q", "--", "tests/test_core.sh")  # the person is done
     result = tick(project, write("farewell.txt", "bye\n"))
     assert result.outcome == "shipped" and (project / "greeting.txt").read_text() == "hello\n"
     assert (project / "farewell.txt").read_text() == "bye\n"
-    assert git(project, "branch", "--list", "genome/*") == ""        # nothing waits any more
+    assert git(project, "branch", "--list", "genome/*") == ""  # nothing waits any more
 
 
 def test_deliver_branch_always_waits_on_the_genome_branch(project):
@@ -161,17 +180,24 @@ def test_the_commits_tree_is_the_tree_the_gates_ran_on(project, tmp_path):
     # writes outside the project and git's index: only an unsandboxed gate can
     set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")
     seen = tmp_path / "seen"
-    set_config(project, "run: git diff --check HEAD",
-               f"run: git write-tree > {seen} && echo by-product >> tests/test_core.sh && touch stray.o")
+    set_config(
+        project,
+        "run: git diff --check HEAD",
+        f"run: git write-tree > {seen} && echo by-product >> tests/test_core.sh && touch stray.o",
+    )
     result = tick(project, write("greeting.txt"))
     assert result.outcome == "shipped"
     assert git(project, "rev-parse", "HEAD~1^{tree}").strip() == seen.read_text().strip()
-    assert (project / "tests/test_core.sh").read_text() == "test 1 -eq 1\n" and not (project / "stray.o").exists()
+    assert (project / "tests/test_core.sh").read_text() == "test 1 -eq 1\n" and not (
+        project / "stray.o"
+    ).exists()
 
 
 def genome(root, *args):
     command = Path(sys.executable).with_name("genome")
-    return subprocess.run([str(command), *args], cwd=root, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(command), *args], cwd=root, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_genome_land_brings_waiting_work_over_with_the_gates_run_again(project, tmp_path):
@@ -189,7 +215,7 @@ def test_genome_land_brings_waiting_work_over_with_the_gates_run_again(project, 
     done = genome(project, "land")
     assert done.returncode == 0, done.stderr
     assert "landed on main" in done.stdout
-    assert runs.read_text().count("ran") == before + 1         # the gates ran on the replayed result
+    assert runs.read_text().count("ran") == before + 1  # the gates ran on the replayed result
     assert (project / "greeting.txt").read_text() == "hello\n" and (project / "theirs.txt").exists()
     assert (project / "notes.txt").read_text() == "untracked\n"
     assert git(project, "branch", "--list", "genome/*") == ""
@@ -215,7 +241,7 @@ def stand_in_gh(tmp_path, monkeypatch, *, logged_in=True):
     (bin_dir / "gh").write_text(f"""#!/bin/sh
 echo "$*" >> {log}
 case "$1 $2" in
-  "auth status") {'exit 0' if logged_in else 'echo "You are not logged into any GitHub hosts" >&2; exit 1'} ;;
+  "auth status") {"exit 0" if logged_in else 'echo "You are not logged into any GitHub hosts" >&2; exit 1'} ;;
   "pr view") if [ -e {tmp_path}/opened ]; then echo '{{"url": "https://example.test/pr/1", "state": "OPEN"}}'; exit 0; fi
              echo 'no pull requests found' >&2; exit 1 ;;
   "pr create") touch {tmp_path}/opened; echo https://example.test/pr/1 ;;
@@ -238,7 +264,9 @@ def with_origin(project, tmp_path):
     return project, origin
 
 
-def test_deliver_pr_pushes_the_branch_and_opens_then_updates_one_draft(with_origin, tmp_path, monkeypatch):
+def test_deliver_pr_pushes_the_branch_and_opens_then_updates_one_draft(
+    with_origin, tmp_path, monkeypatch
+):
     project, origin = with_origin
     log = stand_in_gh(tmp_path, monkeypatch)
     tick(project, write("greeting.txt"))
@@ -253,12 +281,16 @@ def test_deliver_pr_pushes_the_branch_and_opens_then_updates_one_draft(with_orig
     assert git(origin, "rev-parse", "genome/main") == git(project, "rev-parse", "genome/main")
 
 
-def test_deliver_pr_without_a_login_says_so_and_keeps_the_commits(with_origin, tmp_path, monkeypatch):
+def test_deliver_pr_without_a_login_says_so_and_keeps_the_commits(
+    with_origin, tmp_path, monkeypatch
+):
     project, origin = with_origin
     stand_in_gh(tmp_path, monkeypatch, logged_in=False)
     out = io.StringIO()
     model = ScriptedModel([write("greeting.txt"), text_reply("done"), tool_reply("reflect", {})])
-    result = run_tick(project, make_model=lambda config: model, now=NOW, printer=Printer(out, live=False))
+    result = run_tick(
+        project, make_model=lambda config: model, now=NOW, printer=Printer(out, live=False)
+    )
     assert result.outcome == "shipped"
     assert "`gh` is not logged in: run `gh auth login`" in out.getvalue()
     assert git(project, "show", "genome/main~1:greeting.txt") == "hello\n"
@@ -275,7 +307,16 @@ def with_submodule(project, tmp_path):
     git(library, "init", "-q")
     (library / "lib.txt").write_text("the library\n")
     commit_all(library, "library")
-    git(project, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "vendor/lib")
+    git(
+        project,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(library),
+        "vendor/lib",
+    )
     commit_all(project, "a submodule")
     return project
 
@@ -284,18 +325,32 @@ def test_a_submodule_is_out_of_reach_and_the_loop_never_stalls_on_it(with_submod
     project = with_submodule
     pointer = git(project, "ls-files", "-s", "vendor/lib")
     before = (project / "vendor/lib/lib.txt").read_bytes()
-    model = ScriptedModel([tool_reply("write_file", {"path": "vendor/lib/lib.txt", "content": "changed\n"}),
-                           write("greeting.txt"),
-                           tool_reply("run_command", {"command": "mkdir -p vendor/lib && echo x > vendor/lib/new.txt"}),
-                           text_reply("done"), tool_reply("reflect", {})])
+    model = ScriptedModel(
+        [
+            tool_reply("write_file", {"path": "vendor/lib/lib.txt", "content": "changed\n"}),
+            write("greeting.txt"),
+            tool_reply(
+                "run_command", {"command": "mkdir -p vendor/lib && echo x > vendor/lib/new.txt"}
+            ),
+            text_reply("done"),
+            tool_reply("reflect", {}),
+        ]
+    )
     result = run_tick(project, make_model=lambda config: model, now=NOW)
     refusal = model.requests[1]["messages"][-1]["content"][0]
     assert refusal["is_error"] and "inside the submodule vendor/lib" in refusal["content"]
     assert result.outcome == "failed" and "submodule vendor/lib" in result.record.reason
-    assert (project / "vendor/lib/lib.txt").read_bytes() == before and git(project, "ls-files", "-s", "vendor/lib") == pointer
-    assert not (project / ".genome/worktrees/act/vendor/lib/new.txt").exists()     # put back
-    result = run_tick(project, now=NOW, make_model=lambda config: ScriptedModel(
-        [write("greeting.txt"), text_reply("done"), tool_reply("reflect", {})]))
+    assert (project / "vendor/lib/lib.txt").read_bytes() == before and git(
+        project, "ls-files", "-s", "vendor/lib"
+    ) == pointer
+    assert not (project / ".genome/worktrees/act/vendor/lib/new.txt").exists()  # put back
+    result = run_tick(
+        project,
+        now=NOW,
+        make_model=lambda config: ScriptedModel(
+            [write("greeting.txt"), text_reply("done"), tool_reply("reflect", {})]
+        ),
+    )
     assert result.outcome == "shipped" and git(project, "status", "--porcelain") == ""
 
 

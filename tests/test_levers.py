@@ -53,7 +53,14 @@ def test_parses_every_element_of_a_lever():
         (4, "L-004", "Add retries to the fetcher", " ", ["pytest -q tests/test_fetch.py"], []),
         (6, None, "Render the report as HTML", " ", ["test -s out/report.html", "make report"], []),
         (11, "L-001", "Parse the config file", "x", [], ["2026-11-23T03:00Z v002 shipped a1b2c3d"]),
-        (13, "L-003", "Migrate to the new API", "!", [], ["2026-11-22T23:30Z v001 gate tests failed (attempt 3/3): blocked"]),
+        (
+            13,
+            "L-003",
+            "Migrate to the new API",
+            "!",
+            [],
+            ["2026-11-22T23:30Z v001 gate tests failed (attempt 3/3): blocked"],
+        ),
         (17, "L-002", "Drop the XML output", "-", [], []),
     ]
     assert [lever.status for lever in doc.levers] == ["open", "open", "done", "blocked", "dropped"]
@@ -86,9 +93,12 @@ def test_block_ends_at_first_unindented_line_and_keeps_blank_lines_only_between_
 
 
 def test_id_must_be_a_whole_word_and_may_be_absent():
-    doc = LeverDoc.parse("- [ ] L-12abc is part of the title\n- [ ] l-004 lower case is a title too\n")
+    doc = LeverDoc.parse(
+        "- [ ] L-12abc is part of the title\n- [ ] l-004 lower case is a title too\n"
+    )
     assert [(lever.id, lever.title) for lever in doc.levers] == [
-        (None, "L-12abc is part of the title"), (None, "l-004 lower case is a title too"),
+        (None, "L-12abc is part of the title"),
+        (None, "l-004 lower case is a title too"),
     ]
 
 
@@ -193,7 +203,9 @@ def test_errors_name_the_file_given():
 
 
 def test_top_open_skips_done_blocked_and_dropped():
-    doc = LeverDoc.parse("- [x] L-001 a\n- [!] L-002 b\n- [-] L-003 c\n- [X] L-004 d\n- [ ] L-005 e\n- [ ] L-006 f\n")
+    doc = LeverDoc.parse(
+        "- [x] L-001 a\n- [!] L-002 b\n- [-] L-003 c\n- [X] L-004 d\n- [ ] L-005 e\n- [ ] L-006 f\n"
+    )
     assert doc.top_open().id == "L-005"
 
 
@@ -238,7 +250,11 @@ def test_set_status_rewrites_only_the_mark():
     doc = LeverDoc.parse(EXAMPLE)
     doc.set_status("L-004", "blocked")
     assert changes(EXAMPLE, doc.render()) == [
-        ("replace", ["- [ ] L-004 Add retries to the fetcher\n"], ["- [!] L-004 Add retries to the fetcher\n"]),
+        (
+            "replace",
+            ["- [ ] L-004 Add retries to the fetcher\n"],
+            ["- [!] L-004 Add retries to the fetcher\n"],
+        ),
     ]
     assert doc.get("L-004").status == "blocked"
     doc.set_status("L-004", "open")
@@ -268,7 +284,9 @@ def test_append_log_goes_after_the_last_block_line_before_trailing_blank_lines()
     assert changes(text, doc.render()) == [
         ("insert", [], ["  - 2026-11-23T03:00Z v002 gate tests failed (attempt 1/3)\n"]),
     ]
-    assert lines_of(doc.render())[4] == "  - 2026-11-23T03:00Z v002 gate tests failed (attempt 1/3)\n"
+    assert (
+        lines_of(doc.render())[4] == "  - 2026-11-23T03:00Z v002 gate tests failed (attempt 1/3)\n"
+    )
     assert doc.get("L-001").log == ["2026-11-23T03:00Z v002 gate tests failed (attempt 1/3)"]
     assert doc.get("L-002").line == 8
 
@@ -305,8 +323,15 @@ def test_edits_in_a_crlf_file_keep_crlf():
     doc.set_status("L-001", "open")
     doc.append_log("L-003", "unblocked by hand")
     lines = lines_of(text)
-    expected = [*lines[:10], "- [ ] L-005 Cache responses\r\n", "  check: pytest -q\r\n",
-                "- [ ] L-001 Parse the config file\r\n", *lines[11:14], "  - unblocked by hand\r\n", *lines[14:]]
+    expected = [
+        *lines[:10],
+        "- [ ] L-005 Cache responses\r\n",
+        "  check: pytest -q\r\n",
+        "- [ ] L-001 Parse the config file\r\n",
+        *lines[11:14],
+        "  - unblocked by hand\r\n",
+        *lines[14:],
+    ]
     assert lines_of(doc.render()) == expected
     assert lines[10] == "- [x] L-001 Parse the config file\r\n"
 
@@ -322,11 +347,25 @@ def test_add_goes_after_the_block_of_the_last_open_lever():
     doc = LeverDoc.parse(EXAMPLE)
     assert doc.add("Cache\nresponses ", ["pytest -q\r\ntests", " make  "]) == "L-005"
     assert changes(EXAMPLE, doc.render()) == [
-        ("insert", [], ["- [ ] L-005 Cache responses\n", "  check: pytest -q tests\n", "  check: make\n"]),
+        (
+            "insert",
+            [],
+            ["- [ ] L-005 Cache responses\n", "  check: pytest -q tests\n", "  check: make\n"],
+        ),
     ]
-    assert lines_of(doc.render())[10:13] == ["- [ ] L-005 Cache responses\n", "  check: pytest -q tests\n", "  check: make\n"]
+    assert lines_of(doc.render())[10:13] == [
+        "- [ ] L-005 Cache responses\n",
+        "  check: pytest -q tests\n",
+        "  check: make\n",
+    ]
     assert [lever.id for lever in doc.levers] == ["L-004", None, "L-005", "L-001", "L-003", "L-002"]
-    assert shape(doc.get("L-005")) == ("L-005", "Cache responses", " ", ["pytest -q tests", "make"], [])
+    assert shape(doc.get("L-005")) == (
+        "L-005",
+        "Cache responses",
+        " ",
+        ["pytest -q tests", "make"],
+        [],
+    )
 
 
 def test_add_without_open_levers_goes_after_the_last_lever():
@@ -371,7 +410,11 @@ BLANKS = ["", "  ", "\t"]
 
 @st.composite
 def prose_lines(draw):
-    template = draw(st.sampled_from(["# {}", "## {}", "Words {}", "- item {}", "- [link](u) {}", "* [ ] {}", "1. {}"]))
+    template = draw(
+        st.sampled_from(
+            ["# {}", "## {}", "Words {}", "- item {}", "- [link](u) {}", "* [ ] {}", "1. {}"]
+        )
+    )
     return [template.format(draw(words))]
 
 
@@ -380,10 +423,17 @@ def fence_lines(draw):
     char = draw(st.sampled_from(["`", "~"]))
     length = draw(st.integers(3, 5))
     info = draw(st.sampled_from(["", "markdown", " text"]))
-    inside = draw(st.lists(st.one_of(
-        st.sampled_from(["- [?] bad", "- [ ] L-001 example", "- [ ]", "  check:", "", "~~", "``"]),
-        words.map(lambda w: "x" + w),
-    ), max_size=4))
+    inside = draw(
+        st.lists(
+            st.one_of(
+                st.sampled_from(
+                    ["- [?] bad", "- [ ] L-001 example", "- [ ]", "  check:", "", "~~", "``"]
+                ),
+                words.map(lambda w: "x" + w),
+            ),
+            max_size=4,
+        )
+    )
     closing = char * draw(st.integers(length, length + 2)) + draw(st.sampled_from(["", "  "]))
     return [char * length + info, *inside, closing]
 
@@ -421,8 +471,12 @@ def lever_parts(draw, number):
 @st.composite
 def documents(draw):
     """A valid levers.md, its newline, and the levers with their 1-based lines."""
-    kinds = draw(st.lists(st.sampled_from(["prose", "blank", "fence", "lever"]), min_size=1, max_size=12))
-    numbers = iter(draw(st.lists(st.integers(0, 1200), unique=True, min_size=len(kinds), max_size=len(kinds))))
+    kinds = draw(
+        st.lists(st.sampled_from(["prose", "blank", "fence", "lever"]), min_size=1, max_size=12)
+    )
+    numbers = iter(
+        draw(st.lists(st.integers(0, 1200), unique=True, min_size=len(kinds), max_size=len(kinds)))
+    )
     lines: list[str] = ["# Levers"] if draw(st.booleans()) or "prose" not in kinds else []
     expected = []
     for kind in kinds:
@@ -457,10 +511,14 @@ def test_property_valid_files_render_back_byte_for_byte(document):
 def removal_of(inserted: list[str], before: list[str], after: list[str], newline: str) -> int:
     """Where ``inserted`` went in ``after`` when nothing else changed but a final newline; -1 if not so.
     The last place that fits: a line appended after an identical one could stand at either."""
-    fixed = before[:-1] + [before[-1] + newline] if before and not before[-1].endswith("\n") else before
+    fixed = (
+        before[:-1] + [before[-1] + newline] if before and not before[-1].endswith("\n") else before
+    )
     for at in reversed(range(len(after) - len(inserted) + 1)):
-        rest = after[:at] + after[at + len(inserted):]
-        if after[at:at + len(inserted)] == inserted and (rest == before or (rest == fixed and at == len(before))):
+        rest = after[:at] + after[at + len(inserted) :]
+        if after[at : at + len(inserted)] == inserted and (
+            rest == before or (rest == fixed and at == len(before))
+        ):
             return at
     return -1
 
@@ -482,7 +540,7 @@ def ends_block(lines: list[str], at: int) -> bool:
 def test_property_edits_change_only_their_own_lines(document, data):
     text, newline, _ = document
     if "\n" not in text:
-        newline = "\n"     # a file with no line ending at all gets the plain one
+        newline = "\n"  # a file with no line ending at all gets the plain one
     doc = LeverDoc.parse(text)
     edit = data.draw(st.sampled_from(["assign", "status", "log", "add"]))
     if edit == "assign":
@@ -494,7 +552,9 @@ def test_property_edits_change_only_their_own_lines(document, data):
         new = doc.levers
         assert [shape(lever)[1:] for lever in new] == [shape(lever)[1:] for lever in old]
         assert [lever.line for lever in new] == [lever.line for lever in old]
-        assert [lever.id for lever in new if lever.id not in given_ids] == [lever.id for lever in old if lever.id]
+        assert [lever.id for lever in new if lever.id not in given_ids] == [
+            lever.id for lever in old if lever.id
+        ]
         for tag, before, after in changes(text, doc.render()):
             assert tag == "replace" and len(before) == len(after)
             for old_line, new_line in zip(before, after):
@@ -514,9 +574,13 @@ def test_property_edits_change_only_their_own_lines(document, data):
         open_at = [k for k, lever in enumerate(old) if lever.status == "open"]
         place = open_at[-1] + 1 if open_at else len(old)
         made = (new_id, title.strip(), " ", [c.strip() for c in checks], [])
-        assert [shape(lever) for lever in doc.levers] == [shape(lever) for lever in old[:place]] + [made] + [
-            shape(lever) for lever in old[place:]]
-        inserted = [f"- [ ] {new_id} {title.strip()}{newline}", *(f"  check: {c.strip()}{newline}" for c in checks)]
+        assert [shape(lever) for lever in doc.levers] == [shape(lever) for lever in old[:place]] + [
+            made
+        ] + [shape(lever) for lever in old[place:]]
+        inserted = [
+            f"- [ ] {new_id} {title.strip()}{newline}",
+            *(f"  check: {c.strip()}{newline}" for c in checks),
+        ]
         lines_before, lines_after = lines_of(baseline), lines_of(doc.render())
         at = removal_of(inserted, lines_before, lines_after, newline)
         assert at >= 0
@@ -534,21 +598,29 @@ def test_property_edits_change_only_their_own_lines(document, data):
     if edit == "status":
         status = data.draw(st.sampled_from(sorted(set(STATUSES.values()))))
         doc.set_status(target.id, status)
-        expected = [shape(lever) if lever is not target else (*shape(lever)[:2], status_mark(lever, status),
-                    *shape(lever)[3:]) for lever in old]
+        expected = [
+            shape(lever)
+            if lever is not target
+            else (*shape(lever)[:2], status_mark(lever, status), *shape(lever)[3:])
+            for lever in old
+        ]
         assert [shape(lever) for lever in doc.levers] == expected
         diff = changes(baseline, doc.render())
         if target.status == status:
             assert diff == []
         else:
-            (tag, before, after), = diff
+            ((tag, before, after),) = diff
             assert tag == "replace" and len(before) == 1 and len(after) == 1
             assert before[0][:3] + after[0][3] + before[0][4:] == after[0]
     else:
         entry = data.draw(filled)
         doc.append_log(target.id, entry)
-        expected = [shape(lever) if lever is not target else (*shape(lever)[:4], [*lever.log, entry.strip()])
-                    for lever in old]
+        expected = [
+            shape(lever)
+            if lever is not target
+            else (*shape(lever)[:4], [*lever.log, entry.strip()])
+            for lever in old
+        ]
         assert [shape(lever) for lever in doc.levers] == expected
         lines_before, lines_after = lines_of(baseline), lines_of(doc.render())
         at = removal_of([f"  - {entry.strip()}{newline}"], lines_before, lines_after, newline)
@@ -558,7 +630,11 @@ def test_property_edits_change_only_their_own_lines(document, data):
 
 
 def status_mark(lever: Lever, status: str) -> str:
-    return lever.mark if lever.status == status else {name: mark for mark, name in STATUSES.items()}[status]
+    return (
+        lever.mark
+        if lever.status == status
+        else {name: mark for mark, name in STATUSES.items()}[status]
+    )
 
 
 STRUCTURE = st.text(st.sampled_from(list("-[] xX!?L0123456789\n\r\t`~check:ab\u2028")), max_size=80)

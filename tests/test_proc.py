@@ -16,7 +16,7 @@ def _is_gone(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
         return True
-    return stat[stat.rfind(")") + 2:].split()[0] == "Z"
+    return stat[stat.rfind(")") + 2 :].split()[0] == "Z"
 
 
 def _wait_gone(pid: int, seconds: float = 3.0) -> bool:
@@ -78,8 +78,14 @@ def test_memory_stays_bounded_for_huge_output(tmp_path):
         "r = run_shell('yes | head -c 200000000', Path('.'), 60)\n"
         "print(r.total_bytes, len(r.output), tracemalloc.get_traced_memory()[1])\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     total, kept, peak_bytes = map(int, done.stdout.split())
     assert total == 200_000_000
     assert kept <= 16_000
@@ -103,7 +109,9 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
 
 
 def test_a_process_ignoring_sigterm_is_killed_anyway(tmp_path):
-    result = run_shell("trap '' TERM; echo $$ > shell.pid; while true; do sleep 0.05; done", tmp_path, 0.5)
+    result = run_shell(
+        "trap '' TERM; echo $$ > shell.pid; while true; do sleep 0.05; done", tmp_path, 0.5
+    )
     assert result.timed_out
     assert _wait_gone(int((tmp_path / "shell.pid").read_text()))
 
@@ -133,7 +141,12 @@ def test_explicit_env_is_used_as_given(tmp_path):
 
 
 def test_scrubbed_env_drops_every_anthropic_variable_and_nothing_else():
-    base = {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_AUTH_TOKEN": "t", "ANTHROPIC_BASE_URL": "http://x", "A": "1"}
+    base = {
+        "ANTHROPIC_API_KEY": "k",
+        "ANTHROPIC_AUTH_TOKEN": "t",
+        "ANTHROPIC_BASE_URL": "http://x",
+        "A": "1",
+    }
     assert scrubbed_env(base) == {"A": "1"}
     assert base["ANTHROPIC_API_KEY"] == "k"
 

@@ -16,9 +16,18 @@ from runner.notify import notify
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
-SUMMARY = {"lever": "L-004", "title": "Add retries", "outcome": "failed", "version": "v003", "gates": "tests FAILED",
-           "tokens": 1200, "cost_usd": 0.01, "commit": "", "message": "failed: L-004 Add retries",
-           "needs_person": True}
+SUMMARY = {
+    "lever": "L-004",
+    "title": "Add retries",
+    "outcome": "failed",
+    "version": "v003",
+    "gates": "tests FAILED",
+    "tokens": 1200,
+    "cost_usd": 0.01,
+    "commit": "",
+    "message": "failed: L-004 Add retries",
+    "needs_person": True,
+}
 
 
 def notify_examples() -> list[str]:
@@ -36,7 +45,9 @@ def test_the_first_lines_give_an_install_and_run_command_and_an_install_and_test
     assert test_command in ci
 
 
-@pytest.mark.skipif(not (shutil.which("jq") and shutil.which("curl")), reason="the example needs jq and curl")
+@pytest.mark.skipif(
+    not (shutil.which("jq") and shutil.which("curl")), reason="the example needs jq and curl"
+)
 def test_the_slack_webhook_example_posts_the_message(tmp_path, monkeypatch):
     received = []
 
@@ -69,5 +80,8 @@ def test_the_email_example_mails_only_when_a_person_is_needed(tmp_path, monkeypa
     notify(notify_examples()[1], {**SUMMARY, "needs_person": False}, tmp_path, warnings.append)
     assert not outbox.exists()
     notify(notify_examples()[1], SUMMARY, tmp_path, warnings.append)
-    assert outbox.read_text() == "-s genome: a tick needs you you@example.com\nfailed: L-004 Add retries\n"
+    assert (
+        outbox.read_text()
+        == "-s genome: a tick needs you you@example.com\nfailed: L-004 Add retries\n"
+    )
     assert warnings == []

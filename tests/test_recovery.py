@@ -61,8 +61,13 @@ DRIVER = textwrap.dedent("""
 
 
 def killed_tick(root: Path, phase: str) -> None:
-    done = subprocess.run([sys.executable, "-c", DRIVER, str(root), phase], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(root), phase],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == -9, done.stderr
 
 
@@ -84,17 +89,25 @@ EXPECTED_PHASE = {"model": "act", "gate": "gate", "commit": "gate"}
 
 @pytest.mark.parametrize("phase", ["model", "gate", "commit"])
 def test_a_tick_killed_before_its_work_landed_leaves_the_tree_as_it_was_and_the_next_tick_ships(
-        person_files, phase, tmp_path):
+    person_files, phase, tmp_path
+):
     root = person_files
-    armed = tmp_path / "armed"      # while it exists, the lever's check kills the tick running it
+    armed = tmp_path / "armed"  # while it exists, the lever's check kills the tick running it
     if phase == "gate":
         armed.touch()
-        (root / "levers.md").write_text((root / "levers.md").read_text().replace(
-            "check: grep -qx 'hello' greeting.txt",
-            f"check: grep -qx 'hello' greeting.txt && {{ test ! -e {armed} || kill -9 $PPID; }}", 1))
+        (root / "levers.md").write_text(
+            (root / "levers.md")
+            .read_text()
+            .replace(
+                "check: grep -qx 'hello' greeting.txt",
+                f"check: grep -qx 'hello' greeting.txt && {{ test ! -e {armed} || kill -9 $PPID; }}",
+                1,
+            )
+        )
         # only an unsandboxed check can see its runner to kill it
-        (root / "loop-prompt.md").write_text((root / "loop-prompt.md").read_text().replace(
-            "\nmodel:", "\nsandbox: off\nmodel:", 1))
+        (root / "loop-prompt.md").write_text(
+            (root / "loop-prompt.md").read_text().replace("\nmodel:", "\nsandbox: off\nmodel:", 1)
+        )
         commit_all(root, "a check that can kill its runner")
     (root / "wip.txt").write_text("the person's untracked work\n")
     head = git(root, "rev-parse", "HEAD").strip()
@@ -105,39 +118,62 @@ def test_a_tick_killed_before_its_work_landed_leaves_the_tree_as_it_was_and_the_
     assert tree_state(root) == before and git(root, "for-each-ref") == refs
     assert (root / "scratch.txt").read_text() == "ignored notes\n"
 
-    result = run_tick(root, make_model=lambda config: ScriptedModel([
-        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
-        text_reply("done"), tool_reply("reflect", {"lesson": None})]), now=NOW)
+    result = run_tick(
+        root,
+        make_model=lambda config: ScriptedModel(
+            [
+                tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+                text_reply("done"),
+                tool_reply("reflect", {"lesson": None}),
+            ]
+        ),
+        now=NOW,
+    )
 
     assert result.outcome == "shipped" and result.record.lever == "L-001"
     assert git(root, "status", "--porcelain") == "?? wip.txt\n"
     assert not (root / ".genome" / "intent.json").exists()
-    assert not (root / "src").exists()                      # the dead tick's extra file went nowhere
+    assert not (root / "src").exists()  # the dead tick's extra file went nowhere
     assert (root / "scratch.txt").read_text() == "ignored notes\n"
     subjects = git(root, "log", "--format=%s", f"{head}..HEAD").splitlines()
-    assert subjects[-1] == "genome: L-001 interrupted"      # the recovery's own record comes first
+    assert subjects[-1] == "genome: L-001 interrupted"  # the recovery's own record comes first
     first = lever(root)
     assert first.log[0].endswith(f"interrupted during {EXPECTED_PHASE[phase]} (not counted)")
     assert first.status == "done" and "(attempt" not in " ".join(first.log)
 
 
 @pytest.mark.parametrize("phase", ["record", "reflect", "deliver"])
-def test_a_tick_killed_after_its_code_commit_delivers_the_commit_and_records_it(person_files, phase):
+def test_a_tick_killed_after_its_code_commit_delivers_the_commit_and_records_it(
+    person_files, phase
+):
     root = person_files
     killed_tick(root, phase)
-    left = json.loads(json.loads((root / ".genome" / "intent.json").read_text())["record"])   # signed
+    left = json.loads(
+        json.loads((root / ".genome" / "intent.json").read_text())["record"]
+    )  # signed
     code = left["commit"]
     assert code and git(root, "log", "-1", "--format=%s", code).startswith("L-001 ")
-    assert not (root / "greeting.txt").exists()              # nothing landed in the person's tree yet
-    result = run_tick(root, make_model=lambda config: ScriptedModel([
-        tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
-        text_reply("done"), tool_reply("reflect", {"lesson": None})]), now=NOW)
+    assert not (root / "greeting.txt").exists()  # nothing landed in the person's tree yet
+    result = run_tick(
+        root,
+        make_model=lambda config: ScriptedModel(
+            [
+                tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
+                text_reply("done"),
+                tool_reply("reflect", {"lesson": None}),
+            ]
+        ),
+        now=NOW,
+    )
     first = lever(root)
     assert first.status == "done" and first.log[0].endswith(f"shipped {code[:7]}")
     assert result.record.lever == "L-002" and result.outcome == "shipped"
-    assert git(root, "status", "--porcelain") == "" and (root / "greeting.txt").read_text() == "hello\n"
+    assert (
+        git(root, "status", "--porcelain") == ""
+        and (root / "greeting.txt").read_text() == "hello\n"
+    )
     assert code in git(root, "rev-list", "HEAD")
-    assert (root / "src" / "extra.txt").exists()             # it shipped with the code commit
+    assert (root / "src" / "extra.txt").exists()  # it shipped with the code commit
     assert not (root / ".genome" / "intent.json").exists()
 
 
@@ -148,9 +184,17 @@ def test_the_person_working_after_a_killed_tick_is_never_touched(person_files):
     commit_all(root, "the person's own greeting")
     (root / "notes.txt").write_text("uncommitted\n")
     head = git(root, "rev-parse", "HEAD")
-    result = run_tick(root, make_model=lambda config: ScriptedModel([
-        tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
-        text_reply("done"), tool_reply("reflect", {"lesson": None})]), now=NOW)
+    result = run_tick(
+        root,
+        make_model=lambda config: ScriptedModel(
+            [
+                tool_reply("write_file", {"path": "farewell.txt", "content": "bye\n"}),
+                text_reply("done"),
+                tool_reply("reflect", {"lesson": None}),
+            ]
+        ),
+        now=NOW,
+    )
     assert git(root, "log", "--format=%s", f"{head.strip()}~1..HEAD").count("interrupted") == 1
     assert (root / "greeting.txt").read_text() == "the person wrote it by hand\n"
     assert (root / "notes.txt").read_text() == "uncommitted\n"

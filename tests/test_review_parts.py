@@ -109,8 +109,10 @@ def test_the_data_part_loads_no_renderer_and_the_review_no_scheduler():
 
 
 def test_trailers_are_read_by_the_record_schema():
-    message = ("genome: L-001 shipped\n\nLever: L-001\nOutcome: shipped\nTick-Version: v001\n"
-               "Genome-Version: v001\nTokens: 10\nCost-USD: 0.0100\n")
+    message = (
+        "genome: L-001 shipped\n\nLever: L-001\nOutcome: shipped\nTick-Version: v001\n"
+        "Genome-Version: v001\nTokens: 10\nCost-USD: 0.0100\n"
+    )
     commit = _parse_commit("abc\x1f1700000000\x1f\x1f", {"abc": message})
     assert commit.is_record and not commit.is_code and commit.record.cost_usd == 0.01
     forged = "L-001 One\n\n" + message.split("\n\n", 1)[1] + "\nLever: L-001\n"

@@ -387,9 +387,18 @@ def forged_intent(project: Path, signed: bool) -> None:
     """What a command that can write .genome/ would leave: a record with a negative spend, bare or
     in the runner's envelope with a made-up signature."""
     head = git(project, "rev-parse", "HEAD").strip()
-    forged = {"base": head, "branch": "main", "lever": "L-001", "started": "2026-11-23T02:00:00Z",
-              "phase": "act", "commit": "", "cost_usd": -1000.0, "tokens": 0, "touched": {},
-              "new_files_are_ours": False}
+    forged = {
+        "base": head,
+        "branch": "main",
+        "lever": "L-001",
+        "started": "2026-11-23T02:00:00Z",
+        "phase": "act",
+        "commit": "",
+        "cost_usd": -1000.0,
+        "tokens": 0,
+        "touched": {},
+        "new_files_are_ours": False,
+    }
     if signed:
         forged = {"record": json.dumps(forged, sort_keys=True), "mac": "0" * 64}
     state = project / ".genome"

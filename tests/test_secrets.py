@@ -32,7 +32,7 @@ def write(root: Path, rel: str, text: str) -> str:
 
 def pem_block(kind: str, seed: int) -> str:
     body = base64.b64encode(random.Random(seed).randbytes(300)).decode()
-    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return "\n".join([f"-----BEGIN {kind}-----", *lines, f"-----END {kind}-----"])
 
 
@@ -47,49 +47,116 @@ GITHUB_OAUTH = "gho" + "_" + rand(B62, 36, 8)
 GITHUB_SERVER = "ghs" + "_" + rand(B62, 36, 9)
 GITHUB_USER = "ghu" + "_" + rand(B62, 36, 10)
 GITHUB_FINE = "github" + "_pat_" + rand(B62, 22, 11) + "_" + rand(B62, 59, 12)
-SLACK_BOT = "xo" + "xb-" + rand(string.digits, 12, 13) + "-" + rand(string.digits, 13, 14) + "-" + rand(B62, 24, 15)
-SLACK_HOOK = ("https://hooks" + ".slack.com/services/T" + rand(UPPER_DIGITS, 10, 16) + "/B"
-              + rand(UPPER_DIGITS, 10, 17) + "/" + rand(B62, 24, 18))
+SLACK_BOT = (
+    "xo"
+    + "xb-"
+    + rand(string.digits, 12, 13)
+    + "-"
+    + rand(string.digits, 13, 14)
+    + "-"
+    + rand(B62, 24, 15)
+)
+SLACK_HOOK = (
+    "https://hooks"
+    + ".slack.com/services/T"
+    + rand(UPPER_DIGITS, 10, 16)
+    + "/B"
+    + rand(UPPER_DIGITS, 10, 17)
+    + "/"
+    + rand(B62, 24, 18)
+)
 GOOGLE = "AI" + "za" + rand(B62 + "-_", 35, 19)
 GENERIC_PASSWORD = rand(B62 + "!@#%^&*", 24, 20)
 GENERIC_HEX = rand(HEX, 64, 21)
 GENERIC_BARE = rand(B62, 32, 22)
-RAILS_SECRET = rand(HEX, 128, 23)     # a long hex value: entropy is judged against hex's alphabet
+RAILS_SECRET = rand(HEX, 128, 23)  # a long hex value: entropy is judged against hex's alphabet
 GROUPED_PASSWORD = "-".join(rand("bcdfghjklmnpqrstvwxz", 6, seed) for seed in (24, 25, 26))
 
 FOUND = [
     # (file, text whose third line holds the secret, kind, the secret)
     ("app.py", f'client = Anthropic(api_key="{ANTHROPIC}")', "Anthropic API key", ANTHROPIC),
     ("deploy/env.sh", f"export OPENAI_API_KEY={OPENAI_PROJECT}", "OpenAI API key", OPENAI_PROJECT),
-    ("src/llm.js", f"const openai = new OpenAI({{ apiKey: '{OPENAI_LEGACY}' }});", "OpenAI API key", OPENAI_LEGACY),
+    (
+        "src/llm.js",
+        f"const openai = new OpenAI({{ apiKey: '{OPENAI_LEGACY}' }});",
+        "OpenAI API key",
+        OPENAI_LEGACY,
+    ),
     ("config/aws.ini", f"aws_access_key_id = {AWS_ID}", "AWS access key id", AWS_ID),
-    ("config/sts.json", f'{{"AccessKeyId": "{AWS_SESSION_ID}"}}', "AWS access key id", AWS_SESSION_ID),
+    (
+        "config/sts.json",
+        f'{{"AccessKeyId": "{AWS_SESSION_ID}"}}',
+        "AWS access key id",
+        AWS_SESSION_ID,
+    ),
     ("config/creds", f"aws_secret_access_key = {AWS_SECRET}", "AWS secret access key", AWS_SECRET),
     ("settings.py", f'AWS_SECRET_KEY = "{AWS_SECRET}"', "AWS secret access key", AWS_SECRET),
     ("ci.yml", f"  token: {GITHUB_PAT}", "GitHub token", GITHUB_PAT),
-    ("oauth.py", f"headers = {{'Authorization': 'token {GITHUB_OAUTH}'}}", "GitHub token", GITHUB_OAUTH),
+    (
+        "oauth.py",
+        f"headers = {{'Authorization': 'token {GITHUB_OAUTH}'}}",
+        "GitHub token",
+        GITHUB_OAUTH,
+    ),
     ("app.rb", f"INSTALL = '{GITHUB_SERVER}'", "GitHub token", GITHUB_SERVER),
     ("notes.md", f"use `{GITHUB_USER}` for now", "GitHub token", GITHUB_USER),
-    ("Makefile", f"\tcurl -H 'Authorization: Bearer {GITHUB_FINE}' api", "GitHub token", GITHUB_FINE),
+    (
+        "Makefile",
+        f"\tcurl -H 'Authorization: Bearer {GITHUB_FINE}' api",
+        "GitHub token",
+        GITHUB_FINE,
+    ),
     ("bot.py", f'slack = WebClient("{SLACK_BOT}")', "Slack token", SLACK_BOT),
     ("alert.sh", f"curl -X POST {SLACK_HOOK} -d @msg.json", "Slack webhook URL", SLACK_HOOK),
-    ("maps.html", f'<script src="https://maps.example.org/js?key={GOOGLE}"></script>', "Google API key", GOOGLE),
-    ("db.py", f'DB_PASSWORD = "{GENERIC_PASSWORD}"', "high-entropy value assigned to DB_PASSWORD",
-     GENERIC_PASSWORD),
-    ("auth.json", f'{{"clientSecret": "{GENERIC_HEX}"}}', "high-entropy value assigned to clientSecret",
-     GENERIC_HEX),
-    ("config.yaml", f"auth_token: {GENERIC_BARE}", "high-entropy value assigned to auth_token", GENERIC_BARE),
-    ("sign.py", f'SIGNING_KEY: str = "{GENERIC_BARE}"', "high-entropy value assigned to SIGNING_KEY",
-     GENERIC_BARE),
+    (
+        "maps.html",
+        f'<script src="https://maps.example.org/js?key={GOOGLE}"></script>',
+        "Google API key",
+        GOOGLE,
+    ),
+    (
+        "db.py",
+        f'DB_PASSWORD = "{GENERIC_PASSWORD}"',
+        "high-entropy value assigned to DB_PASSWORD",
+        GENERIC_PASSWORD,
+    ),
+    (
+        "auth.json",
+        f'{{"clientSecret": "{GENERIC_HEX}"}}',
+        "high-entropy value assigned to clientSecret",
+        GENERIC_HEX,
+    ),
+    (
+        "config.yaml",
+        f"auth_token: {GENERIC_BARE}",
+        "high-entropy value assigned to auth_token",
+        GENERIC_BARE,
+    ),
+    (
+        "sign.py",
+        f'SIGNING_KEY: str = "{GENERIC_BARE}"',
+        "high-entropy value assigned to SIGNING_KEY",
+        GENERIC_BARE,
+    ),
     ("main.go", f'apiKey := "{GENERIC_HEX}"', "high-entropy value assigned to apiKey", GENERIC_HEX),
-    ("config/secrets.yml", f"  secret_key_base: {RAILS_SECRET}", "high-entropy value assigned to secret_key_base",
-     RAILS_SECRET),
-    ("wifi.cfg", f"WIFI_PASSWORD='{GROUPED_PASSWORD}'", "high-entropy value assigned to WIFI_PASSWORD",
-     GROUPED_PASSWORD),
+    (
+        "config/secrets.yml",
+        f"  secret_key_base: {RAILS_SECRET}",
+        "high-entropy value assigned to secret_key_base",
+        RAILS_SECRET,
+    ),
+    (
+        "wifi.cfg",
+        f"WIFI_PASSWORD='{GROUPED_PASSWORD}'",
+        "high-entropy value assigned to WIFI_PASSWORD",
+        GROUPED_PASSWORD,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("rel", "line", "kind", "secret"), FOUND, ids=[f"{case[0]}-{case[2]}" for case in FOUND])
+@pytest.mark.parametrize(
+    ("rel", "line", "kind", "secret"), FOUND, ids=[f"{case[0]}-{case[2]}" for case in FOUND]
+)
 def test_each_kind_is_found_on_its_line_and_never_repeated(tmp_path, rel, line, kind, secret):
     write(tmp_path, rel, f"# first line\n\n{line}\nprint('after')\n")
     findings = scan_paths(tmp_path, [rel])
@@ -100,22 +167,42 @@ def test_each_kind_is_found_on_its_line_and_never_repeated(tmp_path, rel, line, 
     assert secret[-12:] not in repr(findings) + findings[0].describe()
 
 
-@pytest.mark.parametrize("kind", ["RSA PRIVATE KEY", "OPENSSH PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY",
-                                  "ENCRYPTED PRIVATE KEY", "PGP PRIVATE KEY BLOCK"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "RSA PRIVATE KEY",
+        "OPENSSH PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+        "PGP PRIVATE KEY BLOCK",
+    ],
+)
 def test_private_key_blocks_are_found_at_their_begin_line(tmp_path, kind):
     write(tmp_path, "deploy/key.pem", "key for the staging box:\n" + pem_block(kind, 30) + "\n")
-    assert scan_paths(tmp_path, ["deploy/key.pem"]) == [Finding("deploy/key.pem", 2, "private key block")]
+    assert scan_paths(tmp_path, ["deploy/key.pem"]) == [
+        Finding("deploy/key.pem", 2, "private key block")
+    ]
 
 
 def test_private_key_inside_a_one_line_string_is_found(tmp_path):
     escaped = pem_block("PRIVATE KEY", 31).replace("\n", "\\n")
-    write(tmp_path, "service-account.json", '{\n  "type": "service_account",\n  "private_key": "' + escaped + '"\n}\n')
+    write(
+        tmp_path,
+        "service-account.json",
+        '{\n  "type": "service_account",\n  "private_key": "' + escaped + '"\n}\n',
+    )
     assert scan_paths(tmp_path, ["service-account.json"]) == [
-        Finding("service-account.json", 3, "private key block")]
+        Finding("service-account.json", 3, "private key block")
+    ]
 
 
 def test_several_findings_in_one_file_come_in_line_order(tmp_path):
-    write(tmp_path, "settings.py", f'A = "{GOOGLE}"\nplain = 1\nB = "{AWS_ID}"\n{pem_block("RSA PRIVATE KEY", 32)}\n')
+    write(
+        tmp_path,
+        "settings.py",
+        f'A = "{GOOGLE}"\nplain = 1\nB = "{AWS_ID}"\n{pem_block("RSA PRIVATE KEY", 32)}\n',
+    )
     assert scan_paths(tmp_path, ["settings.py"]) == [
         Finding("settings.py", 1, "Google API key"),
         Finding("settings.py", 3, "AWS access key id"),
@@ -137,7 +224,7 @@ def test_ordinary_code_and_placeholders_are_not_flagged(tmp_path):
 import os, uuid
 
 expected_digest = "{sha}"
-EXPECTED_SHA1 = "{hashlib.sha1(b'x').hexdigest()}"
+EXPECTED_SHA1 = "{hashlib.sha1(b"x").hexdigest()}"
 request_id = "{uuid.UUID(int=random.Random(41).getrandbits(128))}"
 FIXTURE_PNG_B64 = "{blob}"
 LOREM = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor"
@@ -172,17 +259,35 @@ if line.startswith("-----BEGIN RSA PRIVATE KEY-----"):
     kind = "rsa"
 '''
     write(tmp_path, "tests/test_fixtures.py", ordinary)
-    write(tmp_path, "deploy/workflow.yml",
-          "env:\n  ANTHROPIC_API_KEY: ${{ secrets.ANTHROPIC_API_KEY }}\n"
-          "# kubectl create secret generic g --from-literal=ANTHROPIC_API_KEY=...\n")
-    write(tmp_path, "README.md", "Set `ANTHROPIC_API_KEY=sk-ant-...` and `password: <your password>`.\n")
-    assert scan_paths(tmp_path, ["tests/test_fixtures.py", "deploy/workflow.yml", "README.md"]) == []
+    write(
+        tmp_path,
+        "deploy/workflow.yml",
+        "env:\n  ANTHROPIC_API_KEY: ${{ secrets.ANTHROPIC_API_KEY }}\n"
+        "# kubectl create secret generic g --from-literal=ANTHROPIC_API_KEY=...\n",
+    )
+    write(
+        tmp_path,
+        "README.md",
+        "Set `ANTHROPIC_API_KEY=sk-ant-...` and `password: <your password>`.\n",
+    )
+    assert (
+        scan_paths(tmp_path, ["tests/test_fixtures.py", "deploy/workflow.yml", "README.md"]) == []
+    )
 
 
 def test_random_values_under_secret_names_are_found(tmp_path):
     # The entropy and word checks must not let randomness through: 300 seeded values, 32-64 long.
-    alphabets = [B62, HEX, B62 + "-_", string.ascii_lowercase + string.digits, B62 + "+/", string.ascii_lowercase]
-    lines = [f'SERVICE_TOKEN_{n} = "{rand(alphabets[n % 6], 32 + n % 33, 100 + n)}"' for n in range(300)]
+    alphabets = [
+        B62,
+        HEX,
+        B62 + "-_",
+        string.ascii_lowercase + string.digits,
+        B62 + "+/",
+        string.ascii_lowercase,
+    ]
+    lines = [
+        f'SERVICE_TOKEN_{n} = "{rand(alphabets[n % 6], 32 + n % 33, 100 + n)}"' for n in range(300)
+    ]
     write(tmp_path, "tokens.py", "\n".join(lines) + "\n")
     found = scan_paths(tmp_path, ["tokens.py"])
     assert [finding.line for finding in found] == list(range(1, 301))
@@ -192,18 +297,31 @@ def test_allow_by_path_glob_exempts_the_file(tmp_path):
     write(tmp_path, "tests/fixtures/creds.ini", f"aws_access_key_id = {AWS_ID}\n")
     write(tmp_path, "src/creds.ini", f"aws_access_key_id = {AWS_ID}\n")
     paths = ["tests/fixtures/creds.ini", "src/creds.ini"]
-    assert scan_paths(tmp_path, paths, allow=["tests/fixtures/**"]) == [Finding("src/creds.ini", 1, "AWS access key id")]
+    assert scan_paths(tmp_path, paths, allow=["tests/fixtures/**"]) == [
+        Finding("src/creds.ini", 1, "AWS access key id")
+    ]
     assert scan_paths(tmp_path, paths, allow=["*.ini"]) == []
 
 
 def test_allow_by_substring_exempts_only_matching_lines(tmp_path):
     write(tmp_path, "conf.py", f'TEST_KEY = "{GOOGLE}"  # known test key\nPROD = "{GOOGLE}"\n')
-    assert scan_paths(tmp_path, ["conf.py"], allow=["known test key"]) == [Finding("conf.py", 2, "Google API key")]
+    assert scan_paths(tmp_path, ["conf.py"], allow=["known test key"]) == [
+        Finding("conf.py", 2, "Google API key")
+    ]
     assert scan_paths(tmp_path, ["conf.py"], allow=[GOOGLE]) == []
 
 
-@pytest.mark.parametrize("rel", [".env", ".env.local", ".env.production", "deploy/.env", "config/prod.env",
-                                 "services/api/.env.development.local"])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        ".env",
+        ".env.local",
+        ".env.production",
+        "deploy/.env",
+        "config/prod.env",
+        "services/api/.env.development.local",
+    ],
+)
 def test_env_files_are_refused_by_name(tmp_path, rel):
     write(tmp_path, rel, "DEBUG=1\n")
     assert is_env_file(rel)
@@ -211,8 +329,20 @@ def test_env_files_are_refused_by_name(tmp_path, rel):
     assert scan_paths(tmp_path, [rel], allow=[rel]) == []
 
 
-@pytest.mark.parametrize("rel", [".env.example", ".env.sample", ".env.template", "config/.env.local.example",
-                                 "example.env", ".envrc", "env.py", "environment.yml", ".env/pyvenv.cfg"])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        ".env.example",
+        ".env.sample",
+        ".env.template",
+        "config/.env.local.example",
+        "example.env",
+        ".envrc",
+        "env.py",
+        "environment.yml",
+        ".env/pyvenv.cfg",
+    ],
+)
 def test_env_templates_and_lookalikes_are_not_env_files(tmp_path, rel):
     write(tmp_path, rel, "API_KEY=\nDEBUG=1\n")
     assert not is_env_file(rel)
@@ -251,21 +381,34 @@ def test_the_scanner_and_these_tests_hold_no_secret():
 HELD_KEY = "sk-ant-api03-" + rand(string.ascii_letters + string.digits, 40, seed=77)
 
 
-@pytest.mark.parametrize("encode", [
-    lambda k: k,
-    lambda k: k[::-1],
-    lambda k: base64.b64encode(k.encode()).decode(),
-    lambda k: base64.b64encode(b"x=" + k.encode()).decode(),
-    lambda k: base64.urlsafe_b64encode(b"!" + k.encode()).decode(),
-    lambda k: base64.b64encode(k[::-1].encode()).decode(),
-    lambda k: k.encode().hex(),
-], ids=["literal", "reversed", "base64", "base64-shifted", "urlsafe-shifted", "reversed-base64", "hex"])
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda k: k,
+        lambda k: k[::-1],
+        lambda k: base64.b64encode(k.encode()).decode(),
+        lambda k: base64.b64encode(b"x=" + k.encode()).decode(),
+        lambda k: base64.urlsafe_b64encode(b"!" + k.encode()).decode(),
+        lambda k: base64.b64encode(k[::-1].encode()).decode(),
+        lambda k: k.encode().hex(),
+    ],
+    ids=[
+        "literal",
+        "reversed",
+        "base64",
+        "base64-shifted",
+        "urlsafe-shifted",
+        "reversed-base64",
+        "hex",
+    ],
+)
 def test_the_runners_own_key_is_found_however_it_is_encoded(tmp_path, monkeypatch, encode):
     monkeypatch.setenv("ANTHROPIC_API_KEY", HELD_KEY)
     rel = write(tmp_path, "notes.txt", f"harmless line\nblob = {encode(HELD_KEY)}\n")
     [finding] = scan_paths(tmp_path, [rel])
     assert finding.line == 2 and finding.kind in ("Anthropic API key",) + tuple(
-        kind for _, kind in held_key_forms(HELD_KEY))
+        kind for _, kind in held_key_forms(HELD_KEY)
+    )
     assert HELD_KEY not in finding.describe()
 
 

@@ -304,7 +304,7 @@ def test_drop_and_promote_each_make_one_commit(repo):
     head = git(repo, "rev-parse", "HEAD").strip()
     settle.drop(repo, "L-002", reason="not needed")
     assert levers(repo)["L-002"] == "dropped" and "Decision: drop" in trailers(repo)
-    assert git(repo, "log", "-1", "--format=%b").startswith("> not needed\n")     # quoted
+    assert git(repo, "log", "-1", "--format=%b").startswith("> not needed\n")  # quoted
     before_promote = (repo / "levers.md").read_text()
     settle.promote(repo, "L-004")
     after = (repo / "levers.md").read_text()
@@ -403,7 +403,7 @@ def test_a_note_too_long_to_keep_commits_nothing_and_exits_2(repo, monkeypatch, 
     result = CliRunner().invoke(cli, [*command, "x" * (feedback.MAX_NOTE_CHARS + 10)])
     assert result.exit_code == 2, result.output
     assert "the note for the next tick cannot be kept, so nothing was committed" in result.stderr
-    assert isinstance(result.exception, SystemExit)       # said, not a traceback
+    assert isinstance(result.exception, SystemExit)  # said, not a traceback
     assert_untouched(repo, *before)
     assert feedback.pending(repo) == []
 

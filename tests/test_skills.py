@@ -11,13 +11,23 @@ from runner import resources, skills
 from runner.skills import SkillSet
 
 SHIPPED = {
-    "verify-artifact", "write-a-gate", "triage-red-gate", "start-server-first",
-    "one-lever-scope", "false-premise", "write-a-lesson",
+    "verify-artifact",
+    "write-a-gate",
+    "triage-red-gate",
+    "start-server-first",
+    "one-lever-scope",
+    "false-premise",
+    "write-a-lesson",
 }
 
 
-def write_skill(root: Path, name: str, description: str = "Use it when testing.", body: str = "Body.\n",
-                folder: str | None = None) -> Path:
+def write_skill(
+    root: Path,
+    name: str,
+    description: str = "Use it when testing.",
+    body: str = "Body.\n",
+    folder: str | None = None,
+) -> Path:
     path = root / (folder or name) / "SKILL.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"---\nname: {name}\ndescription: {description}\n---\n{body}", encoding="utf-8")
@@ -38,6 +48,7 @@ def discover(project: Path) -> tuple[SkillSet, list[str]]:
 
 
 # --- discovery and override order -------------------------------------------------------------
+
 
 def test_an_empty_project_sees_exactly_the_shipped_skills(tmp_path):
     found, warnings = discover(tmp_path)
@@ -63,7 +74,9 @@ def test_a_project_skill_overrides_a_shipped_one_by_name(tmp_path):
 
 def test_claude_skills_override_project_skills(tmp_path):
     write_skill(tmp_path / "skills", "verify-artifact", "Project version.", "PROJECT BODY\n")
-    write_skill(tmp_path / ".claude" / "skills", "verify-artifact", "Claude version.", "CLAUDE BODY\n")
+    write_skill(
+        tmp_path / ".claude" / "skills", "verify-artifact", "Claude version.", "CLAUDE BODY\n"
+    )
     write_skill(tmp_path / ".claude" / "skills", "lint-docs", "Use for docs.", "LINT\n")
     found, _ = discover(tmp_path)
     assert found.load("verify-artifact") == "CLAUDE BODY\n"
@@ -83,7 +96,7 @@ MALFORMED = {
     "name-not-text": "---\nname: 123\ndescription: Name is a number.\n---\nbody\n",
     "name-mismatch": "---\nname: other-name\ndescription: Folder and name differ.\n---\nbody\n",
     "no-description": "---\nname: no-description\n---\nbody\n",
-    "empty-description": "---\nname: empty-description\ndescription: \"  \"\n---\nbody\n",
+    "empty-description": '---\nname: empty-description\ndescription: "  "\n---\nbody\n',
     "description-list": "---\nname: description-list\ndescription: [a, b]\n---\nbody\n",
 }
 
@@ -134,7 +147,9 @@ def test_discovery_does_not_read_the_body(tmp_path):
     path = tmp_path / "skills" / "lazy" / "SKILL.md"
     path.parent.mkdir(parents=True)
     # Bytes that are not UTF-8 after the frontmatter: discovery must not trip on them, load must.
-    path.write_bytes(b"---\nname: lazy\ndescription: Body is not text.\n---\n" + b"x\n" * 20000 + b"\xff\xfe\n")
+    path.write_bytes(
+        b"---\nname: lazy\ndescription: Body is not text.\n---\n" + b"x\n" * 20000 + b"\xff\xfe\n"
+    )
     found, warnings = discover(tmp_path)
     assert warnings == []
     assert "lazy" in found.names()
@@ -145,13 +160,16 @@ def test_discovery_does_not_read_the_body(tmp_path):
 def test_a_byte_order_mark_and_crlf_line_ends_are_accepted(tmp_path):
     path = tmp_path / "skills" / "windows" / "SKILL.md"
     path.parent.mkdir(parents=True)
-    path.write_bytes(b"\xef\xbb\xbf---\r\nname: windows\r\ndescription: Saved on Windows.\r\n---\r\nStep one.\r\n")
+    path.write_bytes(
+        b"\xef\xbb\xbf---\r\nname: windows\r\ndescription: Saved on Windows.\r\n---\r\nStep one.\r\n"
+    )
     found, warnings = discover(tmp_path)
     assert warnings == []
     assert found.load("windows") == "Step one.\r\n"
 
 
 # --- listing and loading ---------------------------------------------------------------------
+
 
 def test_listing_has_names_and_descriptions_but_no_bodies(tmp_path, no_package_skills):
     write_skill(tmp_path / "skills", "beta", "Use for beta.", "BETA-BODY-MARKER\n")
@@ -204,7 +222,9 @@ def test_skill_records_where_it_came_from(tmp_path):
     assert by_name["from-project"].source == "project"
     assert by_name["from-claude"].source == "claude"
     assert by_name["verify-artifact"].source == "package"
-    assert by_name["from-claude"].path == tmp_path / ".claude" / "skills" / "from-claude" / "SKILL.md"
+    assert (
+        by_name["from-claude"].path == tmp_path / ".claude" / "skills" / "from-claude" / "SKILL.md"
+    )
 
 
 # --- the shipped skills ----------------------------------------------------------------------

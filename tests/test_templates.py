@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runner.paths import is_protected
 from genome.text import load_yaml_mapping, parse_duration, split_frontmatter
 from runner import resources
+from runner.paths import is_protected
 
 TEMPLATES = resources.package_path("templates")
 LEVER_LINE = re.compile(r"^- \[ \] L-\d{3} ")
@@ -21,8 +21,18 @@ LEVER_LOOKING = re.compile(r"^\s*[-*+] \[.?\]")
 LESSON = re.compile(r"^- \[v\d{3} \d{4}-\d{2}-\d{2}\] .+$")
 
 CONFIG_KEYS = {
-    "model", "max_tokens", "gates", "protected", "cadence", "repair_rounds", "max_attempts",
-    "command_timeout", "budget", "lessons_tokens", "notify", "author",
+    "model",
+    "max_tokens",
+    "gates",
+    "protected",
+    "cadence",
+    "repair_rounds",
+    "max_attempts",
+    "command_timeout",
+    "budget",
+    "lessons_tokens",
+    "notify",
+    "author",
 }
 BUDGET_KEYS = {"tick_usd", "day_usd", "week_usd", "tick_turns", "tick_minutes"}
 
@@ -41,7 +51,9 @@ def outside_fences(text: str) -> list[str]:
     kept, fence = [], None
     for line in text.splitlines():
         marker = re.match(r"^ {0,3}(`{3,}|~{3,})", line)
-        if marker and (fence is None or marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence)):
+        if marker and (
+            fence is None or marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence)
+        ):
             fence = None if fence else marker.group(1)
             continue
         if fence is None:
@@ -50,10 +62,15 @@ def outside_fences(text: str) -> list[str]:
 
 
 def test_the_package_ships_exactly_the_three_templates():
-    assert sorted(p.name for p in TEMPLATES.iterdir()) == ["genome.md", "levers.md", "loop-prompt.md"]
+    assert sorted(p.name for p in TEMPLATES.iterdir()) == [
+        "genome.md",
+        "levers.md",
+        "loop-prompt.md",
+    ]
 
 
 # --- genome.md -------------------------------------------------------------------------------
+
 
 def test_genome_starts_at_version_1_with_an_integer():
     text = read("genome.md")
@@ -67,8 +84,13 @@ def test_genome_has_the_five_sections_in_order_each_with_guidance():
     _, body = frontmatter("genome.md")
     assert body.lstrip("\n").startswith("# Genome\n")
     headings = [line for line in body.splitlines() if line.startswith("## ")]
-    assert headings == ["## Mission", "## Current focus", "## What's proven", "## What's next",
-                        "## How to work in this project"]
+    assert headings == [
+        "## Mission",
+        "## Current focus",
+        "## What's proven",
+        "## What's next",
+        "## How to work in this project",
+    ]
     sections = re.split(r"^## .+$", body, flags=re.M)[1:]
     for heading, section in zip(headings, sections):
         guidance = [line for line in section.splitlines() if line.strip()]
@@ -78,12 +100,13 @@ def test_genome_has_the_five_sections_in_order_each_with_guidance():
 
 # --- levers.md -------------------------------------------------------------------------------
 
+
 def test_levers_has_exactly_two_example_levers_each_followed_by_a_check():
     lines = outside_fences(read("levers.md"))
     lever_indexes = [i for i, line in enumerate(lines) if LEVER_LINE.match(line)]
     assert len(lever_indexes) == 2
     for i in lever_indexes:
-        assert lines[i + 1].startswith("  check: ") and lines[i + 1][len("  check: "):].strip()
+        assert lines[i + 1].startswith("  check: ") and lines[i + 1][len("  check: ") :].strip()
     ids = [lines[i].split()[3] for i in lever_indexes]
     assert ids == ["L-001", "L-002"]
 
@@ -108,29 +131,44 @@ def test_levers_explains_the_syntax_with_its_examples_fenced():
 
 
 def run_in(project: Path, command: str) -> subprocess.CompletedProcess:
-    env = {"PATH": os.environ["PATH"], "HOME": str(project), "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
-    return subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=30)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(project),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "LC_ALL": "C",
+    }
+    return subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 @pytest.fixture
 def fresh_project(tmp_path: Path) -> Path:
     for name in ("genome.md", "levers.md", "loop-prompt.md"):
         shutil.copy(TEMPLATES / name, tmp_path / name)
-    setup = ("git init -q && git add -A && "
-             "git -c user.name=Person -c user.email=person@example.org commit -q -m init")
+    setup = (
+        "git init -q && git add -A && "
+        "git -c user.name=Person -c user.email=person@example.org commit -q -m init"
+    )
     assert run_in(tmp_path, setup).returncode == 0
     return tmp_path
 
 
 def test_example_checks_fail_before_the_work_and_pass_after(fresh_project):
     lines = outside_fences(read("levers.md"))
-    checks = [line.strip()[len("check: "):] for line in lines if line.startswith("  check: ")]
+    checks = [line.strip()[len("check: ") :] for line in lines if line.startswith("  check: ")]
     assert len(checks) >= 2
     for check in checks:
         assert run_in(fresh_project, check).returncode != 0, f"{check!r} passes on an empty project"
 
-    (fresh_project / "README.md").write_text("# Tool\n\nIt counts words.\n\n## Usage\n\n    tool FILE\n")
+    (fresh_project / "README.md").write_text(
+        "# Tool\n\nIt counts words.\n\n## Usage\n\n    tool FILE\n"
+    )
     (fresh_project / "CHANGELOG.md").write_text("# Changelog\n\n## 0.1.0\n\n- First release.\n")
     for check in checks:
         result = run_in(fresh_project, check)
@@ -139,16 +177,31 @@ def test_example_checks_fail_before_the_work_and_pass_after(fresh_project):
 
 # --- loop-prompt.md --------------------------------------------------------------------------
 
+
 def test_loop_prompt_config_has_exactly_the_known_keys():
     meta, _ = frontmatter("loop-prompt.md")
     assert set(meta) == CONFIG_KEYS
     assert isinstance(meta["model"], str) and meta["model"]
-    assert meta["max_tokens"] >= 32000     # thinking shares it with the answer
+    assert meta["max_tokens"] >= 32000  # thinking shares it with the answer
     # the tests and the files that say how they run: weakening either turns a red tick green
-    assert meta["protected"] == ["tests/**", "test/**", "conftest.py", "pytest.ini", "tox.ini", "setup.cfg",
-                                 "noxfile.py"]
-    for path in ("conftest.py", "tests/conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "noxfile.py",
-                 "tests/test_core.py"):
+    assert meta["protected"] == [
+        "tests/**",
+        "test/**",
+        "conftest.py",
+        "pytest.ini",
+        "tox.ini",
+        "setup.cfg",
+        "noxfile.py",
+    ]
+    for path in (
+        "conftest.py",
+        "tests/conftest.py",
+        "pytest.ini",
+        "tox.ini",
+        "setup.cfg",
+        "noxfile.py",
+        "tests/test_core.py",
+    ):
         assert is_protected(path, meta["protected"]), path
     assert not is_protected("src/app.py", meta["protected"])
     assert parse_duration(meta["cadence"]) == 1800
@@ -203,8 +256,15 @@ def test_seeded_lessons_cover_the_core_rules():
 
 def test_loop_prompt_body_names_the_act_tools():
     _, body = frontmatter("loop-prompt.md")
-    for tool in ("read_file", "write_file", "edit_file", "run_command",
-                 "search_files", "search_content", "load_skill"):
+    for tool in (
+        "read_file",
+        "write_file",
+        "edit_file",
+        "run_command",
+        "search_files",
+        "search_content",
+        "load_skill",
+    ):
         assert f"`{tool}`" in body
 
 
@@ -214,11 +274,20 @@ def test_every_commented_setting_in_the_loop_prompt_template_is_valid_when_uncom
     text = (TEMPLATES / "loop-prompt.md").read_text()
     head, body = text.split("\n---\n", 1)
     optional = [line for line in head.splitlines() if re.match(r"^# [a-z_]+: ", line)]
-    assert {line.split(":")[0][2:] for line in optional} == {"prices", "push", "secrets_allow", "regression", "effort",
-                                                              "executor", "grow_only",
-                                                              "pause_after", "sandbox", "network"}
+    assert {line.split(":")[0][2:] for line in optional} == {
+        "prices",
+        "push",
+        "secrets_allow",
+        "regression",
+        "effort",
+        "executor",
+        "grow_only",
+        "pause_after",
+        "sandbox",
+        "network",
+    }
     for line in optional:
         config = LoopPromptDoc.parse(text.replace(line, line[2:], 1)).config
         key = line.split(":")[0][2:]
-        if key != "regression":      # that example spells out the defaults
+        if key != "regression":  # that example spells out the defaults
             assert getattr(config, key) != getattr(LoopPromptDoc.parse(text).config, key), key

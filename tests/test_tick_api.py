@@ -20,26 +20,40 @@ from tests.conftest import commit_all, git, tree_state
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 GENOME_TICK = str(Path(sys.executable).parent / "genome-tick")
-ACT_TOOLS = ["read_file", "write_file", "edit_file", "run_command", "search_files", "search_content", "load_skill",
-             "reflect"]
+ACT_TOOLS = [
+    "read_file",
+    "write_file",
+    "edit_file",
+    "run_command",
+    "search_files",
+    "search_content",
+    "load_skill",
+    "reflect",
+]
 
 
 def reflect(**fields):
     return tool_reply("reflect", {"lesson": None, "genome": None, "levers": [], **fields})
 
 
-def genome_tick(root: Path, server: FakeMessagesServer | None, *args: str, key: str | None = "test-key-123456"):
+def genome_tick(
+    root: Path, server: FakeMessagesServer | None, *args: str, key: str | None = "test-key-123456"
+):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     env["ANTHROPIC_CONFIG_DIR"] = os.environ["ANTHROPIC_CONFIG_DIR"]
     if server:
         env["ANTHROPIC_BASE_URL"] = server.url
     if key:
         env["ANTHROPIC_API_KEY"] = key
-    return subprocess.run([GENOME_TICK, *args], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [GENOME_TICK, *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def sdk_model(server: FakeMessagesServer) -> AnthropicModel:
-    return AnthropicModel(api_key="test-key-123456", base_url=server.url, sleep=lambda seconds: None)
+    return AnthropicModel(
+        api_key="test-key-123456", base_url=server.url, sleep=lambda seconds: None
+    )
 
 
 def last_tool_results(request: dict) -> list[dict]:
@@ -74,8 +88,9 @@ def test_genome_tick_ships_a_lever_through_the_real_sdk(project):
 
 def test_overloaded_forever_exits_5_with_the_tree_restored_and_the_lever_not_blamed(project):
     overloaded = error_reply(529, "overloaded_error", "Overloaded", retry_after_ms=1)
-    with FakeMessagesServer([tool_reply("write_file", {"path": "greeting.txt", "content": "hi\n"})],
-                            default=overloaded) as server:
+    with FakeMessagesServer(
+        [tool_reply("write_file", {"path": "greeting.txt", "content": "hi\n"})], default=overloaded
+    ) as server:
         done = genome_tick(project, server, "--now")
     assert done.returncode == 5, done.stderr
     assert "unavailable after 8 attempts" in done.stderr
@@ -87,15 +102,20 @@ def test_overloaded_forever_exits_5_with_the_tree_restored_and_the_lever_not_bla
 
 def test_a_stream_broken_by_an_overloaded_error_is_retried(project):
     models = []
-    with FakeMessagesServer([
-        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
-        midstream_error("overloaded_error"),
-        text_reply("done"),
-        reflect(),
-    ]) as server:
+    with FakeMessagesServer(
+        [
+            tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+            midstream_error("overloaded_error"),
+            text_reply("done"),
+            reflect(),
+        ]
+    ) as server:
         started = time.monotonic()
-        result = run_tick(project, make_model=lambda config: models.append(sdk_model(server)) or models[-1],
-                          now=NOW)
+        result = run_tick(
+            project,
+            make_model=lambda config: models.append(sdk_model(server)) or models[-1],
+            now=NOW,
+        )
     assert result.outcome == "shipped" and len(server.requests) == 4
     # the model's retries and requests are bound to the tick's wall clock (tick_minutes: 30)
     assert started + 30 * 60 <= models[0].deadline <= time.monotonic() + 30 * 60
@@ -105,7 +125,10 @@ def test_no_key_and_no_base_url_exits_5_and_says_how_to_set_one(project):
     before = tree_state(project)
     done = genome_tick(project, None, "--now", key=None)
     assert done.returncode == 5
-    assert "ANTHROPIC_API_KEY" in done.stderr and "ANTHROPIC_BASE_URL=http://localhost:11434" in done.stderr
+    assert (
+        "ANTHROPIC_API_KEY" in done.stderr
+        and "ANTHROPIC_BASE_URL=http://localhost:11434" in done.stderr
+    )
     assert tree_state(project) == before and git(project, "status", "--porcelain") == ""
 
 
@@ -122,7 +145,9 @@ def test_an_idle_tick_without_credentials_exits_5_and_writes_nothing(project):
 
 
 def test_a_rejected_key_exits_5_at_once(project):
-    with FakeMessagesServer(default=error_reply(401, "authentication_error", "invalid x-api-key")) as server:
+    with FakeMessagesServer(
+        default=error_reply(401, "authentication_error", "invalid x-api-key")
+    ) as server:
         done = genome_tick(project, server, "--now")
     assert done.returncode == 5 and "ANTHROPIC_API_KEY" in done.stderr
     assert len(server.requests) == 1
@@ -165,10 +190,14 @@ def test_every_sandbox_escape_is_an_error_result_the_model_can_read(project, tmp
         ("read_file", {"path": "../outside/escaped.txt"}),
     ]
     script = [tool_reply(name, args) for name, args in escapes]
-    script += [tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}), text_reply("ok"), reflect()]
+    script += [
+        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+        text_reply("ok"),
+        reflect(),
+    ]
     with FakeMessagesServer(script) as server:
         result = run_tick(project, make_model=lambda config: sdk_model(server), now=NOW)
-    for request in server.requests[1:len(escapes) + 1]:
+    for request in server.requests[1 : len(escapes) + 1]:
         [refusal] = last_tool_results(request)
         assert refusal["is_error"] is True and refusal["content"]
     assert list(outside.iterdir()) == []
@@ -177,13 +206,18 @@ def test_every_sandbox_escape_is_an_error_result_the_model_can_read(project, tmp
 
 
 def test_three_megabytes_of_command_output_reach_the_model_truncated(project):
-    with FakeMessagesServer([
-        tool_reply("run_command", {"command": "seq 1 450000"}),     # 3.2 MB
-        tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
-        text_reply("done"), reflect(),
-    ]) as server:
+    with FakeMessagesServer(
+        [
+            tool_reply("run_command", {"command": "seq 1 450000"}),  # 3.2 MB
+            tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+            text_reply("done"),
+            reflect(),
+        ]
+    ) as server:
         run_tick(project, make_model=lambda config: sdk_model(server), now=NOW)
     [result] = last_tool_results(server.requests[1])
     assert len(result["content"]) < 20_000
-    assert result["content"].startswith("exit code 0\n1\n2\n") and result["content"].rstrip().endswith("450000")
+    assert result["content"].startswith("exit code 0\n1\n2\n") and result[
+        "content"
+    ].rstrip().endswith("450000")
     assert "cut" in result["content"]

@@ -12,8 +12,15 @@ from hypothesis import strategies as st
 
 from runner.tools import ToolBox
 
-TOOL_NAMES = ["read_file", "write_file", "edit_file", "run_command", "search_files", "search_content",
-              "load_skill"]
+TOOL_NAMES = [
+    "read_file",
+    "write_file",
+    "edit_file",
+    "run_command",
+    "search_files",
+    "search_content",
+    "load_skill",
+]
 GENOME = "---\nversion: 1\n---\n## Mission\nStay safe.\n"
 
 
@@ -50,10 +57,17 @@ def _refused(result, *words: str) -> None:
 
 # --- sandbox escapes ---------------------------------------------------------------------------
 
+
 def test_dotdot_out_of_the_project_is_refused(box, project):
     _refused(box.call("read_file", {"path": "../outside/secret.txt"}), "outside the project")
-    _refused(box.call("write_file", {"path": "../outside/secret.txt", "content": "x"}), "outside the project")
-    _refused(box.call("search_content", {"pattern": "SECRET", "path": "../outside"}), "outside the project")
+    _refused(
+        box.call("write_file", {"path": "../outside/secret.txt", "content": "x"}),
+        "outside the project",
+    )
+    _refused(
+        box.call("search_content", {"pattern": "SECRET", "path": "../outside"}),
+        "outside the project",
+    )
     assert (project.parent / "outside" / "secret.txt").read_text() == "TOP-SECRET\n"
     assert box.touched == set()
 
@@ -73,14 +87,18 @@ def test_absolute_paths_are_refused_even_inside(box, project):
 def test_symlink_pointing_out_is_refused(box, project):
     (project / "leak.txt").symlink_to(project.parent / "outside" / "secret.txt")
     _refused(box.call("read_file", {"path": "leak.txt"}), "outside the project")
-    _refused(box.call("write_file", {"path": "leak.txt", "content": "owned"}), "outside the project")
+    _refused(
+        box.call("write_file", {"path": "leak.txt", "content": "owned"}), "outside the project"
+    )
     _refused(box.call("edit_file", {"path": "leak.txt", "old_text": "TOP", "new_text": "x"}))
     assert (project.parent / "outside" / "secret.txt").read_text() == "TOP-SECRET\n"
 
 
 def test_symlinked_parent_folder_pointing_out_is_refused(box, project):
     (project / "docs").symlink_to(project.parent / "outside")
-    _refused(box.call("write_file", {"path": "docs/new.txt", "content": "x"}), "outside the project")
+    _refused(
+        box.call("write_file", {"path": "docs/new.txt", "content": "x"}), "outside the project"
+    )
     _refused(box.call("read_file", {"path": "docs/secret.txt"}), "outside the project")
     assert not (project.parent / "outside" / "new.txt").exists()
 
@@ -90,7 +108,10 @@ def test_git_internals_can_be_neither_read_nor_written(box, project):
     _refused(box.call("read_file", {"path": ".git/config"}), ".git/")
     _refused(box.call("read_file", {"path": "src/../.git/config"}), ".git/")
     _refused(box.call("write_file", {"path": ".git/config", "content": "[core]\n"}), "protected")
-    _refused(box.call("write_file", {"path": ".git/hooks/pre-commit", "content": "#!/bin/sh\n"}), "protected")
+    _refused(
+        box.call("write_file", {"path": ".git/hooks/pre-commit", "content": "#!/bin/sh\n"}),
+        "protected",
+    )
     _refused(box.call("search_content", {"pattern": "core", "path": ".git"}), ".git/")
     assert (project / ".git" / "config").read_text() == config
     assert not (project / ".git" / "hooks" / "pre-commit").exists()
@@ -104,21 +125,36 @@ def test_genome_state_folder_is_refused(box, project):
 
 def test_genome_files_are_readable_but_not_writable(box, project):
     assert "Stay safe." in box.call("read_file", {"path": "genome.md"}).content
-    _refused(box.call("write_file", {"path": "genome.md", "content": "---\nversion: 99\n---\n"}),
-             "genome.md is protected")
-    _refused(box.call("edit_file", {"path": "genome.md", "old_text": "Stay safe.", "new_text": "Go."}),
-             "protected")
-    _refused(box.call("edit_file", {"path": "./levers.md", "old_text": "Do it", "new_text": "Done"}),
-             "protected")
+    _refused(
+        box.call("write_file", {"path": "genome.md", "content": "---\nversion: 99\n---\n"}),
+        "genome.md is protected",
+    )
+    _refused(
+        box.call("edit_file", {"path": "genome.md", "old_text": "Stay safe.", "new_text": "Go."}),
+        "protected",
+    )
+    _refused(
+        box.call("edit_file", {"path": "./levers.md", "old_text": "Do it", "new_text": "Done"}),
+        "protected",
+    )
     _refused(box.call("write_file", {"path": "loop-prompt.md", "content": ""}), "protected")
     assert (project / "genome.md").read_text() == GENOME
     assert (project / "levers.md").read_text() == "- [ ] L-001 Do it\n"
 
 
 def test_protected_glob_covers_new_and_nested_files(box, project):
-    _refused(box.call("write_file", {"path": "tests/test_app.py", "content": "pass\n"}), "'tests/**'")
-    _refused(box.call("write_file", {"path": "tests/deep/new_test.py", "content": "pass\n"}), "'tests/**'")
-    _refused(box.call("edit_file", {"path": "tests/test_app.py", "old_text": "True", "new_text": "False"}))
+    _refused(
+        box.call("write_file", {"path": "tests/test_app.py", "content": "pass\n"}), "'tests/**'"
+    )
+    _refused(
+        box.call("write_file", {"path": "tests/deep/new_test.py", "content": "pass\n"}),
+        "'tests/**'",
+    )
+    _refused(
+        box.call(
+            "edit_file", {"path": "tests/test_app.py", "old_text": "True", "new_text": "False"}
+        )
+    )
     assert (project / "tests" / "test_app.py").read_text() == "def test_main():\n    assert True\n"
     assert not (project / "tests" / "deep").exists()
     assert not box.call("read_file", {"path": "tests/test_app.py"}).is_error
@@ -126,10 +162,17 @@ def test_protected_glob_covers_new_and_nested_files(box, project):
 
 def test_symlink_inside_pointing_at_genome_is_still_protected(box, project):
     (project / "notes.md").symlink_to("genome.md")
-    _refused(box.call("write_file", {"path": "notes.md", "content": "hijack"}), "genome.md is protected")
-    _refused(box.call("edit_file", {"path": "notes.md", "old_text": "Stay", "new_text": "Leave"}), "protected")
+    _refused(
+        box.call("write_file", {"path": "notes.md", "content": "hijack"}), "genome.md is protected"
+    )
+    _refused(
+        box.call("edit_file", {"path": "notes.md", "old_text": "Stay", "new_text": "Leave"}),
+        "protected",
+    )
     (project / "testlink").symlink_to("tests")
-    _refused(box.call("write_file", {"path": "testlink/x.py", "content": "x"}), "tests/x.py is protected")
+    _refused(
+        box.call("write_file", {"path": "testlink/x.py", "content": "x"}), "tests/x.py is protected"
+    )
     assert (project / "genome.md").read_text() == GENOME
     assert not (project / "tests" / "x.py").exists()
 
@@ -144,13 +187,21 @@ def test_odd_paths_are_refused(box):
 
 # --- read_file, write_file, edit_file ------------------------------------------------------------
 
+
 def test_read_file_numbers_lines_and_pages(box, project):
     (project / "big.txt").write_text("".join(f"row {n}\n" for n in range(1, 2501)))
     first = box.call("read_file", {"path": "big.txt"})
     assert first.content.startswith("     1\trow 1\n     2\trow 2\n")
-    assert "  2000\trow 2000\n[lines 1-2000 of 2500 shown; call read_file with offset=2001" in first.content
+    assert (
+        "  2000\trow 2000\n[lines 1-2000 of 2500 shown; call read_file with offset=2001"
+        in first.content
+    )
     page = box.call("read_file", {"path": "big.txt", "offset": 2001, "limit": 3})
-    assert page.content.splitlines()[:3] == ["  2001\trow 2001", "  2002\trow 2002", "  2003\trow 2003"]
+    assert page.content.splitlines()[:3] == [
+        "  2001\trow 2001",
+        "  2002\trow 2002",
+        "  2003\trow 2003",
+    ]
     assert "offset=2004" in page.content
     last = box.call("read_file", {"path": "big.txt", "offset": 2499})
     assert last.content == "  2499\trow 2499\n  2500\trow 2500"
@@ -159,7 +210,7 @@ def test_read_file_numbers_lines_and_pages(box, project):
 
 
 def test_read_file_caps_bytes_and_giant_lines(box, project):
-    (project / "wide.txt").write_text(("x" * 999 + "\n") * 600)   # 600 KB in 600 lines
+    (project / "wide.txt").write_text(("x" * 999 + "\n") * 600)  # 600 KB in 600 lines
     wide = box.call("read_file", {"path": "wide.txt"})
     assert len(wide.content) < 300_000
     assert re.search(r"\[lines 1-\d+ of 600 shown; call read_file with offset=\d+", wide.content)
@@ -181,11 +232,16 @@ def test_write_file_creates_folders_and_records_the_path(box, project):
     assert "created pkg/sub/mod.py" in result.content
     assert (project / "pkg" / "sub" / "mod.py").read_text() == "X = 1\n"
     assert box.touched == {"pkg/sub/mod.py"}
-    assert "replaced" in box.call("write_file", {"path": "pkg/sub/mod.py", "content": "X = 2\n"}).content
+    assert (
+        "replaced"
+        in box.call("write_file", {"path": "pkg/sub/mod.py", "content": "X = 2\n"}).content
+    )
 
 
 def test_edit_file_replaces_one_exact_match(box, project):
-    result = box.call("edit_file", {"path": "src/app.py", "old_text": "return 1", "new_text": "return 2"})
+    result = box.call(
+        "edit_file", {"path": "src/app.py", "old_text": "return 1", "new_text": "return 2"}
+    )
     assert not result.is_error
     assert "line 2" in result.content
     assert (project / "src" / "app.py").read_text() == "def main():\n    return 2\n"
@@ -193,7 +249,9 @@ def test_edit_file_replaces_one_exact_match(box, project):
 
 
 def test_edit_file_not_found_says_whitespace_must_match(box, project):
-    result = box.call("edit_file", {"path": "src/app.py", "old_text": "\treturn 1", "new_text": "x"})
+    result = box.call(
+        "edit_file", {"path": "src/app.py", "old_text": "\treturn 1", "new_text": "x"}
+    )
     _refused(result, "not found", "whitespace")
     result = box.call("edit_file", {"path": "src/app.py", "old_text": "return  1", "new_text": "x"})
     _refused(result, "not found")
@@ -203,8 +261,11 @@ def test_edit_file_not_found_says_whitespace_must_match(box, project):
 
 def test_edit_file_ambiguous_match_says_how_many(box, project):
     (project / "dup.py").write_text("a = 1\nb = 1\nc = 1\n")
-    _refused(box.call("edit_file", {"path": "dup.py", "old_text": " = 1", "new_text": " = 2"}),
-             "3 times", "more surrounding lines")
+    _refused(
+        box.call("edit_file", {"path": "dup.py", "old_text": " = 1", "new_text": " = 2"}),
+        "3 times",
+        "more surrounding lines",
+    )
     assert (project / "dup.py").read_text() == "a = 1\nb = 1\nc = 1\n"
     ok = box.call("edit_file", {"path": "dup.py", "old_text": "b = 1", "new_text": "b = 2"})
     assert not ok.is_error
@@ -212,11 +273,16 @@ def test_edit_file_ambiguous_match_says_how_many(box, project):
 
 
 def test_edit_file_refuses_empty_and_missing(box):
-    _refused(box.call("edit_file", {"path": "src/app.py", "old_text": "", "new_text": "x"}), "empty")
-    _refused(box.call("edit_file", {"path": "new.py", "old_text": "a", "new_text": "b"}), "write_file")
+    _refused(
+        box.call("edit_file", {"path": "src/app.py", "old_text": "", "new_text": "x"}), "empty"
+    )
+    _refused(
+        box.call("edit_file", {"path": "new.py", "old_text": "a", "new_text": "b"}), "write_file"
+    )
 
 
 # --- run_command ---------------------------------------------------------------------------------
+
 
 def test_run_command_reports_exit_code_first(box, project):
     ok = box.call("run_command", {"command": "pwd; ls src"})
@@ -238,7 +304,9 @@ def test_run_command_never_sees_the_api_key(box, monkeypatch):
 
 def test_run_command_timeout_is_capped_and_kills(project):
     box = ToolBox(project, command_timeout_max=1)
-    result = box.call("run_command", {"command": "sleep 30 & echo $! > bg.pid; sleep 30", "timeout": 50})
+    result = box.call(
+        "run_command", {"command": "sleep 30 & echo $! > bg.pid; sleep 30", "timeout": 50}
+    )
     _refused(result, "timed out after 1 s", "capped at 1 s")
     assert result.content.startswith("exit code 124")
     pid = int((project / "bg.pid").read_text())
@@ -258,17 +326,30 @@ def test_run_command_output_is_bounded(project):
 
 # --- search_files, search_content ----------------------------------------------------------------
 
+
 def test_search_files_globs_sorted_and_skips_internals(box, project):
     (project / "src" / "util.py").write_text("")
     (project / "src" / "deep").mkdir()
     (project / "src" / "deep" / "x.py").write_text("")
     (project / "linked").symlink_to(project / "src", target_is_directory=True)
     assert box.call("search_files", {"pattern": "*.py"}).content.splitlines() == [
-        "src/app.py", "src/deep/x.py", "src/util.py", "tests/test_app.py"]
-    assert box.call("search_files", {"pattern": "src/*.py"}).content.splitlines() == ["src/app.py", "src/util.py"]
+        "src/app.py",
+        "src/deep/x.py",
+        "src/util.py",
+        "tests/test_app.py",
+    ]
+    assert box.call("search_files", {"pattern": "src/*.py"}).content.splitlines() == [
+        "src/app.py",
+        "src/util.py",
+    ]
     assert box.call("search_files", {"pattern": "src/"}).content.splitlines() == [
-        "src/app.py", "src/deep/x.py", "src/util.py"]
-    assert box.call("search_files", {"pattern": "**/config"}).content == "no files match '**/config'"
+        "src/app.py",
+        "src/deep/x.py",
+        "src/util.py",
+    ]
+    assert (
+        box.call("search_files", {"pattern": "**/config"}).content == "no files match '**/config'"
+    )
     assert ".genome" not in box.call("search_files", {"pattern": "**"}).content
 
 
@@ -287,11 +368,17 @@ def test_search_content_finds_lines(box, project):
     (project / "src" / "util.py").write_text("import os\n\ndef helper():\n    return os.sep\n")
     result = box.call("search_content", {"pattern": r"def \w+\(\)"})
     assert not result.is_error
-    assert result.content.splitlines() == ["src/app.py:1: def main():", "src/util.py:3: def helper():",
-                                           "tests/test_app.py:1: def test_main():"]
+    assert result.content.splitlines() == [
+        "src/app.py:1: def main():",
+        "src/util.py:3: def helper():",
+        "tests/test_app.py:1: def test_main():",
+    ]
     scoped = box.call("search_content", {"pattern": "def", "path": "src/util.py"})
     assert scoped.content == "src/util.py:3: def helper():"
-    assert box.call("search_content", {"pattern": "nothing-here"}).content == "no lines match 'nothing-here'"
+    assert (
+        box.call("search_content", {"pattern": "nothing-here"}).content
+        == "no lines match 'nothing-here'"
+    )
 
 
 def test_search_content_skips_binary_big_internal_and_outside_files(box, project):
@@ -319,6 +406,7 @@ def test_search_content_invalid_regex_is_an_error(box):
 
 # --- load_skill --------------------------------------------------------------------------------
 
+
 def test_load_skill_uses_the_callable(project):
     skills = {"tdd": "# Test first\nWrite the failing test."}
 
@@ -338,37 +426,60 @@ def test_load_skill_without_skills(box):
 
 # --- bad input -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, tool_input, words", [
-    ("delete_everything", {"path": "x"}, ["unknown tool", "read_file"]),
-    ("read_file", "src/app.py", ["object of parameters", "str"]),
-    ("read_file", None, ["object of parameters"]),
-    ("read_file", ["src/app.py"], ["object of parameters"]),
-    ("read_file", {}, ["needs the parameter 'path'"]),
-    ("read_file", {"path": 3}, ["'path' must be a string", "int"]),
-    ("read_file", {"path": "src/app.py", "offset": "2"}, ["'offset' must be an integer"]),
-    ("read_file", {"path": "src/app.py", "limit": True}, ["'limit' must be an integer"]),
-    ("read_file", {"file": "src/app.py"}, ["no parameter 'file'", "path, offset, limit"]),
-    ("edit_file", {"path": "src/app.py", "old_text": "x"}, ["needs the parameter 'new_text'"]),
-    ("run_command", {"command": "true", "timeout": 1.5}, ["'timeout' must be an integer"]),
-    ("run_command", {"command": "   "}, ["empty"]),
-    ("search_files", {"pattern": ""}, ["empty"]),
-])
+
+@pytest.mark.parametrize(
+    "name, tool_input, words",
+    [
+        ("delete_everything", {"path": "x"}, ["unknown tool", "read_file"]),
+        ("read_file", "src/app.py", ["object of parameters", "str"]),
+        ("read_file", None, ["object of parameters"]),
+        ("read_file", ["src/app.py"], ["object of parameters"]),
+        ("read_file", {}, ["needs the parameter 'path'"]),
+        ("read_file", {"path": 3}, ["'path' must be a string", "int"]),
+        ("read_file", {"path": "src/app.py", "offset": "2"}, ["'offset' must be an integer"]),
+        ("read_file", {"path": "src/app.py", "limit": True}, ["'limit' must be an integer"]),
+        ("read_file", {"file": "src/app.py"}, ["no parameter 'file'", "path, offset, limit"]),
+        ("edit_file", {"path": "src/app.py", "old_text": "x"}, ["needs the parameter 'new_text'"]),
+        ("run_command", {"command": "true", "timeout": 1.5}, ["'timeout' must be an integer"]),
+        ("run_command", {"command": "   "}, ["empty"]),
+        ("search_files", {"pattern": ""}, ["empty"]),
+    ],
+)
 def test_bad_input_is_an_error_result(box, name, tool_input, words):
     _refused(box.call(name, tool_input), *words)
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
 )
-param_names = st.sampled_from(["path", "content", "old_text", "new_text", "offset", "limit", "pattern", "name",
-                               "command", "timeout", "extra"])
+param_names = st.sampled_from(
+    [
+        "path",
+        "content",
+        "old_text",
+        "new_text",
+        "offset",
+        "limit",
+        "pattern",
+        "name",
+        "command",
+        "timeout",
+        "extra",
+    ]
+)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from([n for n in TOOL_NAMES if n != "run_command"]) | st.text(max_size=12),
-       tool_input=json_values | st.dictionaries(param_names, json_values | st.text(), max_size=4))
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.sampled_from([n for n in TOOL_NAMES if n != "run_command"]) | st.text(max_size=12),
+    tool_input=json_values | st.dictionaries(param_names, json_values | st.text(), max_size=4),
+)
 def test_call_never_raises(project, name, tool_input):
     box = ToolBox(project, ["tests/**"])
     result = box.call(name, tool_input)
@@ -377,6 +488,7 @@ def test_call_never_raises(project, name, tool_input):
 
 
 # --- specs -------------------------------------------------------------------------------------------
+
 
 def test_specs_are_stable_and_well_formed(project):
     box = ToolBox(project, ["tests/**", "Makefile"], command_timeout_max=300)
@@ -388,8 +500,9 @@ def test_specs_are_stable_and_well_formed(project):
     specs[0]["description"] = "changed by a caller"
     specs[-1]["cache_control"] = {"type": "ephemeral"}
     assert box.specs() == again
-    assert json.dumps(ToolBox(project, ["tests/**", "Makefile"], command_timeout_max=300).specs()) == \
-        json.dumps(again)
+    assert json.dumps(
+        ToolBox(project, ["tests/**", "Makefile"], command_timeout_max=300).specs()
+    ) == json.dumps(again)
     for spec in again:
         assert set(spec) == {"name", "description", "input_schema"}
         assert re.fullmatch(r"[a-z_]{1,64}", spec["name"])
@@ -440,6 +553,7 @@ def test_run_command_never_outlives_the_ticks_wall_clock(tmp_path):
 
 # --- the file tools on real projects -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("tool", ["write_file", "edit_file"])
 def test_a_hard_link_does_not_carry_a_write_outside(box, project, tool):
     outside = project.parent / "outside" / "secret.txt"
@@ -447,7 +561,9 @@ def test_a_hard_link_does_not_carry_a_write_outside(box, project, tool):
     if tool == "write_file":
         result = box.call("write_file", {"path": "src/linked.txt", "content": "overwritten\n"})
     else:
-        result = box.call("edit_file", {"path": "src/linked.txt", "old_text": "TOP", "new_text": "NOT"})
+        result = box.call(
+            "edit_file", {"path": "src/linked.txt", "old_text": "TOP", "new_text": "NOT"}
+        )
     assert not result.is_error, result.content
     assert outside.read_text() == "TOP-SECRET\n"
     assert (project / "src" / "linked.txt").stat().st_ino != outside.stat().st_ino
@@ -458,7 +574,9 @@ def test_a_replaced_file_keeps_its_mode_and_leaves_no_temporary_file(box, projec
     script = project / "src" / "run.sh"
     script.write_text("echo one\n")
     script.chmod(0o750)
-    assert not box.call("edit_file", {"path": "src/run.sh", "old_text": "one", "new_text": "two"}).is_error
+    assert not box.call(
+        "edit_file", {"path": "src/run.sh", "old_text": "one", "new_text": "two"}
+    ).is_error
     assert script.stat().st_mode & 0o777 == 0o750 and script.read_text() == "echo two\n"
     assert sorted(p.name for p in script.parent.iterdir()) == ["app.py", "run.sh"]
 
@@ -468,8 +586,14 @@ def test_edit_file_keeps_crlf_line_endings(box, project):
     path.write_bytes(b"first line\r\nsecond line\r\nthird line\r\n")
     shown = box.call("read_file", {"path": "src/win.txt"}).content
     assert "\r" not in shown
-    result = box.call("edit_file", {"path": "src/win.txt", "old_text": "first line\nsecond line",
-                                    "new_text": "first line\nnew line\nsecond line"})
+    result = box.call(
+        "edit_file",
+        {
+            "path": "src/win.txt",
+            "old_text": "first line\nsecond line",
+            "new_text": "first line\nnew line\nsecond line",
+        },
+    )
     assert not result.is_error, result.content
     assert path.read_bytes() == b"first line\r\nnew line\r\nsecond line\r\nthird line\r\n"
 
@@ -483,4 +607,6 @@ def test_searches_skip_what_git_ignores(box, project):
     assert files == ["src/app.py", "tests/test_app.py"]
     hits = box.call("search_content", {"pattern": "def main"}).content
     assert "src/app.py:1" in hits and ".venv" not in hits and "debug.log" not in hits
-    assert box.call("read_file", {"path": ".venv/lib/site.py"}).content.endswith("pass")   # still readable by name
+    assert box.call("read_file", {"path": ".venv/lib/site.py"}).content.endswith(
+        "pass"
+    )  # still readable by name

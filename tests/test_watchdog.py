@@ -44,8 +44,10 @@ def fast_import_commits(root: Path, messages: list[str], start: datetime) -> Non
 
 
 def test_status_before_any_tick_this_week_looks_back_a_bounded_number_of_commits(project):
-    record = ("genome: L-001 shipped\n\nLever: L-001\nOutcome: shipped\nTick-Version: v001\n"
-              "Genome-Version: v001\nTokens: 100\nCost-USD: 0.0100\n")
+    record = (
+        "genome: L-001 shipped\n\nLever: L-001\nOutcome: shipped\nTick-Version: v001\n"
+        "Genome-Version: v001\nTokens: 100\nCost-USD: 0.0100\n"
+    )
     old = NOW - timedelta(days=30)
     fast_import_commits(project, [record] + [f"person's commit {n}" for n in range(20)], old)
     found = gather(project, now=NOW)
@@ -172,8 +174,10 @@ def test_a_day_that_spent_money_and_shipped_nothing_pauses_the_loop(project):
     day = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
         days=1
     )
-    record = ("genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nTick-Version: v001\n"
-              "Genome-Version: v001\nTokens: 100\nCost-USD: 0.4200\n")
+    record = (
+        "genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nTick-Version: v001\n"
+        "Genome-Version: v001\nTokens: 100\nCost-USD: 0.4200\n"
+    )
     fast_import_commits(project, [record, record], day + timedelta(hours=10))
     (project / ".genome" / "next-due").unlink(missing_ok=True)
     code, _ = tick_once(project, down_script())
@@ -231,8 +235,10 @@ def test_check_names_every_reason_one_line_each_and_notifies(project, monkeypatc
     (project / "levers.md").write_text("- [!] L-001 Too hard\n- [!] L-002 Also too hard\n")
     commit_all(project, "all blocked")
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    record = ("genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nTick-Version: v001\n"
-              "Genome-Version: v001\nTokens: 100\nCost-USD: 0.6000\n")
+    record = (
+        "genome: L-001 failed\n\nLever: L-001\nOutcome: failed\nTick-Version: v001\n"
+        "Genome-Version: v001\nTokens: 100\nCost-USD: 0.6000\n"
+    )
     fast_import_commits(project, [record], today - timedelta(hours=20))
     fast_import_commits(
         project, [record], min(today + timedelta(minutes=5), datetime.now(timezone.utc))
@@ -297,7 +303,7 @@ def test_a_timer_that_never_fired_is_overdue_once_its_file_is_old(project, monke
 
     _, timer = systemd_paths(project, Host.from_environ())
     checked = CliRunner().invoke(cli, ["check"])
-    assert checked.exit_code == 0, checked.output          # just installed: not late yet
+    assert checked.exit_code == 0, checked.output  # just installed: not late yet
     hours_ago = (datetime.now(timezone.utc) - timedelta(hours=3)).timestamp()
     os.utime(timer, (hours_ago, hours_ago))
     checked = CliRunner().invoke(cli, ["check"])

@@ -137,7 +137,13 @@ def review_dict(review: Review, generated: datetime | None = None) -> dict[str, 
             for name, points in review.metric_points.items()
         },
         "hidden_failed": [
-            {"time": h.time, "lever": h.lever or None, "gate": h.gate, "summary": h.summary, "output": h.output}
+            {
+                "time": h.time,
+                "lever": h.lever or None,
+                "gate": h.gate,
+                "summary": h.summary,
+                "output": h.output,
+            }
             for h in review.hidden_failed
         ],
     }

@@ -16,57 +16,91 @@ from runner.review.data import OUTCOME_ORDER, MetricPoint, Review, TickRow, Vers
 from runner.review.words import lever_text
 from runner.style import stamp
 
-MAX_COST_BARS = 200        # the cost chart shows at most the last this many ticks
+MAX_COST_BARS = 200  # the cost chart shows at most the last this many ticks
 
 
 _CHART_H, _PLOT_TOP, _PLOT_H = 184, 18, 134
 
 
 def html_charts(review: Review) -> str:
-    figures = [("Cost per tick", _svg_cost(review.ticks)),
-               ("Outcomes over time", _svg_outcomes(review)),
-               ("Pass rate per genome version", _svg_pass_rate(review.versions)),
-               ("Cost per shipped lever, per genome version", _svg_cost_per_shipped(review.versions))]
-    figures += [(f"Metric {name}", _svg_metric(name, points))
-                for name, points in list(review.metric_points.items())[:MAX_METRIC_CHARTS]]
-    legend = "".join(f"<span class=\"key o-{o}\"><i></i>{o}</span>" for o in OUTCOME_ORDER
-                     if review.outcomes[o] or o in ("shipped", "failed"))
-    return ("<section id=\"charts\"><h2>Charts</h2><div class=\"legend\">" + legend + "</div><div class=\"charts\">"
-            + "".join(f"<figure class=\"chart\"><figcaption>{title}</figcaption>{svg}</figure>"
-                      for title, svg in figures) + "</div></section>")
+    figures = [
+        ("Cost per tick", _svg_cost(review.ticks)),
+        ("Outcomes over time", _svg_outcomes(review)),
+        ("Pass rate per genome version", _svg_pass_rate(review.versions)),
+        ("Cost per shipped lever, per genome version", _svg_cost_per_shipped(review.versions)),
+    ]
+    figures += [
+        (f"Metric {name}", _svg_metric(name, points))
+        for name, points in list(review.metric_points.items())[:MAX_METRIC_CHARTS]
+    ]
+    legend = "".join(
+        f'<span class="key o-{o}"><i></i>{o}</span>'
+        for o in OUTCOME_ORDER
+        if review.outcomes[o] or o in ("shipped", "failed")
+    )
+    return (
+        '<section id="charts"><h2>Charts</h2><div class="legend">'
+        + legend
+        + '</div><div class="charts">'
+        + "".join(
+            f'<figure class="chart"><figcaption>{title}</figcaption>{svg}</figure>'
+            for title, svg in figures
+        )
+        + "</div></section>"
+    )
 
 
 def _svg(chart_id: str, label: str, plot: list[str], text: list[str]) -> str:
-    return (f"<svg id=\"{chart_id}\" width=\"100%\" height=\"{_CHART_H}\" role=\"img\" "
-            f"aria-label=\"{html.escape(label)}\"><svg class=\"plot\" x=\"0\" y=\"{_PLOT_TOP}\" width=\"100%\" "
-            f"height=\"{_PLOT_H}\" viewBox=\"0 0 1000 100\" preserveAspectRatio=\"none\">"
-            + "".join(plot) + "</svg>" + "".join(text) + "</svg>")
+    return (
+        f'<svg id="{chart_id}" width="100%" height="{_CHART_H}" role="img" '
+        f'aria-label="{html.escape(label)}"><svg class="plot" x="0" y="{_PLOT_TOP}" width="100%" '
+        f'height="{_PLOT_H}" viewBox="0 0 1000 100" preserveAspectRatio="none">'
+        + "".join(plot)
+        + "</svg>"
+        + "".join(text)
+        + "</svg>"
+    )
 
 
 def _empty_svg(chart_id: str, message: str) -> str:
-    return _svg(chart_id, message, [], [f"<text class=\"empty\" x=\"50%\" y=\"{_PLOT_TOP + _PLOT_H / 2}\" "
-                                        f"text-anchor=\"middle\">{html.escape(message)}</text>"])
+    return _svg(
+        chart_id,
+        message,
+        [],
+        [
+            f'<text class="empty" x="50%" y="{_PLOT_TOP + _PLOT_H / 2}" '
+            f'text-anchor="middle">{html.escape(message)}</text>'
+        ],
+    )
 
 
 def _grid(label: str) -> tuple[list[str], list[str]]:
     """Grid lines at the bottom, the middle and the top; the top one labelled above it, where no bar reaches."""
-    plot = [f"<line class=\"grid\" x1=\"0\" x2=\"1000\" y1=\"{y}\" y2=\"{y}\" vector-effect=\"non-scaling-stroke\"/>"
-            for y in (0.5, 50, 99.5)]
-    return plot, [f"<text class=\"axis\" x=\"0\" y=\"{_PLOT_TOP - 6}\">{html.escape(label)}</text>"]
+    plot = [
+        f'<line class="grid" x1="0" x2="1000" y1="{y}" y2="{y}" vector-effect="non-scaling-stroke"/>'
+        for y in (0.5, 50, 99.5)
+    ]
+    return plot, [f'<text class="axis" x="0" y="{_PLOT_TOP - 6}">{html.escape(label)}</text>']
 
 
 def _x_labels(first: str, last: str) -> list[str]:
     y = _PLOT_TOP + _PLOT_H + 15
-    return [f"<text class=\"axis\" x=\"0\" y=\"{y}\">{html.escape(first)}</text>",
-            f"<text class=\"axis\" x=\"100%\" y=\"{y}\" text-anchor=\"end\">{html.escape(last)}</text>"]
+    return [
+        f'<text class="axis" x="0" y="{y}">{html.escape(first)}</text>',
+        f'<text class="axis" x="100%" y="{y}" text-anchor="end">{html.escape(last)}</text>',
+    ]
 
 
-def _bar(kind: str, x: float, width: float, value: float, top: float, tip: str, bottom: float = 0.0) -> str:
+def _bar(
+    kind: str, x: float, width: float, value: float, top: float, tip: str, bottom: float = 0.0
+) -> str:
     """A rect in plot units: ``value`` (over ``top``) tall, standing on ``bottom`` (for stacking)."""
     height = max(100 * value / top, 0.8)
     y = 100 - 100 * bottom / top - height
-    return (f"<rect class=\"{kind}\" x=\"{x:.2f}\" y=\"{y:.2f}\" width=\"{width:.2f}\" height=\"{height:.2f}\">"
-            f"<title>{html.escape(tip)}</title></rect>")
+    return (
+        f'<rect class="{kind}" x="{x:.2f}" y="{y:.2f}" width="{width:.2f}" height="{height:.2f}">'
+        f"<title>{html.escape(tip)}</title></rect>"
+    )
 
 
 def _svg_cost(ticks: list[TickRow]) -> str:
@@ -78,16 +112,37 @@ def _svg_cost(ticks: list[TickRow]) -> str:
     band = 1000 / len(shown)
     for i, tick in enumerate(shown):
         r = tick.record
-        plot.append(_bar(f"bar o-{html.escape(r.outcome)}", i * band + band * 0.14, band * 0.72, r.cost_usd, top,
-                         f"{stamp(tick.at)} {lever_text(r)}: {r.outcome}, ${r.cost_usd:.4f}"))
-    text += _x_labels(shown[0].at.strftime("%m-%d %H:%M"), shown[-1].at.strftime("%m-%d %H:%M")
-                      if len(shown) > 1 else "")
-    label = f"cost per tick, last {len(shown)} of {len(ticks)} ticks" if len(shown) < len(ticks) else "cost per tick"
+        plot.append(
+            _bar(
+                f"bar o-{html.escape(r.outcome)}",
+                i * band + band * 0.14,
+                band * 0.72,
+                r.cost_usd,
+                top,
+                f"{stamp(tick.at)} {lever_text(r)}: {r.outcome}, ${r.cost_usd:.4f}",
+            )
+        )
+    text += _x_labels(
+        shown[0].at.strftime("%m-%d %H:%M"),
+        shown[-1].at.strftime("%m-%d %H:%M") if len(shown) > 1 else "",
+    )
+    label = (
+        f"cost per tick, last {len(shown)} of {len(ticks)} ticks"
+        if len(shown) < len(ticks)
+        else "cost per tick"
+    )
     return _svg("chart-cost", label, plot, text)
 
 
-_BUCKETS = ((3600, "hour"), (3 * 3600, "3 h"), (6 * 3600, "6 h"), (12 * 3600, "12 h"), (86400, "day"),
-            (7 * 86400, "week"), (30 * 86400, "30 days"))
+_BUCKETS = (
+    (3600, "hour"),
+    (3 * 3600, "3 h"),
+    (6 * 3600, "6 h"),
+    (12 * 3600, "12 h"),
+    (86400, "day"),
+    (7 * 86400, "week"),
+    (30 * 86400, "30 days"),
+)
 
 
 def _svg_outcomes(review: Review) -> str:
@@ -103,7 +158,9 @@ def _svg_outcomes(review: Review) -> str:
     count = max(int((last - start) // size) + (1 if (last - start) % size else 0), 1)
     buckets = [Counter() for _ in range(count)]
     for tick in ticks:
-        buckets[min(max(int((tick.at.timestamp() - start) // size), 0), count - 1)][tick.record.outcome] += 1
+        buckets[min(max(int((tick.at.timestamp() - start) // size), 0), count - 1)][
+            tick.record.outcome
+        ] += 1
     top = max(sum(b.values()) for b in buckets)
     plot, text = _grid(f"{top} tick{'s' if top != 1 else ''}")
     band = 1000 / len(buckets)
@@ -112,26 +169,50 @@ def _svg_outcomes(review: Review) -> str:
         below = 0
         for outcome in OUTCOME_ORDER:
             if bucket[outcome]:
-                plot.append(_bar(f"seg o-{outcome}", i * band + band * 0.1, band * 0.8, bucket[outcome], top,
-                                 f"{when}: {bucket[outcome]} {outcome}", bottom=below))
+                plot.append(
+                    _bar(
+                        f"seg o-{outcome}",
+                        i * band + band * 0.1,
+                        band * 0.8,
+                        bucket[outcome],
+                        top,
+                        f"{when}: {bucket[outcome]} {outcome}",
+                        bottom=below,
+                    )
+                )
                 below += bucket[outcome]
     end = datetime.fromtimestamp(start + count * size, timezone.utc)
-    text += _x_labels(datetime.fromtimestamp(start, timezone.utc).strftime("%m-%d %H:%M"),
-                      f"{end:%m-%d %H:%M} · per {unit}")
+    text += _x_labels(
+        datetime.fromtimestamp(start, timezone.utc).strftime("%m-%d %H:%M"),
+        f"{end:%m-%d %H:%M} · per {unit}",
+    )
     return _svg("chart-outcomes", f"ticks per {unit}, by outcome", plot, text)
 
 
-MAX_VERSIONS = 8           # the per-version charts show the last this many versions (the table has all)
+MAX_VERSIONS = 8  # the per-version charts show the last this many versions (the table has all)
 
 
 def _svg_pass_rate(versions: list[VersionStats]) -> str:
     shown = [v for v in versions if v.attempted][-MAX_VERSIONS:]
     if not shown:
         return _empty_svg("chart-pass", "no lever was attempted in this window")
-    bars = [(v.version, v.pass_rate or 0.0, f"{v.pass_rate:.0%}",
-             f"{v.version}: {v.shipped} of {v.attempted} attempted levers shipped ({v.standing})") for v in shown]
-    return _version_bars("chart-pass", "share of attempted levers shipped, per genome version", "100%", 1.0,
-                         bars, "rate")
+    bars = [
+        (
+            v.version,
+            v.pass_rate or 0.0,
+            f"{v.pass_rate:.0%}",
+            f"{v.version}: {v.shipped} of {v.attempted} attempted levers shipped ({v.standing})",
+        )
+        for v in shown
+    ]
+    return _version_bars(
+        "chart-pass",
+        "share of attempted levers shipped, per genome version",
+        "100%",
+        1.0,
+        bars,
+        "rate",
+    )
 
 
 def _svg_cost_per_shipped(versions: list[VersionStats]) -> str:
@@ -139,16 +220,38 @@ def _svg_cost_per_shipped(versions: list[VersionStats]) -> str:
     if not any(v.shipped for v in shown):
         return _empty_svg("chart-cps", "no lever shipped in this window")
     top = _nice_ceiling(max(v.cost_per_shipped or 0.0 for v in shown))
-    bars = [(v.version, v.cost_per_shipped or 0.0,
-             "—" if v.cost_per_shipped is None else _dollars(v.cost_per_shipped),
-             f"{v.version}: " + ("nothing shipped" if v.cost_per_shipped is None else
-                                 f"${v.cost:.4f} over {v.shipped} shipped levers")) for v in shown]
-    return _version_bars("chart-cps", "dollars per shipped lever, per genome version", _dollars(top), top,
-                         bars, "cps")
+    bars = [
+        (
+            v.version,
+            v.cost_per_shipped or 0.0,
+            "—" if v.cost_per_shipped is None else _dollars(v.cost_per_shipped),
+            f"{v.version}: "
+            + (
+                "nothing shipped"
+                if v.cost_per_shipped is None
+                else f"${v.cost:.4f} over {v.shipped} shipped levers"
+            ),
+        )
+        for v in shown
+    ]
+    return _version_bars(
+        "chart-cps",
+        "dollars per shipped lever, per genome version",
+        _dollars(top),
+        top,
+        bars,
+        "cps",
+    )
 
 
-def _version_bars(chart_id: str, label: str, top_label: str, top: float,
-                  bars: list[tuple[str, float, str, str]], kind: str) -> str:
+def _version_bars(
+    chart_id: str,
+    label: str,
+    top_label: str,
+    top: float,
+    bars: list[tuple[str, float, str, str]],
+    kind: str,
+) -> str:
     """One bar per version, its value written inside the bar's top when the bar is tall enough and
     just above it otherwise: never up where the axis label is."""
     plot, text = _grid(top_label)
@@ -160,10 +263,14 @@ def _version_bars(chart_id: str, label: str, top_label: str, top: float,
         bar_top = _PLOT_TOP + _PLOT_H * (1 - min(value / top, 1.0))
         inside = bar_top + 15 <= _PLOT_TOP + _PLOT_H - 2 and value / top >= 0.2
         y, cls = (bar_top + 14, "value inside") if inside else (bar_top - 5, "value")
-        text.append(f"<text class=\"{cls}\" x=\"{centre}\" y=\"{y:.1f}\" text-anchor=\"middle\">"
-                    f"{html.escape(shown)}</text>")
-        text.append(f"<text class=\"axis\" x=\"{centre}\" y=\"{_PLOT_TOP + _PLOT_H + 15}\" "
-                    f"text-anchor=\"middle\">{html.escape(version)}</text>")
+        text.append(
+            f'<text class="{cls}" x="{centre}" y="{y:.1f}" text-anchor="middle">'
+            f"{html.escape(shown)}</text>"
+        )
+        text.append(
+            f'<text class="axis" x="{centre}" y="{_PLOT_TOP + _PLOT_H + 15}" '
+            f'text-anchor="middle">{html.escape(version)}</text>'
+        )
     return _svg(chart_id, label, plot, text)
 
 
@@ -195,12 +302,19 @@ def _svg_metric(name: str, points: list[MetricPoint]) -> str:
 
     xy = [(i * step if len(points) > 1 else 500, y(p.value)) for i, p in enumerate(points)]
     plot, text = _grid(f"{high:.4g}")
-    plot.append("<polyline class=\"metric\" vector-effect=\"non-scaling-stroke\" points=\""
-                + " ".join(f"{x:.2f},{v:.2f}" for x, v in xy) + "\"/>")
+    plot.append(
+        '<polyline class="metric" vector-effect="non-scaling-stroke" points="'
+        + " ".join(f"{x:.2f},{v:.2f}" for x, v in xy)
+        + '"/>'
+    )
     for (x, v), point in zip(xy, points):
-        plot.append(f"<rect class=\"dot\" x=\"{x - 4:.2f}\" y=\"{v - 2:.2f}\" width=\"8\" height=\"4\">"
-                    f"<title>{html.escape(f'{stamp(point.at)} {point.lever}: {name} = {point.value:g}')}</title></rect>")
-    text.append(f"<text class=\"axis\" x=\"100%\" y=\"{_PLOT_TOP - 6}\" text-anchor=\"end\">"
-                f"{html.escape(f'{points[0].value:g} → {points[-1].value:g}')}</text>")
+        plot.append(
+            f'<rect class="dot" x="{x - 4:.2f}" y="{v - 2:.2f}" width="8" height="4">'
+            f"<title>{html.escape(f'{stamp(point.at)} {point.lever}: {name} = {point.value:g}')}</title></rect>"
+        )
+    text.append(
+        f'<text class="axis" x="100%" y="{_PLOT_TOP - 6}" text-anchor="end">'
+        f"{html.escape(f'{points[0].value:g} → {points[-1].value:g}')}</text>"
+    )
     text += _x_labels(points[0].at.strftime("%m-%d %H:%M"), points[-1].at.strftime("%m-%d %H:%M"))
     return _svg(f"chart-metric-{html.escape(name)}", f"{name} over time", plot, text)

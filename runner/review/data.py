@@ -41,22 +41,27 @@ from runner.errors import UsageError
 from runner.ledger import GIT, git_text, head_sha, read_blobs
 from runner.style import stamp
 
-_LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f"      # then numstat and patch; the messages are read apart
+_LOG_FORMAT = "%x1e%H%x1f%ct%x1f%P%x1f"  # then numstat and patch; the messages are read apart
 OUTCOME_ORDER = tuple(outcome.value for outcome in Outcome)
 
 
 # ------------------------------------------------------------------------------------------- window
 
+
 @dataclass(frozen=True)
 class Window:
-    label: str                   # for people: "last 24h (since 2026-11-22 03:00Z)"
-    revisions: tuple[str, ...]   # what `git log` is given
-    base: str | None             # the commit the window starts after, when it was given as one
-    start: datetime | None = None   # when it starts (for a commit: that commit's time), for the charts
-    end: datetime | None = None     # when the review was made
+    label: str  # for people: "last 24h (since 2026-11-22 03:00Z)"
+    revisions: tuple[str, ...]  # what `git log` is given
+    base: str | None  # the commit the window starts after, when it was given as one
+    start: datetime | None = (
+        None  # when it starts (for a commit: that commit's time), for the charts
+    )
+    end: datetime | None = None  # when the review was made
 
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?:Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE)
+_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?:Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE
+)
 
 
 def resolve_window(root: Path, since: str, now: datetime) -> Window:
@@ -70,22 +75,49 @@ def resolve_window(root: Path, since: str, now: datetime) -> Window:
         try:
             start = now - timedelta(seconds=seconds)
         except OverflowError:
-            raise UsageError(f"--since {text} reaches back before the year 1; give a shorter span") from None
-        return Window(f"last {text} (since {stamp(start)})",
-                      (f"--since={_git_date(start)}", "HEAD"), None, start, now)
+            raise UsageError(
+                f"--since {text} reaches back before the year 1; give a shorter span"
+            ) from None
+        return Window(
+            f"last {text} (since {stamp(start)})",
+            (f"--since={_git_date(start)}", "HEAD"),
+            None,
+            start,
+            now,
+        )
     if _DATE.fullmatch(text):
         start = _parse_date(text)
-        return Window(f"since {stamp(start)}", (f"--since={_git_date(start)}", "HEAD"), None, start,
-                      now)
+        return Window(
+            f"since {stamp(start)}", (f"--since={_git_date(start)}", "HEAD"), None, start, now
+        )
     if text and not text.startswith("-"):
-        done = subprocess.run([*GIT, "-C", str(root), "rev-parse", "--verify", "--quiet", "--end-of-options",
-                               f"{text}^{{commit}}"], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                *GIT,
+                "-C",
+                str(root),
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                f"{text}^{{commit}}",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode == 0:
             sha = done.stdout.strip()
-            return Window(f"since {text}" + ("" if sha.startswith(text) else f" ({sha[:12]})"),
-                          (f"{sha}..HEAD",), sha, None, now)
-    raise UsageError(f"--since {since!r} is neither a duration (24h, 7d), a date (2026-11-23, "
-                     "2026-11-23T06:00) nor a commit of this repository (a SHA, tag or branch)")
+            return Window(
+                f"since {text}" + ("" if sha.startswith(text) else f" ({sha[:12]})"),
+                (f"{sha}..HEAD",),
+                sha,
+                None,
+                now,
+            )
+    raise UsageError(
+        f"--since {since!r} is neither a duration (24h, 7d), a date (2026-11-23, "
+        "2026-11-23T06:00) nor a commit of this repository (a SHA, tag or branch)"
+    )
 
 
 def _parse_date(text: str) -> datetime:
@@ -94,8 +126,10 @@ def _parse_date(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(normal)
     except ValueError:
-        raise UsageError(f"--since {text!r} looks like a date but is not a real one; write it like "
-                         "2026-11-23 or 2026-11-23T06:00") from None
+        raise UsageError(
+            f"--since {text!r} looks like a date but is not a real one; write it like "
+            "2026-11-23 or 2026-11-23T06:00"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -105,17 +139,18 @@ def _git_date(moment: datetime) -> str:
 
 # ------------------------------------------------------------------------------------------- commits
 
+
 @dataclass(frozen=True)
 class FileChange:
     path: str
-    added: int | None      # None for a binary file
+    added: int | None  # None for a binary file
     deleted: int | None
 
 
 @dataclass
 class FilePatch:
     path: str
-    lines: list[str]       # git's diff for this file, header lines included
+    lines: list[str]  # git's diff for this file, header lines included
 
     def _hunk_lines(self) -> list[str]:
         for i, line in enumerate(self.lines):
@@ -136,9 +171,9 @@ class Commit:
     time: datetime
     parents: list[str]
     subject: str
-    code: CodeTrailers | None            # when it is a shipped lever's code commit
-    record: RecordTrailers | None        # when it is a tick's record commit
-    decision: DecisionTrailers | None    # when it is a person's settle command
+    code: CodeTrailers | None  # when it is a shipped lever's code commit
+    record: RecordTrailers | None  # when it is a tick's record commit
+    decision: DecisionTrailers | None  # when it is a person's settle command
     files: list[FileChange]
     patches: list[FilePatch]
 
@@ -166,8 +201,20 @@ def read_commits(root: Path, window: Window) -> list[Commit]:
     separated, which no message can hold), the changes from another."""
     logged = git_text(root, "log", "-z", f"--format={LOG_FORMAT}", *window.revisions, "--")
     messages = {commit.sha: commit.message for commit in parse_log(logged)}
-    out = git_text(root, "log", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/",
-                   "--dst-prefix=b/", f"--format={_LOG_FORMAT}", "--numstat", "-p", *window.revisions, "--")
+    out = git_text(
+        root,
+        "log",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+        f"--format={_LOG_FORMAT}",
+        "--numstat",
+        "-p",
+        *window.revisions,
+        "--",
+    )
     # A record starts with \x1e at the start of a line: a diff line never does, it starts with +, - or space.
     chunks = re.split(r"(?:^|\n)\x1e", out)
     return [_parse_commit(chunk, messages) for chunk in chunks if chunk.strip()]
@@ -177,10 +224,17 @@ def _parse_commit(chunk: str, messages: dict[str, str]) -> Commit:
     sha, seconds, parents, rest = chunk.split("\x1f", 3)
     message = messages.get(sha, "")
     files, patches = _parse_changes(rest)
-    return Commit(sha=sha, time=datetime.fromtimestamp(int(seconds), timezone.utc), parents=parents.split(),
-                  subject=subject_of(message), code=CodeTrailers.parse(message),
-                  record=RecordTrailers.parse(message), decision=DecisionTrailers.parse(message),
-                  files=files, patches=patches)
+    return Commit(
+        sha=sha,
+        time=datetime.fromtimestamp(int(seconds), timezone.utc),
+        parents=parents.split(),
+        subject=subject_of(message),
+        code=CodeTrailers.parse(message),
+        record=RecordTrailers.parse(message),
+        decision=DecisionTrailers.parse(message),
+        files=files,
+        patches=patches,
+    )
 
 
 _NUMSTAT = re.compile(r"^(\d+|-)\t(\d+|-)\t(.*)$")
@@ -200,11 +254,16 @@ def _parse_changes(text: str) -> tuple[list[FileChange], list[FilePatch]]:
             match = _NUMSTAT.match(line)
             if match:
                 added, deleted, path = match.groups()
-                files.append(FileChange(path, None if added == "-" else int(added),
-                                        None if deleted == "-" else int(deleted)))
+                files.append(
+                    FileChange(
+                        path,
+                        None if added == "-" else int(added),
+                        None if deleted == "-" else int(deleted),
+                    )
+                )
     for patch in patches:
         while patch.lines and not patch.lines[-1]:
-            patch.lines.pop()     # the blank line git puts between commits
+            patch.lines.pop()  # the blank line git puts between commits
         patch.path = _patch_path(patch.lines)
     return files, patches
 
@@ -219,7 +278,7 @@ def _patch_path(lines: list[str]) -> str:
         for line in header:
             if line.startswith(prefix) and line[4:].rstrip("\t") != "/dev/null":
                 return _unquote(line[4:].rstrip("\t")).removeprefix(side)
-    names = header[0][len("diff --git "):]
+    names = header[0][len("diff --git ") :]
     return _unquote(names.split(" b/", 1)[-1]) if " b/" in names else names
 
 
@@ -232,12 +291,13 @@ def _unquote(name: str) -> str:
 
 # ------------------------------------------------------------------------------------------- the review
 
+
 @dataclass
 class TickRow:
-    sha: str               # the record commit
-    at: datetime           # when its record was committed, as `genome status` and the ledger say
+    sha: str  # the record commit
+    at: datetime  # when its record was committed, as `genome status` and the ledger say
     record: TickRecord
-    rollback: str = ""     # "v003 -> v002: why", when this tick rolled the genome back
+    rollback: str = ""  # "v003 -> v002: why", when this tick rolled the genome back
 
     @property
     def started(self) -> datetime:
@@ -285,22 +345,23 @@ class ProposedLever:
 
 @dataclass
 class GenomeChange:
-    before: str            # version labels, "v002"
+    before: str  # version labels, "v002"
     after: str
-    diff: list[str]        # a unified diff of the body; empty when the body did not change
+    diff: list[str]  # a unified diff of the body; empty when the body did not change
 
 
 @dataclass
 class VersionStats:
     """How the loop did under one genome version, in the window: the figures that say whether it is
     getting better at the project."""
+
     version: str
     ticks: int = 0
     shipped: int = 0
     failed: int = 0
     cost: float = 0.0
     tokens: int = 0
-    standing: str = ""     # confirmed, rolled back, on probation or baseline (genome.regression)
+    standing: str = ""  # confirmed, rolled back, on probation or baseline (genome.regression)
 
     @property
     def attempted(self) -> int:
@@ -322,9 +383,10 @@ class VersionStats:
 @dataclass
 class Decision:
     """A lever that waits on the person, and the exact commands that settle it."""
+
     lever: str
     title: str
-    state: str             # blocked, shipped or proposed
+    state: str  # blocked, shipped or proposed
     why: str
     commands: list[str]
 
@@ -332,6 +394,7 @@ class Decision:
 @dataclass
 class Settled:
     """A decision a person made in the window (`genome revert`, `retry`, `drop`, `promote`)."""
+
     lever: str
     decision: str
     sha: str
@@ -344,26 +407,28 @@ class MetricPoint:
     name: str
     at: datetime
     value: float
-    lever: str             # the lever that shipped it, or "start" for the start tree's number
+    lever: str  # the lever that shipped it, or "start" for the start tree's number
 
 
 @dataclass
 class Review:
     window: Window
     head: str
-    ticks: list[TickRow]               # oldest first
+    ticks: list[TickRow]  # oldest first
     shipped: list[ShippedLever]
-    blocked: list[BlockedLever]        # newly blocked in the window
+    blocked: list[BlockedLever]  # newly blocked in the window
     genome: GenomeChange | None
     lessons: list[Lesson]
     proposed: list[ProposedLever]
     needs_person: list[str]
     notes_read: list[str]
-    versions: list[VersionStats] = field(default_factory=list)   # oldest first
+    versions: list[VersionStats] = field(default_factory=list)  # oldest first
     decisions: list[Decision] = field(default_factory=list)
     settled: list[Settled] = field(default_factory=list)
-    blocked_now: int = 0               # levers marked blocked at HEAD
-    hidden_failed: list = field(default_factory=list)    # sealed gates that failed (this machine's record)
+    blocked_now: int = 0  # levers marked blocked at HEAD
+    hidden_failed: list = field(
+        default_factory=list
+    )  # sealed gates that failed (this machine's record)
 
     @property
     def metric_points(self) -> dict[str, list[MetricPoint]]:
@@ -371,7 +436,7 @@ class Review:
         series: dict[str, list[MetricPoint]] = {}
         if not any(tick.record.metrics for tick in self.ticks):
             return series
-        from runner.metrics import parse_trailer_with_start     # only a review with metrics needs it
+        from runner.metrics import parse_trailer_with_start  # only a review with metrics needs it
 
         for tick in self.ticks:
             if tick.record.outcome != "shipped" or not tick.record.metrics:
@@ -417,8 +482,11 @@ def build_review(root: Path, since: str = "24h", now: datetime | None = None) ->
     by_commit = {t.record.commit[:12]: t for t in ticks if t.record.commit}
     settled = [_settled(c) for c in commits if c.is_decision]
     reverted = {c.decision.reverts for c in commits if c.decision and c.decision.reverts}
-    shipped = [_shipped(c, by_commit.get(c.sha[:12]), titles) for c in commits
-               if c.is_code and c.sha not in reverted]
+    shipped = [
+        _shipped(c, by_commit.get(c.sha[:12]), titles)
+        for c in commits
+        if c.is_code and c.sha not in reverted
+    ]
     proposed, blocked, lessons = [], [], []
     for commit in records:
         found_proposed, found_blocked = _lever_changes(commit)
@@ -427,29 +495,39 @@ def build_review(root: Path, since: str = "24h", now: datetime | None = None) ->
         lessons += _lessons_added(commit)
     genome = None
     if commits or window.base:
-        genome = genome_change(blobs.get(f"{base}:genome.md") if base else None, blobs["HEAD:genome.md"])
+        genome = genome_change(
+            blobs.get(f"{base}:genome.md") if base else None, blobs["HEAD:genome.md"]
+        )
     items = needs_person(ticks, levers, levers_problem, proposed)
     if _mission_is_placeholder(blobs["HEAD:genome.md"]):
         items.insert(0, PLACEHOLDER_MISSION)
-    return Review(window=window, head=head, ticks=ticks, shipped=shipped, blocked=blocked, genome=genome,
-                  lessons=lessons, proposed=proposed, needs_person=items,
-                  notes_read=[note for t in ticks for note in t.record.feedback],
-                  versions=version_stats(ticks, _regression_rules(blobs["HEAD:loop-prompt.md"])),
-                  decisions=decisions(levers, shipped, proposed), settled=settled,
-                  blocked_now=sum(lever.status == "blocked" for lever in levers.levers) if levers else 0,
-                  hidden_failed=hidden_failures(root, ticks))
+    return Review(
+        window=window,
+        head=head,
+        ticks=ticks,
+        shipped=shipped,
+        blocked=blocked,
+        genome=genome,
+        lessons=lessons,
+        proposed=proposed,
+        needs_person=items,
+        notes_read=[note for t in ticks for note in t.record.feedback],
+        versions=version_stats(ticks, _regression_rules(blobs["HEAD:loop-prompt.md"])),
+        decisions=decisions(levers, shipped, proposed),
+        settled=settled,
+        blocked_now=sum(lever.status == "blocked" for lever in levers.levers) if levers else 0,
+        hidden_failed=hidden_failures(root, ticks),
+    )
 
 
 def hidden_failures(root: Path, ticks: list[TickRow]) -> list:
     """The sealed gates that failed in the window's ticks, from this machine's record of them."""
-    from runner import sealed      # loaded (and its git call made) only where gates are sealed
+    from runner import sealed  # loaded (and its git call made) only where gates are sealed
 
     times = {tick.record.time for tick in ticks}
     if not times or not sealed.sealed_dir().is_dir():
         return []
     return [r for r in sealed.read_results(root) if not r.passed and r.time in times]
-
-
 
 
 def _mission_is_placeholder(text: str | None) -> bool:
@@ -486,8 +564,9 @@ def version_stats(ticks: list[TickRow], rules: Rules) -> list[VersionStats]:
     return sorted(found.values(), key=lambda v: (len(v.version), v.version))
 
 
-def decisions(levers: LeverDoc | None, shipped: list[ShippedLever], proposed: list[ProposedLever]
-              ) -> list[Decision]:
+def decisions(
+    levers: LeverDoc | None, shipped: list[ShippedLever], proposed: list[ProposedLever]
+) -> list[Decision]:
     """Each lever that waits on the person, with the commands that settle it: blocked levers (retry
     or drop), levers shipped in the window (keep, or revert), proposals still open (promote or
     drop)."""
@@ -498,25 +577,50 @@ def decisions(levers: LeverDoc | None, shipped: list[ShippedLever], proposed: li
     for lever in levers.levers:
         if lever.id and lever.status == "blocked":
             why = lever.log[-1] if lever.log else "marked [!] in levers.md"
-            found.append(Decision(lever.id, lever.title, "blocked", why,
-                                  [f"genome retry {lever.id}", f"genome drop {lever.id}"]))
+            found.append(
+                Decision(
+                    lever.id,
+                    lever.title,
+                    "blocked",
+                    why,
+                    [f"genome retry {lever.id}", f"genome drop {lever.id}"],
+                )
+            )
     for item in shipped:
         lever = now.get(item.lever)
         if lever is not None and lever.status == "done":
-            found.append(Decision(item.lever, item.title, "shipped",
-                                  f"shipped in {item.sha[:8]}; keep it, or",
-                                  [f"genome revert {item.lever}"]))
+            found.append(
+                Decision(
+                    item.lever,
+                    item.title,
+                    "shipped",
+                    f"shipped in {item.sha[:8]}; keep it, or",
+                    [f"genome revert {item.lever}"],
+                )
+            )
     for item in proposed:
         lever = now.get(item.lever)
         if lever is not None and lever.status == "open":
-            found.append(Decision(item.lever, lever.title, "proposed", "proposed by the loop",
-                                  [f"genome promote {item.lever}", f"genome drop {item.lever}"]))
+            found.append(
+                Decision(
+                    item.lever,
+                    lever.title,
+                    "proposed",
+                    "proposed by the loop",
+                    [f"genome promote {item.lever}", f"genome drop {item.lever}"],
+                )
+            )
     return found
 
 
 def _settled(commit: Commit) -> Settled:
-    return Settled(commit.decision.lever, commit.decision.decision, commit.sha, commit.time,
-                   commit.subject.removeprefix("genome: "))
+    return Settled(
+        commit.decision.lever,
+        commit.decision.decision,
+        commit.sha,
+        commit.time,
+        commit.subject.removeprefix("genome: "),
+    )
 
 
 def _genome_base(commits: list[Commit], window: Window) -> str | None:
@@ -549,16 +653,24 @@ def _journal_record(commit: Commit) -> TickRecord | None:
     """The journal entry this record commit added, when it agrees with the commit's trailers."""
     added = [line for p in commit.patches if p.path.startswith("journal/") for line in p.added()]
     outcome, lever = commit.record.outcome, commit.record.lever
-    matching = [e for e in parse_entries("\n".join(added)) if e.outcome == outcome and (e.lever or lever) == lever]
+    matching = [
+        e
+        for e in parse_entries("\n".join(added))
+        if e.outcome == outcome and (e.lever or lever) == lever
+    ]
     return matching[-1] if matching else None
 
 
 def _trailer_record(commit: Commit) -> TickRecord:
     """A tick known only from its trailers (its journal entry was edited away)."""
     trailers = commit.record
-    record = TickRecord(time=commit.time.strftime("%Y-%m-%dT%H:%M:%SZ"), outcome=trailers.outcome.value,
-                        lever=trailers.lever, version=trailers.genome_version)
-    record.tokens_in = trailers.tokens       # the total, in the one field it fits
+    record = TickRecord(
+        time=commit.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        outcome=trailers.outcome.value,
+        lever=trailers.lever,
+        version=trailers.genome_version,
+    )
+    record.tokens_in = trailers.tokens  # the total, in the one field it fits
     record.cost_usd = trailers.cost_usd
     return record
 
@@ -587,17 +699,27 @@ def _lever_changes(commit: Commit) -> tuple[list[ProposedLever], list[BlockedLev
         if found:
             status, lever, title = found
             current = None
-            if status == "open" and lever and lever not in status_before and _normal(title) not in titles_before:
+            if (
+                status == "open"
+                and lever
+                and lever not in status_before
+                and _normal(title) not in titles_before
+            ):
                 current = ProposedLever(lever, title)
                 proposed.append(current)
             elif status == "blocked" and lever and status_before.get(lever, "blocked") != "blocked":
                 blocked.append(BlockedLever(lever, title, "", commit.time))
         elif current is not None and line.strip().startswith("check:"):
-            current.checks.append(line.strip()[len("check:"):].strip())
+            current.checks.append(line.strip()[len("check:") :].strip())
         else:
             current = None
             entry = line.strip()
-            if blocked and not blocked[-1].why and entry.startswith("- ") and entry.endswith(": blocked"):
+            if (
+                blocked
+                and not blocked[-1].why
+                and entry.startswith("- ")
+                and entry.endswith(": blocked")
+            ):
                 blocked[-1].why = entry[2:]
     return proposed, blocked
 
@@ -618,8 +740,15 @@ def genome_change(before: str | None, after: str | None) -> GenomeChange:
     version number changes there, and the labels say it)."""
     before_label, before_body = _genome_body(before)
     after_label, after_body = _genome_body(after)
-    diff = list(difflib.unified_diff(before_body.splitlines(), after_body.splitlines(),
-                                     f"genome.md {before_label}", f"genome.md {after_label}", lineterm=""))
+    diff = list(
+        difflib.unified_diff(
+            before_body.splitlines(),
+            after_body.splitlines(),
+            f"genome.md {before_label}",
+            f"genome.md {after_label}",
+            lineterm="",
+        )
+    )
     return GenomeChange(before_label, after_label, diff)
 
 
@@ -633,21 +762,29 @@ def _genome_body(text: str | None) -> tuple[str, str]:
     return doc.label, doc.body
 
 
-def needs_person(ticks: list[TickRow], levers: LeverDoc | None, levers_problem: str,
-                 proposed: list[ProposedLever]) -> list[str]:
+def needs_person(
+    ticks: list[TickRow],
+    levers: LeverDoc | None,
+    levers_problem: str,
+    proposed: list[ProposedLever],
+) -> list[str]:
     """What only a person can fix: blocked levers, refused secrets, budget and model stops, silence."""
     items = [levers_problem] if levers_problem else []
-    for lever in (levers.levers if levers else []):
+    for lever in levers.levers if levers else []:
         if lever.status == "blocked":
             why = lever.log[-1] if lever.log else "marked [!] in levers.md"
             if lever.id:
-                items.append(f"{lever.id} {lever.title} is blocked ({why}): "
-                             f"`genome retry {lever.id} --hint TEXT` reopens it with a hint for "
-                             f"the next attempt; `genome drop {lever.id}` drops it")
+                items.append(
+                    f"{lever.id} {lever.title} is blocked ({why}): "
+                    f"`genome retry {lever.id} --hint TEXT` reopens it with a hint for "
+                    f"the next attempt; `genome drop {lever.id}` drops it"
+                )
             else:
-                items.append(f"a lever is blocked: {lever.title} ({why}): give it a hint and "
-                             "reopen it as `[ ]`, "
-                             "or drop it as `[-]`")
+                items.append(
+                    f"a lever is blocked: {lever.title} ({why}): give it a hint and "
+                    "reopen it as `[ ]`, "
+                    "or drop it as `[-]`"
+                )
     stops: dict[tuple[str, str], list[TickRow]] = {}
     for tick in ticks:
         record = tick.record
@@ -656,19 +793,23 @@ def needs_person(ticks: list[TickRow], levers: LeverDoc | None, levers_problem: 
         elif record.outcome in ("budget", "unavailable"):
             stops.setdefault((record.outcome, record.reason), []).append(tick)
     for (kind, reason), stopped in stops.items():
-        what = {"secret": "a secret was refused", "budget": "budget stop",
-                "unavailable": "the model was unavailable"}[kind]
+        what = {
+            "secret": "a secret was refused",
+            "budget": "budget stop",
+            "unavailable": "the model was unavailable",
+        }[kind]
         times = f"{len(stopped)}×, last" if len(stopped) > 1 else "at"
         items.append(f"{what} ({times} {stamp(stopped[-1].at)}): {reason or 'no reason recorded'}")
     unsandboxed = [tick for tick in ticks if tick.record.sandbox]
     if unsandboxed:
         times = f"{len(unsandboxed)}×, last" if len(unsandboxed) > 1 else "at"
-        items.append(f"commands ran without a sandbox ({times} {stamp(unsandboxed[-1].at)}): "
-                     f"{unsandboxed[-1].record.sandbox}")
+        items.append(
+            f"commands ran without a sandbox ({times} {stamp(unsandboxed[-1].at)}): "
+            f"{unsandboxed[-1].record.sandbox}"
+        )
     if not ticks:
         items.append("no tick ran in this window: check `genome status` and `genome schedule show`")
     elif ticks[-1].record.outcome == "idle":
         hint = f" (the loop proposed {len(proposed)})" if proposed else ""
         items.append(f"the last tick found no open lever: add levers to levers.md{hint}")
     return items
-

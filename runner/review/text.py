@@ -15,11 +15,12 @@ from runner.review.words import (
     file_stat,
     gates_short,
     headline,
+    hidden_lines,
     lever_text,
+    metric_lines,
     version_row,
     version_text,
 )
-from runner.review.words import hidden_lines, metric_lines
 from runner.style import Style, stamp
 
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f]")
@@ -86,7 +87,12 @@ def render_text(review: Review, colour: bool = False, width: int = 100) -> str:
             out += _para(s, "  ", "  ", line, width, 4)
         out.append("")
     if review.hidden_failed:
-        out.append(s("Hidden checks that failed (sealed gates: the model was told only that one failed)", "bold"))
+        out.append(
+            s(
+                "Hidden checks that failed (sealed gates: the model was told only that one failed)",
+                "bold",
+            )
+        )
         for heading, output in hidden_lines(review):
             out += _para(s, "  ", "  ", heading, width, 4, "red")
             for line in output:

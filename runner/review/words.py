@@ -36,8 +36,11 @@ def headline(review: Review) -> str:
         parts[0] += f" ({detail})"
     parts += [f"{review.tokens:,} tokens", f"${review.cost:.2f}"]
     if review.genome:
-        parts.append(f"genome {review.genome.before} → {review.genome.after}"
-                     if review.genome.before != review.genome.after else f"genome {review.genome.after}")
+        parts.append(
+            f"genome {review.genome.before} → {review.genome.after}"
+            if review.genome.before != review.genome.after
+            else f"genome {review.genome.after}"
+        )
     return " · ".join(parts)
 
 
@@ -54,10 +57,13 @@ def file_stat(change: FileChange) -> str:
 @dataclass
 class Failure:
     """A failed tick or a newly blocked lever, and why."""
-    lever: str             # "L-002 Add a farewell file"
+
+    lever: str  # "L-002 Add a farewell file"
     why: str
-    output: list[str]      # the red gate: its command, first and last lines (from the journal)
-    shipped_later: str     # "shipped later in 1a2b3c4d", when the lever shipped after this in the window
+    output: list[str]  # the red gate: its command, first and last lines (from the journal)
+    shipped_later: (
+        str  # "shipped later in 1a2b3c4d", when the lever shipped after this in the window
+    )
     at: datetime
 
 
@@ -72,25 +78,54 @@ def failure_lines(review: Review) -> list[Failure]:
         ship = next((s for s in shipped_at.get(lever, []) if s.at >= at), None)
         return f"shipped later in {ship.sha[:8]}" if ship else ""
 
-    found = [Failure(lever_text(t.record), f"failed at {stamp(t.at)}: {t.record.reason or 'no reason recorded'}"
-                     + (f" · gates: {t.record.gates}" if t.record.gates else ""), list(t.record.gate_output),
-                     later(t.record.lever, t.at), t.at) for t in review.failed]
-    found += [Failure(f"{b.lever} {b.title}", "now blocked" + (f": {b.why}" if b.why else ""), [],
-                      later(b.lever, b.at), b.at) for b in review.blocked]
+    found = [
+        Failure(
+            lever_text(t.record),
+            f"failed at {stamp(t.at)}: {t.record.reason or 'no reason recorded'}"
+            + (f" · gates: {t.record.gates}" if t.record.gates else ""),
+            list(t.record.gate_output),
+            later(t.record.lever, t.at),
+            t.at,
+        )
+        for t in review.failed
+    ]
+    found += [
+        Failure(
+            f"{b.lever} {b.title}",
+            "now blocked" + (f": {b.why}" if b.why else ""),
+            [],
+            later(b.lever, b.at),
+            b.at,
+        )
+        for b in review.blocked
+    ]
     return sorted(found, key=lambda failure: failure.at)
 
 
 def version_row(stats: VersionStats) -> tuple[str, ...]:
     """version, ticks, pass rate, cost per shipped lever, tokens per shipped lever, standing."""
-    rate = "—" if stats.pass_rate is None else f"{stats.pass_rate:.0%} ({stats.shipped}/{stats.attempted})"
+    rate = (
+        "—"
+        if stats.pass_rate is None
+        else f"{stats.pass_rate:.0%} ({stats.shipped}/{stats.attempted})"
+    )
     cost = "—" if stats.cost_per_shipped is None else f"${stats.cost_per_shipped:.4f}"
     tokens = "—" if stats.tokens_per_shipped is None else f"{stats.tokens_per_shipped:,.0f}"
     return (stats.version, str(stats.ticks), rate, cost, tokens, stats.standing)
 
 
-VERSION_HEADER = ("version", "ticks", "pass rate", "$ per shipped", "tokens per shipped", "standing")
-COMMAND_OPTIONS = ("retry takes --hint TEXT (the next attempt reads it); revert and drop take --reason TEXT "
-                   "(kept as a lesson and as a note for the next tick); revert --drop drops the lever too")
+VERSION_HEADER = (
+    "version",
+    "ticks",
+    "pass rate",
+    "$ per shipped",
+    "tokens per shipped",
+    "standing",
+)
+COMMAND_OPTIONS = (
+    "retry takes --hint TEXT (the next attempt reads it); revert and drop take --reason TEXT "
+    "(kept as a lesson and as a note for the next tick); revert --drop drops the lever too"
+)
 
 
 def metric_lines(review) -> list[str]:
@@ -98,8 +133,10 @@ def metric_lines(review) -> list[str]:
     lines = []
     for name, points in review.metric_points.items():
         shipped = sum(p.lever != "start" for p in points)
-        lines.append(f"{name}: {points[0].value:g} → {points[-1].value:g} over {shipped} shipped "
-                     f"tick{'s' if shipped != 1 else ''}")
+        lines.append(
+            f"{name}: {points[0].value:g} → {points[-1].value:g} over {shipped} shipped "
+            f"tick{'s' if shipped != 1 else ''}"
+        )
     return lines
 
 
@@ -108,5 +145,10 @@ HIDDEN_OUTPUT_LINES = 20
 
 def hidden_lines(review) -> list[tuple[str, list[str]]]:
     """Each failed sealed gate: a heading line and the end of its output."""
-    return [(f"{failure.time} {failure.lever} {failure.summary}",
-             failure.output.rstrip("\n").splitlines()[-HIDDEN_OUTPUT_LINES:]) for failure in review.hidden_failed]
+    return [
+        (
+            f"{failure.time} {failure.lever} {failure.summary}",
+            failure.output.rstrip("\n").splitlines()[-HIDDEN_OUTPUT_LINES:],
+        )
+        for failure in review.hidden_failed
+    ]
