@@ -2,8 +2,8 @@
 
 Writes a repository of 10,000 ticks (one every 30 minutes, the last a few minutes ago) with
 `git fast-import`: for each tick the runner's record commit (journal entry, lever status log, genome
-version, lessons, proposed levers, trailers) and, when it shipped, the code commit before it. Then it
-runs the commands the way a person does, as fresh processes in that repository, and prints the
+version, lessons, proposed levers, trailers) and, when it shipped, the code commit before it. Then
+it runs the commands the way a person does, as fresh processes in that repository, and prints the
 median of a few runs of each.
 
     python benchmarks/bench_review.py                 # 10,000 ticks, 5 runs per command
@@ -41,7 +41,8 @@ TARGETS = {"review": 1.0, "status": 0.2}
 
 
 class History:
-    """The simulated project: levers, genome, lessons, code, and the fast-import stream it writes."""
+    """The simulated project: levers, genome, lessons, code, and the fast-import stream it
+    writes."""
 
     def __init__(self, seed: int = 7):
         self.random = random.Random(seed)
@@ -86,9 +87,11 @@ class History:
     def levers_text(self) -> str:
         # Finished levers go below the open ones, newest last; beyond a dozen they are archived,
         # as a person keeps the file short.
-        self.finished += [l for l in self.levers if l["mark"] != " " and l not in self.finished]
+        self.finished += [
+            lever for lever in self.levers if lever["mark"] != " " and lever not in self.finished
+        ]
         self.finished = self.finished[-12:]
-        self.levers = [l for l in self.levers if l["mark"] == " "] + self.finished
+        self.levers = [lever for lever in self.levers if lever["mark"] == " "] + self.finished
         lines = ["# Levers", ""]
         for lever in self.levers:
             lines.append(f"- [{lever['mark']}] {lever['id']} {lever['title']}")
@@ -106,7 +109,7 @@ class History:
     # ------------------------------------------------------------------ one tick
     def tick(self, number: int, when: datetime) -> None:
         roll = self.random.random()
-        lever = next((l for l in self.levers if l["mark"] == " "), None)
+        lever = next((item for item in self.levers if item["mark"] == " "), None)
         outcome = (
             "idle"
             if lever is None
@@ -214,7 +217,7 @@ class History:
                 )
             )
             files["loop-prompt.md"] = self.loop.render()
-        if sum(l["mark"] == " " for l in self.levers) < 4:
+        if sum(lever["mark"] == " " for lever in self.levers) < 4:
             self.propose()
         return files
 

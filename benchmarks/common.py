@@ -1,4 +1,5 @@
-"""What the benchmarks share: a private environment, timing, project builders and request measures."""
+"""What the benchmarks share: a private environment, timing, project builders and request
+measures."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ BIN = Path(sys.executable).parent
 CHARS_PER_TOKEN = 4
 
 
-# ---------------------------------------------------------------------------------------- environment
+# -------------------------------------------------------------------------------------- environment
 
 
 def isolate(scratch: Path) -> None:
@@ -95,7 +96,8 @@ def git(root: Path, *args: str) -> str:
 
 
 def new_project(root: Path, files: dict[str, str] | None = None) -> Path:
-    """A git repository set up by `genome init`, with ``files`` written over the templates and committed."""
+    """A git repository set up by `genome init`, with ``files`` written over the templates and
+    committed."""
     root.mkdir(parents=True)
     git(root, "init", "-q")
     init_project(root)
@@ -116,7 +118,7 @@ def with_frontmatter(loop_prompt: str, config: str) -> str:
     return f"---\n{config}---\n{body}"
 
 
-# ---------------------------------------------------------------------------------------- generated files
+# ---------------------------------------------------------------------------------- generated files
 
 WORDS = (
     "cache",
@@ -216,8 +218,9 @@ def journal_files(days: int, ticks_per_day: int, end: datetime) -> dict[str, str
 
 
 def canonical_bytes(request: dict[str, Any]) -> bytes:
-    """What a prompt cache sees of a request, in its prefix order (tools, system, messages), with the
-    ``cache_control`` markers taken out: they mark where a prefix ends, they are not its content."""
+    """What a prompt cache sees of a request, in its prefix order (tools, system, messages), with
+    the ``cache_control`` markers taken out: they mark where a prefix ends, they are not its
+    content."""
     parts = [_without_cache_control(request.get(key)) for key in ("tools", "system", "messages")]
     return json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"

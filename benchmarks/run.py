@@ -1,7 +1,9 @@
 """The benchmarks: nine figures, each against its target, in one run.
 
-    python benchmarks/run.py            # full sizes and more runs: about a minute and a half on two cores
-    python benchmarks/run.py --quick    # fewer runs and a 2,000-tick review history: about half a minute
+    # full sizes and more runs: about a minute and a half on two cores
+    python benchmarks/run.py
+    # fewer runs and a 2,000-tick review history: about half a minute
+    python benchmarks/run.py --quick
 
 Prints a table and writes benchmarks/results.json (or --out). Where a figure is a ratio, both sides
 are measured in the same run, taking turns, and every time quoted is a median of repeated runs.
@@ -114,7 +116,8 @@ def quiet() -> Printer:
 
 
 def not_due_tick(scratch: Path, sizes: Sizes) -> Figure:
-    """The installed `genome-tick` in a project whose next tick is a day away, against `python -c pass`."""
+    """The installed `genome-tick` in a project whose next tick is a day away, against `python -c
+    pass`."""
     root = new_project(scratch / "not-due")
     state = root / ".genome"
     state.mkdir(exist_ok=True)
@@ -267,7 +270,8 @@ def ship(
 
 
 def in_process_ticks(root: Path, numbers: list[int]) -> list[float]:
-    """Ticks in this process with the SDK already imported, as `genome run` ticks after its first."""
+    """Ticks in this process with the SDK already imported, as `genome run` ticks after its
+    first."""
     from runner.anthropic_model import AnthropicModel
 
     times = []
@@ -275,7 +279,7 @@ def in_process_ticks(root: Path, numbers: list[int]) -> list[float]:
         with FakeMessagesServer(green_script(number)) as server:
             model = AnthropicModel(api_key="bench-key-0000", base_url=server.url)
             started = time.perf_counter()
-            result = run_tick(root, make_model=lambda config: model, printer=quiet())
+            result = run_tick(root, make_model=lambda config, model=model: model, printer=quiet())
             times.append(time.perf_counter() - started)
         if result.outcome != "shipped":
             raise RuntimeError(f"the in-process tick did not ship: {result.message}")
@@ -368,9 +372,17 @@ def parse_growth(sizes: Sizes) -> Figure:
         loop_text = loop_prompt_with_lessons(template, count // 2, now_utc() - timedelta(days=400))
         title = pick_lever(levers_text)
         runs = sizes.parse_runs if count < PARSE_SIZES[-1] else sizes.largest_parse_runs
-        levers_ms = median_ms([seconds_of(lambda: pick_lever(levers_text)) for _ in range(runs)])
+        levers_ms = median_ms(
+            [
+                seconds_of(lambda levers_text=levers_text: pick_lever(levers_text))
+                for _ in range(runs)
+            ]
+        )
         lessons_ms = median_ms(
-            [seconds_of(lambda: pick_lessons(loop_text, title)) for _ in range(runs)]
+            [
+                seconds_of(lambda loop_text=loop_text, title=title: pick_lessons(loop_text, title))
+                for _ in range(runs)
+            ]
         )
         total = levers_ms + lessons_ms
         rows.append(
@@ -408,7 +420,8 @@ YEAR_LESSONS, YEAR_DONE_LEVERS, YEAR_DAYS, TICKS_PER_DAY = 2_000, 3_000, 365, 20
 
 
 def first_request(scratch: Path) -> Figure:
-    """The first request of a tick in a fresh project and in one with a year of history behind it."""
+    """The first request of a tick in a fresh project and in one with a year of history behind
+    it."""
     fresh = new_project(scratch / "fresh")
     levers = (
         (TEMPLATES / "levers.md").read_text().rstrip("\n")
@@ -481,7 +494,10 @@ def first_request_of(root: Path) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------- 5
 
-CACHE_LEVERS = "# Levers\n\n- [ ] L-001 Make step 12 add two\n  check: grep -q 'value \\* 12 + 2' src/pipeline.py\n"
+CACHE_LEVERS = (
+    "# Levers\n\n- [ ] L-001 Make step 12 add two\n  check: grep -q 'value \\* 12 + 2' "
+    "src/pipeline.py\n"
+)
 SOURCE = "".join(
     f'def step_{n}(value):\n    """Step {n} of the pipeline."""\n    return value * {n} + 1\n\n\n'
     for n in range(1, 25)
@@ -809,8 +825,9 @@ def big_repo_tick(scratch: Path, sizes: Sizes) -> Figure:
 
 
 def sandbox_cost(scratch: Path, sizes: Sizes) -> Figure:
-    """What the sandbox adds: a no-op `run_command` in bubblewrap against the same unsandboxed, and a
-    whole green tick (scripted, instant model, in this process) with `sandbox: auto` against `off`."""
+    """What the sandbox adds: a no-op `run_command` in bubblewrap against the same unsandboxed, and
+    a whole green tick (scripted, instant model, in this process) with `sandbox: auto` against
+    `off`."""
     from runner import sandbox
     from runner.tools import ToolBox
 
@@ -923,7 +940,8 @@ def gate_costs(scratch: Path, sizes: Sizes) -> Figure:
         with_frontmatter(
             (TEMPLATES / "loop-prompt.md").read_text(),
             (
-                'gates:\n  - name: tests\n    run: "bash run_tests.sh"\n    prove: true\ngrow_only: ["tests/**"]\n'
+                'gates:\n  - name: tests\n    run: "bash run_tests.sh"\n    prove: '
+                'true\ngrow_only: ["tests/**"]\n'
             ),
         )
     ).config.gates[0]
@@ -966,7 +984,8 @@ def gate_costs(scratch: Path, sizes: Sizes) -> Figure:
     return Figure(
         7,
         "proving gate; repeat: 5",
-        f"prove {prove_ms:,.0f} ms ({prove_ratio:.1f}×); repeat: 5 {repeat_ms:,.0f} ms ({repeat_ratio:.1f}×)",
+        f"prove {prove_ms:,.0f} ms ({prove_ratio:.1f}×); repeat: 5 {repeat_ms:,.0f} ms "
+        f"({repeat_ratio:.1f}×)",
         prove_ratio,
         "×",
         "prove ≤ 1.25 × (2 runs + checkout); repeat: 5 ≤ 6×",
@@ -1004,7 +1023,8 @@ def table(figures: list[Figure]) -> str:
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
     )
 
 
@@ -1032,8 +1052,10 @@ def sandbox_breakdown(figure: Figure) -> str:
     if "command_sandboxed_ms" not in details:
         return f"figure 9: not measured ({details.get('why', 'no bubblewrap')})"
     return (
-        f"figure 9, the sandbox: a no-op run_command {details['command_sandboxed_ms']:.1f} ms sandboxed, "
-        f"{details['command_unsandboxed_ms']:.1f} ms not ({details['command_ratio']:.2f}×); a green tick "
+        f"figure 9, the sandbox: a no-op run_command {details['command_sandboxed_ms']:.1f} ms "
+        "sandboxed, "
+        f"{details['command_unsandboxed_ms']:.1f} ms not ({details['command_ratio']:.2f}×); a "
+        "green tick "
         f"{details['tick_sandboxed_ms']:.0f} ms against {details['tick_unsandboxed_ms']:.0f} ms "
         f"({figure.ratio:.2f}×)"
     )
@@ -1073,8 +1095,8 @@ def main() -> None:
         scratch = Path(tmp)
         isolate(scratch)
         figures = []
-        # Figure 2 goes last: its in-process ticks import the SDK, whose many objects would then slow
-        # every garbage collection in the in-process figures after it.
+        # Figure 2 goes last: its in-process ticks import the SDK, whose many objects would then
+        # slow every garbage collection in the in-process figures after it.
         for measure in (
             lambda: not_due_tick(scratch, sizes),
             lambda: parse_growth(sizes),

@@ -1,5 +1,5 @@
-"""genome.md: the versioned strategy. Frontmatter holds an integer version; the body is free markdown
-made of ``## `` sections the loop may rewrite one at a time."""
+"""genome.md: the versioned strategy. Frontmatter holds an integer version; the body is free
+markdown made of ``## `` sections the loop may rewrite one at a time."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from genome.errors import GenomeFileError
 from genome.text import key_line, load_yaml_mapping, split_frontmatter
 
 FILE = "genome.md"
-# one frontmatter line that is only `version: N`, optionally with a comment (no tag, anchor or quotes)
+# one frontmatter line that is only `version: N`, optionally with a comment (no tag, anchor or
+# quotes)
 _VERSION_LINE = re.compile(r"^(version[ \t]*:[ \t]*)([-+]?[0-9][0-9A-Za-z_:]*)([ \t]*(?:#.*)?)$")
 PLACEHOLDER_MISSION = (
     "genome.md still holds the template's placeholder mission: write under "
@@ -83,7 +84,8 @@ class GenomeDoc:
         }
 
     def with_section(self, heading: str, text: str) -> GenomeDoc:
-        """Replace the text under ``## heading`` (added at the end when absent); other bytes unchanged.
+        """Replace the text under ``## heading`` (added at the end when absent); other bytes
+        unchanged.
 
         The line breaks around the old text stay as they were, so writing back what ``sections()``
         gave changes nothing.
@@ -122,7 +124,9 @@ class GenomeDoc:
 
     def with_version(self, version: int) -> GenomeDoc:
         """Only the number on the ``version:`` line changes; comments and other keys stay."""
-        start, match = _version_line(self.head)
+        found = _version_line(self.head)
+        assert found is not None  # parse accepts only a head with a plain `version: N` line
+        start, match = found
         head = (
             self.head[: start + match.start(2)] + str(version) + self.head[start + match.end(2) :]
         )
@@ -133,8 +137,11 @@ class GenomeDoc:
 
 
 def _version_key_line(yaml_text: str) -> int | None:
-    """The 0-based line of the frontmatter's top-level ``version`` key (None when it comes from a merge)."""
+    """The 0-based line of the frontmatter's top-level ``version`` key (None when it comes from a
+    merge).
+    """
     root = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+    assert root is not None  # only called on frontmatter that holds a `version` key
     return next(
         (
             key.start_mark.line

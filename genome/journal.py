@@ -110,7 +110,7 @@ def parse_entries(text: str) -> list[TickRecord]:
             details.append([])
         elif details:
             details[-1].append(line)
-    for record, lines in zip(records, details):
+    for record, lines in zip(records, details, strict=True):
         _read_details(record, lines)
     return records
 
@@ -124,7 +124,8 @@ def _from_heading(time: str, outcome: str, title: str) -> TickRecord:
 
 def _read_details(record: TickRecord, lines: list[str]) -> None:
     """The field lines run from under the heading's blank line to the next blank line; the paragraph
-    after them is the summary, whatever it looks like (a summary may well start with ``- word: ``)."""
+    after them is the summary, whatever it looks like (a summary may well start with
+    ``- word: ``)."""
     i = 1 if lines and not lines[0].strip() else 0
     while i < len(lines) and lines[i].strip():
         _read_field(record, lines[i])

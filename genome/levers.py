@@ -6,8 +6,8 @@ lines its status log, anything else the person's notes. Lines inside fenced code
 levers, so the template can show examples. Everything else is prose and is kept untouched.
 
 The document keeps the file's own lines, so ``render(parse(text)) == text`` and an edit changes only
-the lines it has to. Lines are split on ``\\n`` alone (a ``\\r`` before it stays part of the line), so
-line numbers in errors agree with editors, ``grep -n`` and ``git diff``.
+the lines it has to. Lines are split on ``\\n`` alone (a ``\\r`` before it stays part of the line),
+so line numbers in errors agree with editors, ``grep -n`` and ``git diff``.
 
 Levers without an id can be read (``levers``, ``top_open``) but edits address levers by id: call
 ``assign_ids()`` before editing them. ``Lever`` objects are snapshots; edit through ``LeverDoc``.
@@ -81,7 +81,8 @@ class LeverDoc:
                 file,
                 None,
                 f"{file} is empty",
-                "Write one lever per line at the start of a line, such as `- [ ] Add retries to the fetcher`, "
+                "Write one lever per line at the start of a line, such as `- [ ] Add retries to "
+                "the fetcher`, "
                 "optionally followed by an indented `  check: pytest -q` line",
             )
         return cls(file, _split_lines(text))
@@ -117,7 +118,9 @@ class LeverDoc:
         return given
 
     def set_status(self, lever_id: str, status: str) -> None:
-        """Rewrite the lever's mark; a mark already meaning that status (``X`` for done) is left alone."""
+        """Rewrite the lever's mark; a mark already meaning that status (``X`` for done) is left
+        alone.
+        """
         if status not in _MARK_OF_STATUS:
             raise ValueError(
                 f"unknown lever status {status!r}; expected one of {', '.join(_MARK_OF_STATUS)}"
@@ -290,7 +293,8 @@ def _id_and_title(file: str, line_number: int, rest: str) -> tuple[str | None, s
             file,
             line_number,
             "lever has no title",
-            "Say what the lever should achieve after the mark, e.g. `- [ ] Add retries to the fetcher`",
+            "Say what the lever should achieve after the mark, e.g. `- [ ] Add retries to the "
+            "fetcher`",
         )
     return lever_id, rest
 

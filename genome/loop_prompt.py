@@ -173,7 +173,8 @@ class LoopPromptDoc:
         return self
 
     def with_lesson(self, lesson: Lesson) -> LoopPromptDoc:
-        """Append one lesson line at the end of the lessons list (the section is created if missing).
+        """Append one lesson line at the end of the lessons list (the section is created if
+        missing).
 
         A lesson whose text is already in the list (ignoring case and spacing) is not added twice.
         """
@@ -195,6 +196,7 @@ class LoopPromptDoc:
         # insert after the last item of the lessons list, keeping whatever trails it
         lines = _lines(body)
         start, end = _lessons_section(lines)
+        assert start is not None  # the heading was found in body above
         items = [i for i in range(start + 1, end) if _LIST_ITEM.match(lines[i])]
         if items:
             last = items[-1]
@@ -512,7 +514,8 @@ def _gate_extras(gate: Gate, item: dict, i: int, fail, item_line, sealed: bool) 
                 raise bad(
                     key,
                     f"`{key}` is not available on a sealed gate",
-                    "A sealed gate passes or fails; keep metric and proving gates in loop-prompt.md",
+                    "A sealed gate passes or fails; keep metric and proving gates in "
+                    "loop-prompt.md",
                 )
     if "metric" in item:
         metric = item["metric"]
@@ -597,7 +600,10 @@ def _gate_extras(gate: Gate, item: dict, i: int, fail, item_line, sealed: bool) 
 
 
 def _min_delta(value, bad) -> tuple[float, bool]:
-    fix = "Write it as a number in the metric's unit (`min_delta: 0.5`) or a percentage (`min_delta: 2%`)"
+    fix = (
+        "Write it as a number in the metric's unit (`min_delta: 0.5`) "
+        "or a percentage (`min_delta: 2%`)"
+    )
     if isinstance(value, str) and value.strip().endswith("%"):
         try:
             number = float(value.strip()[:-1])
@@ -730,7 +736,8 @@ def _prices(value, fail) -> dict[str, Price]:
         prices[str(prefix)] = Price(
             _number(entry["input"], "prices.input", fail),
             _number(entry["output"], "prices.output", fail),
-            **factors,
+            cache_write=factors.get("cache_write"),
+            cache_read=factors.get("cache_read"),
         )
     return prices
 
@@ -739,8 +746,9 @@ _WORD = re.compile(r"[a-z0-9]{4,}")
 
 
 def select_lessons(lessons: list[Lesson], query: str, token_budget: int) -> list[Lesson]:
-    """The lessons that go into a prompt: those sharing words with ``query`` first (most shared, then
-    newest), then the newest others, while they fit in ``token_budget`` (about 4 characters a token).
+    """The lessons that go into a prompt: those sharing words with ``query`` first (most shared,
+    then newest), then the newest others, while they fit in ``token_budget`` (about 4
+    characters a token).
 
     The file keeps every lesson; the prompt stays the same size however long the list grows.
     Returned in file order, so the prompt reads like the file.

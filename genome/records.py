@@ -52,7 +52,9 @@ class Outcome(str, Enum):
     Listed in the order a review shows them."""
 
     __str__ = str.__str__  # "shipped", not "Outcome.SHIPPED" (enum.StrEnum needs 3.11)
-    __format__ = str.__format__
+
+    def __format__(self, format_spec: str) -> str:
+        return str.__format__(self, format_spec)
 
     SHIPPED = "shipped"  # the lever's change passed its gates and was committed
     FAILED = "failed"  # it did not: rolled back, counted as an attempt

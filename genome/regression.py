@@ -2,9 +2,9 @@
 
 Outcomes are kept per genome version. A new version is on probation for its first ``window`` counted
 ticks (shipped or failed; idle, budget and interrupted ticks say nothing about the strategy). It is
-rolled back when its first ``consecutive_failures`` ticks all fail, or when, at the end of its window,
-its pass rate is more than ``drop`` points below the previous version's. After the window it is
-confirmed and no longer compared.
+rolled back when its first ``consecutive_failures`` ticks all fail, or when, at the end of its
+window, its pass rate is more than ``drop`` points below the previous version's. After the window it
+is confirmed and no longer compared.
 """
 
 from __future__ import annotations

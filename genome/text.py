@@ -32,7 +32,8 @@ def decode(file: str, data: bytes) -> str:
             file,
             None,
             f"file is {-(-len(data) // 2**20)} MB, over the {MAX_FILE_BYTES // 2**20} MB limit",
-            "Move finished levers or old lessons to an archive file; the loop only needs the live ones",
+            "Move finished levers or old lessons to an archive file; the loop only needs the live "
+            "ones",
         )
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
@@ -142,7 +143,9 @@ def load_yaml_mapping(file: str, yaml_text: str, first_line: int = 2) -> dict:
 
 
 def _refuse_repeated_keys(file: str, root: yaml.Node | None, first_line: int) -> None:
-    """YAML keeps the last of two equal keys without a word; a second `gates:` would silently drop the first."""
+    """YAML keeps the last of two equal keys without a word; a second `gates:` would silently drop
+    the first.
+    """
     if not isinstance(root, yaml.MappingNode):
         return
     seen: dict[tuple[str, str], int] = {}

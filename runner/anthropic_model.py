@@ -1,4 +1,5 @@
-"""The real model: the Anthropic Messages API, or a compatible server, through the ``anthropic`` SDK.
+"""The real model: the Anthropic Messages API, or a compatible server, through the
+``anthropic`` SDK.
 
 ``ANTHROPIC_API_KEY`` (or ``ANTHROPIC_AUTH_TOKEN``) and ``ANTHROPIC_BASE_URL`` choose where requests
 go, so Ollama, vLLM, llama.cpp and LiteLLM work as well as the Anthropic API. Replies are streamed,
@@ -78,7 +79,8 @@ class AnthropicModel:
         self._timeout = timeout
         self._api_key = api_key
         self._key_source = key_source
-        # base_url is always explicit so that only the caller's environment decides where requests go.
+        # base_url is always explicit so that only the caller's environment decides where requests
+        # go.
         # The SDK retries nothing itself: its waits know no deadline.
         self._client = anthropic.Anthropic(
             api_key=api_key, base_url=self.base_url, max_retries=0, timeout=timeout
@@ -197,7 +199,8 @@ class AnthropicModel:
             return self._key_message(err.status_code, status)
         if err.status_code == 404:
             return (
-                f"The model API at {self.base_url} does not know model {request.get('model')!r} ({status}). "
+                f"The model API at {self.base_url} does not know model {request.get('model')!r} "
+                f"({status}). "
                 f"Check `model:` in the frontmatter of loop-prompt.md, and that ANTHROPIC_BASE_URL "
                 f"is the server's root URL (without /v1)."
             )
@@ -216,7 +219,8 @@ class AnthropicModel:
             )
         if status_code == 401:
             return (
-                f"The model API at {self.base_url} rejected the key in {self._key_source} ({status}). "
+                f"The model API at {self.base_url} rejected the key in {self._key_source} "
+                f"({status}). "
                 f"Check that {self._key_source} holds a valid, active key."
             )
         return (

@@ -3,8 +3,9 @@ tree. A gate already red there, or one that cannot run at all (exit 126/127), or
 fails, is the environment's problem, not the lever's: the tick stops before any spend (exit 6).
 
 Green results are remembered per code tree in ``runner.tree_memory`` (with the metric numbers), so
-an unchanged tree is checked once, and a tree the runner shipped, whose gates all passed, not at all. ``setup:`` runs when the gate worktree is new and again when the commands or the files
-matched by ``setup_when:`` change (their blob ids, read from git, are the stamp).
+an unchanged tree is checked once, and a tree the runner shipped, whose gates all passed, not at
+all. ``setup:`` runs when the gate worktree is new and again when the commands or the files matched
+by ``setup_when:`` change (their blob ids, read from git, are the stamp).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ FIRST_LINES = 8
 
 
 def setup_stamp(git: Git, config: Config, tree: str) -> str:
-    """What the setup depends on: its commands and the blob ids of the files ``setup_when`` matches."""
+    """What the setup depends on: its commands and the blob ids of the files ``setup_when``
+    matches."""
     listing = ""
     if config.setup_when:
         entries = git.run_git("ls-tree", "-r", "-z", tree).split("\0")
@@ -65,7 +67,8 @@ def prepare_gate(
 
 
 def prepare_act(git: Git, places: Worktrees, config: Config, start: str, printer: Printer) -> Path:
-    """The act worktree at ``start``, set up like the gate worktree (the model runs the tests too)."""
+    """The act worktree at ``start``, set up like the gate worktree (the model runs the tests
+    too)."""
     stamp_file = places.base / (SETUP_STAMP + "-act")
     stamp = setup_stamp(git, config, git.tree_of(start)) if config.setup else ""
     same = (

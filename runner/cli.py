@@ -69,7 +69,8 @@ def main() -> None:
 
 
 def project_root() -> Path:
-    """The repository's top, found from the current directory (ticks may be started in a subfolder)."""
+    """The repository's top, found from the current directory (ticks may be started in a
+    subfolder)."""
     from runner.fast import project_root as top
 
     return Path(top())
@@ -182,7 +183,8 @@ def run_one_tick(root: Path, printer, make_model=None, push: bool | None = None)
         printer.say(f"{type(stop).__name__.lower()}: {stop.message}")
         return stop.exit_code
     except (GitCommandError, OSError) as error:
-        # the tick has put the tree back; its intent record lets the next tick account for the attempt
+        # the tick has put the tree back; its intent record lets the next tick account for the
+        # attempt
         detail = (getattr(error, "stderr", "") or str(error)).strip()
         printer.say(
             f"error: the tick stopped on {type(error).__name__}: {detail}. The tree was restored; "
@@ -194,8 +196,8 @@ def run_one_tick(root: Path, printer, make_model=None, push: bool | None = None)
 
 
 def stop_on_signals(*signals: int) -> None:
-    """The first signal asks the tick in flight to finish cleanly; a second Ctrl-C interrupts at once
-    (the tick then restores the tree before it exits)."""
+    """The first signal asks the tick in flight to finish cleanly; a second Ctrl-C interrupts at
+    once (the tick then restores the tree before it exits)."""
     from runner.session import STOP
 
     def handler(signum, frame):
@@ -289,7 +291,8 @@ def demo(keep: bool) -> None:
     from runner.progress import Printer
 
     click.echo(
-        "genome demo: a SCRIPTED model is acting; no API is called and nothing is charged (the costs\n"
+        "genome demo: a SCRIPTED model is acting; no API is called and nothing is charged (the "
+        "costs\n"
         "shown are what a real model would charge for the same tokens).\n"
     )
     directory = Path(tempfile.mkdtemp(prefix="genome-demo-"))

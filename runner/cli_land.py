@@ -1,4 +1,5 @@
-"""`genome land`: the work waiting on `genome/<branch>` brought onto the branch, its gates run again."""
+"""`genome land`: the work waiting on `genome/<branch>` brought onto the branch, its gates run
+again."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ def land() -> None:
 
     Ticks wait there when your tree had uncommitted changes to tracked files, a replay on your new
     commits conflicted, or `deliver:` is `branch` or `pr`. The gates run again (on the replayed
-    result when the branch has moved) before the branch moves, and a checked-out branch moves only by
-    a fast-forward of its clean tree. Your uncommitted changes are never touched.
+    result when the branch has moved) before the branch moves, and a checked-out branch moves only
+    by a fast-forward of its clean tree. Your uncommitted changes are never touched.
     """
     from runner.cli import fail, project_root
     from runner.deliver import waiting_ref

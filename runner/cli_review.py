@@ -16,7 +16,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXIT_CODES = """\b
 Exit codes:
   0  done
-  2  not a genome project, a bad option, or a project file that cannot be read (named, with its line)
+  2  not a genome project, a bad option, or a project file that cannot be read (named, \
+with its line)
 """
 
 
@@ -143,7 +144,8 @@ def review(since: str, output_format: str | None, html_path: Path | None, as_jso
         except OSError as error:
             _fail(f"cannot write {html_path}: {error.strerror or error}")
         click.echo(
-            f"wrote {html_path} ({len(found.ticks)} ticks, ${found.cost:.2f}); open it in a browser",
+            f"wrote {html_path} ({len(found.ticks)} ticks, ${found.cost:.2f}); open it in a "
+            "browser",
             err=True,
         )
         if output_format is None and not as_json:

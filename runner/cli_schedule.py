@@ -72,7 +72,11 @@ def _chosen_backend(
     systemd: bool, cron: bool, github_actions: bool, kubernetes: bool
 ) -> str | None:
     chosen = [
-        name for name, on in zip(sched.BACKENDS, (systemd, cron, github_actions, kubernetes)) if on
+        name
+        for name, on in zip(
+            sched.BACKENDS, (systemd, cron, github_actions, kubernetes), strict=True
+        )
+        if on
     ]
     if len(chosen) > 1:
         raise click.UsageError(
@@ -148,7 +152,8 @@ def schedule() -> None:
 
     \b
     Examples:
-      genome schedule install                    # systemd user timer, or cron, at the project's cadence
+      genome schedule install                    # systemd user timer, or cron, at the \
+project's cadence
       genome schedule install --every 2h --cron  # a crontab line every two hours
       genome schedule install --dry-run          # show the files and commands, change nothing
       genome schedule install --github-actions   # tick on GitHub's runners instead

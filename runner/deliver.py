@@ -100,7 +100,8 @@ def land_on_branch(git: Git, branch: str, expected: str, tip: str) -> str:
 
 
 def park(git: Git, branch: str, tip: str, reason: str) -> Landing:
-    """The commits wait on ``genome/<branch>``. The ref is only ever moved forward, or set when absent."""
+    """The commits wait on ``genome/<branch>``. The ref is only ever moved forward, or set when
+    absent."""
     ref = waiting_ref(branch)
     old = git.ref_sha(ref)
     if old != tip:
@@ -113,6 +114,7 @@ def park(git: Git, branch: str, tip: str, reason: str) -> Landing:
 def replay(git: Git, gate_dir: Path, onto: str, base: str, tip: str, author: Actor) -> str | None:
     """The commits ``base..tip`` cherry-picked onto ``onto`` in the gate worktree; the new tip, or
     None when they conflict (the gate worktree is then put back at ``onto``)."""
+    assert author.name is not None and author.email is not None, "Git.identity() sets both"
     identity = {
         "GIT_AUTHOR_NAME": author.name,
         "GIT_AUTHOR_EMAIL": author.email,
@@ -219,7 +221,8 @@ def run_gates_on(git: Git, gate_dir: Path, commit: str, run_gates: GateRunner) -
 
 
 def clear_waiting(git: Git, branch: str, landed_from: str) -> None:
-    """Once what waited is on the branch, ``genome/<branch>`` goes (only if it still points there)."""
+    """Once what waited is on the branch, ``genome/<branch>`` goes (only if it still points
+    there)."""
     ref = waiting_ref(branch)
     waiting = git.ref_sha(ref)
     if waiting is not None and waiting == landed_from:

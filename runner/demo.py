@@ -1,4 +1,5 @@
-"""`genome demo`: a throwaway project and a scripted model, so a tick can be watched without a key."""
+"""`genome demo`: a throwaway project and a scripted model, so a tick can be watched without a
+key."""
 
 from __future__ import annotations
 
@@ -40,9 +41,14 @@ def demo_model() -> ScriptedModel:
             tool_reply(
                 "reflect",
                 {
-                    "lesson": "Run the artifact itself (./hello.sh) before finishing; a written file is not a working one.",
+                    "lesson": (
+                        "Run the artifact itself (./hello.sh) before finishing; a written file is "
+                        "not a working one."
+                    ),
                     "genome": {
-                        "What's proven": "hello.sh prints the greeting; its check runs on every tick."
+                        "What's proven": (
+                            "hello.sh prints the greeting; its check runs on every tick."
+                        )
                     },
                     "levers": [
                         {

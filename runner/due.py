@@ -1,4 +1,5 @@
-"""When the next tick is due. Stdlib only: ``genome-tick`` reads this before importing anything heavy.
+"""When the next tick is due. Stdlib only: ``genome-tick`` reads this before importing anything
+heavy.
 
 ``.genome/next-due`` holds one ISO-8601 UTC time, the earliest a firing ticks: the due time less a
 slack, so a timer firing at the cadence (a second early for the tick that wrote it, or moved by a

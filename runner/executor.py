@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeGuard
 
 from runner.model import Usage
 from runner.proc import Containment, kill_group
@@ -66,10 +67,13 @@ _JSON_BLOCK = re.compile(
 
 REFLECT_ANSWER = (
     "# How to answer\n\n"
-    "There is no `reflect` tool here: give its input as text instead, and change no file in this phase "
+    "There is no `reflect` tool here: give its input as text instead, and change no file in this "
+    "phase "
     "(the runner discards any change made now). " + REFLECT_TOOL["description"] + "\n\n"
-    "End your reply with one fenced json block holding an object with those keys (`retire` a list of "
-    "lesson texts, each lever an object with a `title` string and a `check` list of commands). Only "
+    "End your reply with one fenced json block holding an object with those keys (`retire` a list "
+    "of "
+    "lesson texts, each lever an object with a `title` string and a `check` list of commands). "
+    "Only "
     "the last such block is read. With nothing "
     "to say, it is:\n\n"
     "```json\n"
@@ -80,7 +84,9 @@ REFLECT_ANSWER = (
 
 @dataclass
 class CommandRun:
-    """One run of the executor command: what it printed (bounded), how it ended, what it reported."""
+    """One run of the executor command: what it printed (bounded), how it ended, what it
+    reported.
+    """
 
     phase: str
     exit_code: int  # -N when signal N ended it; meaningless when timed_out
@@ -98,7 +104,10 @@ class CommandRun:
     def ended(self) -> str:
         """How it ended, for the journal and warnings; empty when it exited 0."""
         if self.timed_out:
-            return f"the executor command was stopped after {self.seconds:.0f} s: the tick's time budget ran out"
+            return (
+                f"the executor command was stopped after {self.seconds:.0f} s: "
+                "the tick's time budget ran out"
+            )
         if self.exit_code < 0:
             return f"the executor command was killed by signal {-self.exit_code}"
         if self.exit_code:
@@ -145,7 +154,9 @@ class CommandExecutor:
     def reflect(
         self, prompt: str, lever_id: str, deadline: float, budget_usd: float | None = None
     ) -> Reflection:
-        """The reflection, read from the last ```json block; anything unreadable means "no change"."""
+        """The reflection, read from the last ```json block; anything unreadable means "no
+        change".
+        """
         run = self._run(
             "reflect", f"{prompt.rstrip()}\n\n{REFLECT_ANSWER}", lever_id, deadline, budget_usd
         )
@@ -181,7 +192,8 @@ class CommandExecutor:
         timeout = deadline - time.monotonic()
         if timeout <= 0:
             return None
-        # The prompt file and the captured output live outside the project, so they never show in its diff.
+        # The prompt file and the captured output live outside the project, so they never show in
+        # its diff.
         with tempfile.TemporaryDirectory(
             prefix="genome-executor-", ignore_cleanup_errors=True
         ) as scratch:
@@ -211,7 +223,9 @@ class CommandExecutor:
     def _execute(
         self, env: dict[str, str], prompt_file: Path, out_file: Path, err_file: Path, timeout: float
     ) -> tuple[int, bool, float]:
-        """Output goes to files, not pipes: a background job holding them cannot keep the tick waiting."""
+        """Output goes to files, not pipes: a background job holding them cannot keep the tick
+        waiting.
+        """
         started = time.monotonic()
         # the prompt file's folder is bound in: the sandbox's /tmp is its own
         sandbox = (
@@ -347,7 +361,7 @@ def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _is_amount(value: object) -> bool:
+def _is_amount(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
 
 
@@ -414,7 +428,9 @@ def _around(text: str, match: re.Match) -> str:
 
 
 def _usage_lines(path: Path) -> list[str]:
-    """Every usage line of the whole output, not only of the part kept: reports may come at any time."""
+    """Every usage line of the whole output, not only of the part kept: reports may come at any
+    time.
+    """
     lines = []
     prefix = USAGE_PREFIX.encode()
     with path.open("rb") as output:
@@ -431,7 +447,9 @@ def _without_usage_lines(text: str) -> str:
 
 
 def _bounded_text(path: Path, limit: int = OUTPUT_LIMIT) -> str:
-    """The file's text if it fits in ``limit`` bytes, else its head and tail around a line saying what was cut."""
+    """The file's text if it fits in ``limit`` bytes, else its head and tail around a line saying
+    what was cut.
+    """
     size = path.stat().st_size
     with path.open("rb") as output:
         if size <= limit:

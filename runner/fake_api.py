@@ -1,12 +1,12 @@
 """A fake Anthropic Messages API on loopback, so tests drive the real SDK over real HTTP.
 
-``FakeMessagesServer(script)`` plays a ``runner.scripted`` script: ``POST /v1/messages`` gets the next
-action, as a JSON message or, when the body says ``"stream": true``, as server-sent events shaped
-like the real API's (``message_start``, ``content_block_start``, ``content_block_delta`` with
+``FakeMessagesServer(script)`` plays a ``runner.scripted`` script: ``POST /v1/messages`` gets the
+next action, as a JSON message or, when the body says ``"stream": true``, as server-sent events
+shaped like the real API's (``message_start``, ``content_block_start``, ``content_block_delta`` with
 ``text_delta`` / ``input_json_delta`` / ``thinking_delta`` in a few chunks, ``content_block_stop``,
-``message_delta``, ``message_stop``, and a ``ping``). Errors come back with the API's JSON error body,
-status and ``retry-after-ms`` / ``retry-after`` headers. Every request body and its headers are
-recorded. Anything else, ``/v1/messages/count_tokens`` included, is answered 404.
+``message_delta``, ``message_stop``, and a ``ping``). Errors come back with the API's JSON error
+body, status and ``retry-after-ms`` / ``retry-after`` headers. Every request body and its headers
+are recorded. Anything else, ``/v1/messages/count_tokens`` included, is answered 404.
 
 Where it matters, it refuses what the real API refuses, with a 400 ``invalid_request_error``
 (``rejections`` keeps the messages) and without playing a script action: an assistant turn with
@@ -18,7 +18,8 @@ marked block; a marker looks back at most 20 blocks for an entry written before)
 ``cache_read_input_tokens`` and ``cache_creation_input_tokens`` from it, unless the script gives
 ``input_tokens`` itself.
 
-    with FakeMessagesServer([tool_reply("read_file", {"path": "a.txt"}), text_reply("done")]) as srv:
+    script = [tool_reply("read_file", {"path": "a.txt"}), text_reply("done")]
+    with FakeMessagesServer(script) as srv:
         env = {"ANTHROPIC_BASE_URL": srv.url, "ANTHROPIC_API_KEY": "test-key"}
         ...
         assert srv.requests[1]["messages"][-1]["content"][0]["type"] == "tool_result"
@@ -41,7 +42,8 @@ from urllib.parse import urlsplit
 
 from runner.scripted import Action, Script, filled_usage, is_http_error, is_midstream_error
 
-# The status the real API uses for each error type, for a mid-stream error asked of a plain JSON request.
+# The status the real API uses for each error type, for a mid-stream error asked of a plain JSON
+# request.
 STATUS_OF_ERROR_TYPE = {
     "invalid_request_error": 400,
     "authentication_error": 401,
@@ -75,6 +77,7 @@ class FakeMessagesServer:
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         host, port = self._httpd.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address is (str, int)
         self.url = f"http://{host}:{port}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -262,7 +265,9 @@ def message_body(request: dict[str, Any], reply: dict[str, Any]) -> dict[str, An
 def sse_events(
     request: dict[str, Any], action: dict[str, Any]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(event name, data)`` pairs of a streamed reply, or of a stream that breaks off with an error."""
+    """``(event name, data)`` pairs of a streamed reply, or of a stream that breaks off with an
+    error.
+    """
     if is_midstream_error(action):
         usage = filled_usage({"output_tokens": 1}, request, [])
         yield "message_start", _message_start(request, usage)
@@ -380,7 +385,10 @@ def invalid_request(request: dict[str, Any], sign: Any) -> str:
             )
         for j, block in enumerate(content if isinstance(content, list) else []):
             if block.get("type") == "text" and not str(block.get("text", "")).strip():
-                return f"messages.{i}.content.{j}: text content blocks must contain non-whitespace text"
+                return (
+                    f"messages.{i}.content.{j}: "
+                    "text content blocks must contain non-whitespace text"
+                )
             signed = sign(block.get("thinking", ""))
             if block.get("type") == "thinking" and block.get("signature") != signed:
                 return f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"

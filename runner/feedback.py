@@ -1,8 +1,8 @@
 """Notes from the person to the next tick: ``genome feedback TEXT``.
 
 A note is one file under ``.genome/feedback/`` (git-ignored, so leaving one never makes the next
-tick refuse a dirty tree). The tick shows the pending notes to the model, records them in its journal
-entry, and moves them to ``.genome/feedback/read/``.
+tick refuse a dirty tree). The tick shows the pending notes to the model, records them in its
+journal entry, and moves them to ``.genome/feedback/read/``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def feedback_dir(root: Path) -> Path:
 
 
 def store(root: Path, text: str, now: datetime | None = None) -> Note:
-    """Write ``text`` as a new pending note; ValueError when there is nothing to say or far too much."""
+    """Write ``text`` as a new pending note; ValueError when there is nothing to say or far too
+    much."""
     text = text.strip()
     if not text:
         raise ValueError(

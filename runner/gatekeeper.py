@@ -90,7 +90,8 @@ def describe(gate) -> str:
     if gate.must == "hold":
         return f" ({number}{runs} must not get worse; {gate.better} is better)"
     return (
-        f" ({number}{runs} must get better than on the start tree by more than {gate.min_delta_text} "
+        f" ({number}{runs} must get better than on the start tree by more than "
+        f"{gate.min_delta_text} "
         f"and more than the noise; {gate.better} is better)"
     )
 
@@ -125,7 +126,12 @@ def before_act(tick: Tick) -> None:
 def at_tree(tick: Tick, commit: str) -> Path:
     """The gate worktree with ``commit``'s tree checked out (and set up), for runs on it."""
     return baseline.prepare_gate(
-        tick.git, tick.places, tick.config, tick.start.head, tick.git.tree_of(commit), tick.printer
+        tick.git,
+        tick.need_places(),
+        tick.config,
+        tick.start.head,
+        tick.git.tree_of(commit),
+        tick.printer,
     )
 
 
@@ -147,31 +153,36 @@ def first_failing_check(tick: Tick, checks: list[str], where: Path) -> str | Non
 def skip_satisfied(tick: Tick, where: Path) -> None:
     """A check that already passes proves nothing: such levers are done without spending."""
     while tick.lever is not None and tick.lever.checks:
-        lever = tick.lever
+        lever, lever_id = tick.lever, tick.lever_id()
         if first_failing_check(tick, lever.checks, where) is not None:
             return
         count = len(lever.checks)
-        line = (
-            f"already satisfied: {'its check passes' if count == 1 else f'all {count} checks pass'} "
-            "on the start tree, before any change; nothing spent"
-        )
-        tick.satisfied.append((lever.id, line))
-        tick.record.satisfied.append(f"{lever.id} {lever.title}")
-        tick.printer.say(f"{lever.id} {line}")
+        passes = "its check passes" if count == 1 else f"all {count} checks pass"
+        line = f"already satisfied: {passes} on the start tree, before any change; nothing spent"
+        tick.satisfied.append((lever_id, line))
+        tick.record.satisfied.append(f"{lever_id} {lever.title}")
+        tick.printer.say(f"{lever_id} {line}")
         done = {lever_id for lever_id, _ in tick.satisfied}
         tick.lever = next(
-            (l for l in tick.project.levers.levers if l.status == "open" and l.id not in done), None
+            (
+                each
+                for each in tick.project.levers.levers
+                if each.status == "open" and each.id not in done
+            ),
+            None,
         )
-        tick.record.lever = tick.lever.id if tick.lever else ""
+        tick.record.lever = tick.lever_id() if tick.lever else ""
         tick.record.title = tick.lever.title if tick.lever else ""
-        tick.intent.lever = tick.record.lever
-        intent.save(tick.root, tick.intent)
+        record = tick.need_intent()
+        record.lever = tick.record.lever
+        intent.save(tick.root, record)
         if tick.lever is not None:
             tick.printer.phase("pick", f"{tick.lever.id} {tick.lever.title}")
 
 
 def judge_metrics(tick: Tick, results: list) -> Verdict | None:
-    """A red verdict when a metric gate's number did not move as it must; the numbers are recorded."""
+    """A red verdict when a metric gate's number did not move as it must; the numbers are
+    recorded."""
     gates = tick.config.gates
     tick.judged = metrics.judge_results(gates, metrics.by_name(tick.start_memory, gates), results)
     tick.record.metrics = metrics.trailer(tick.judged)
@@ -215,8 +226,9 @@ def prove_new_tests(tick: Tick, changed: list[str], results: list, where: Path) 
     )
     if not proof.ok:
         return Verdict(False, proof.why, results, feedback=proof.feedback)
-    results.extend(proof.results)
-    for result in proof.results:
+    proved = proof.results or []  # a proof that holds always carries its gate results
+    results.extend(proved)
+    for result in proved:
         tick.printer.say(f"gate {result.summary()}")
     return None
 
@@ -267,7 +279,7 @@ def admit_proposals(
     tick: Tick, proposals: list[tuple[str, list[str]]]
 ) -> list[tuple[str, list[str]]]:
     """Proposed levers whose checks fail on the tree as it is now; the rest kept out, said why."""
-    known = {normalized(l.title) for l in tick.project.levers.levers}
+    known = {normalized(lever.title) for lever in tick.project.levers.levers}
     fresh = []
     for title, checks in proposals[:MAX_PROPOSALS]:
         if normalized(title) not in known:

@@ -160,6 +160,7 @@ def _run_measured(
             result.passed = False
             result.problem = "no number matched its metric"
         return result
+    assert shell is not None  # the loop runs at least once
     result = _result(gate, shell, attempts=attempts, seconds=seconds)
     result.values = values if gate.metric else []
     return result

@@ -62,6 +62,7 @@ class Git:
             raise UsageError(
                 f"{root} is a bare repository; run the tick in a clone with a work tree"
             )
+        assert self.repo.working_tree_dir is not None, "a repository that is not bare has one"
         self.root = Path(self.repo.working_tree_dir).resolve()
         self._identities: dict[str, Actor] = {}
         self._objects_env: dict[str, str] = {}  # set while new objects go to a quarantine
@@ -86,7 +87,8 @@ class Git:
                 )
         if self.repo.head.is_detached:
             raise Refused(
-                "HEAD is detached; `git switch <branch>` first, so the tick's commits land on a branch"
+                "HEAD is detached; `git switch <branch>` first, so the tick's commits land on a "
+                "branch"
             )
         if not self.repo.head.is_valid():
             raise Refused(
@@ -94,8 +96,8 @@ class Git:
             )
         if (git_dir / "index.lock").exists():
             raise Refused(
-                f"{git_dir / 'index.lock'} exists: another git command is running, or one was killed. "
-                f"If no git process is running, delete that file and {again}"
+                f"{git_dir / 'index.lock'} exists: another git command is running, or one was "
+                f"killed. If no git process is running, delete that file and {again}"
             )
         changed = self.changed_paths()
         if changed:
@@ -123,11 +125,14 @@ class Git:
             )
             raise Refused(
                 (
-                    f"the repository is in the middle of {doing} (HEAD is detached); finish or abort "
-                    "it, then tick again"
+                    f"the repository is in the middle of {doing} (HEAD is detached); finish or "
+                    "abort it, then tick again"
                 )
                 if doing
-                else "HEAD is detached; `git switch <branch>` first, so the tick's commits land on a branch"
+                else (
+                    "HEAD is detached; `git switch <branch>` first, so the tick's commits land on "
+                    "a branch"
+                )
             )
         return Snapshot(head=self.repo.head.commit.hexsha, branch=self.repo.active_branch.name)
 
@@ -140,11 +145,13 @@ class Git:
             return None
 
     def changed_paths(self) -> list[str]:
-        """Every path that differs from HEAD: modified, deleted, staged, and untracked (not ignored)."""
+        """Every path that differs from HEAD: modified, deleted, staged, and untracked (not
+        ignored)."""
         return sorted(self.status())
 
     def status(self) -> dict[str, str]:
-        """Changed path → its two-letter porcelain code (``??`` for untracked; a folder ends in ``/``)."""
+        """Changed path → its two-letter porcelain code (``??`` for untracked; a folder ends in
+        ``/``)."""
         out = self.run_git("status", "--porcelain=v1", "-z", "--untracked-files=all")
         codes, entries, i = {}, out.split("\0"), 0
         while i < len(entries):
@@ -167,7 +174,8 @@ class Git:
         if not tracked:
             return added
         current = ""
-        # the whole tree's diff (a pathspec list could be longer than a command line); every path in it
+        # the whole tree's diff (a pathspec list could be longer than a command line); every path in
+        # it
         # is a changed one
         diff = self.run_git("diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "HEAD")
         for line in diff.splitlines():
@@ -178,12 +186,15 @@ class Git:
             elif line.startswith("@@") and current:
                 start, _, count = line.split("+", 1)[1].split(" ", 1)[0].partition(",")
                 first, length = int(start), int(count) if count else 1
-                added[current].update(range(first, first + length))
+                lines = added[current]
+                assert lines is not None, "a tracked path's entry is a set"
+                lines.update(range(first, first + length))
         return added
 
     def added_lines_between(self, old: str, new: str) -> dict[str, set[int] | None]:
         """Per path changed from ``old`` to ``new`` (trees or commits), the line numbers the change
-        adds; None for a new file (every line). Read from objects: exactly what would be committed."""
+        adds; None for a new file (every line). Read from objects: exactly what would be
+        committed."""
         added: dict[str, set[int] | None] = {}
         current, new_file = "", False
         diff = self.run_git(
@@ -205,10 +216,10 @@ class Git:
                 current = line[6:] if line.startswith("+++ b/") else ""
                 if current:
                     added[current] = None if new_file else added.get(current) or set()
-            elif line.startswith("@@") and current and added.get(current) is not None:
+            elif line.startswith("@@") and current and (lines := added.get(current)) is not None:
                 start, _, count = line.split("+", 1)[1].split(" ", 1)[0].partition(",")
                 first, length = int(start), int(count) if count else 1
-                added[current].update(range(first, first + length))
+                lines.update(range(first, first + length))
         return added
 
     def head_sha(self) -> str:
@@ -293,7 +304,8 @@ class Git:
         )
 
     def _config(self, key: str) -> str:
-        """A git config value as the git CLI sees it (GitPython's reader skips GIT_CONFIG_GLOBAL)."""
+        """A git config value as the git CLI sees it (GitPython's reader skips
+        GIT_CONFIG_GLOBAL)."""
         try:
             return self.repo.git.config("--get", key).strip()
         except GitCommandError:
@@ -344,8 +356,8 @@ class Git:
 
     # ---------------------------------------------------------------- remote
     def upstream(self, name: str | None = None) -> tuple[str, str]:
-        """(remote, branch) the branch ``name`` (default: the current one) pushes to; UsageError when
-        there is none."""
+        """(remote, branch) the branch ``name`` (default: the current one) pushes to; UsageError
+        when there is none."""
         branch = self.repo.heads[name] if name else self.repo.active_branch
         tracking = branch.tracking_branch()
         if tracking is None:
@@ -375,7 +387,8 @@ class Git:
         return self.run_git("merge-base", one, other).strip()
 
     def push_with_lease(self, remote: str, branch: str, expected: str, sha: str = "HEAD") -> bool:
-        """Push ``sha`` to ``remote/branch`` only if it still points at ``expected``; False if it moved."""
+        """Push ``sha`` to ``remote/branch`` only if it still points at ``expected``; False if it
+        moved."""
         done = subprocess.run(
             [
                 "git",
@@ -404,12 +417,7 @@ class Git:
         """Stage and commit exactly ``paths`` (never ``add .``) with an explicit identity; anything
         else that happens to be staged stays staged and out of the commit."""
         self.run_git("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", paths=paths)
-        identity = {
-            "GIT_AUTHOR_NAME": author.name,
-            "GIT_AUTHOR_EMAIL": author.email,
-            "GIT_COMMITTER_NAME": author.name,
-            "GIT_COMMITTER_EMAIL": author.email,
-        }
+        identity = _identity_env(author)
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", suffix=".txt", newline=""
         ) as message_file:
@@ -452,9 +460,9 @@ class Git:
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
     ) -> str:
-        """The git CLI as the runner uses it: no hooks, no fsmonitor, literal paths (given on stdin, so
-        any number fits), and an environment without the API key. ``cwd`` runs it in another worktree
-        of the same repository (the runner's own)."""
+        """The git CLI as the runner uses it: no hooks, no fsmonitor, literal paths (given on stdin,
+        so any number fits), and an environment without the API key. ``cwd`` runs it in another
+        worktree of the same repository (the runner's own)."""
         if paths is not None:
             stdin = b"".join(p.encode("utf-8") + b"\0" for p in paths)
         done = subprocess.run(
@@ -530,7 +538,8 @@ class Git:
         return self.run_git("rev-parse", f"{rev}^{{tree}}").strip()
 
     def ref_sha(self, ref: str) -> str | None:
-        """What ``ref`` (a full name such as ``refs/heads/main``) points at, or None when it does not exist."""
+        """What ``ref`` (a full name such as ``refs/heads/main``) points at, or None when it does
+        not exist."""
         try:
             return self.run_git("rev-parse", "-q", "--verify", f"{ref}^{{commit}}").strip() or None
         except GitCommandError:
@@ -578,19 +587,12 @@ class Git:
             meta = entries.get(name, "")
             sub = meta.split()[2] if meta.split()[1:2] == ["tree"] else ""
             entries[name] = f"040000 tree {self.tree_with(sub, inner)}"
-        listing = b"".join(
-            f"{meta}\t{name}".encode() + b"\0" for name, meta in entries.items()
-        )
+        listing = b"".join(f"{meta}\t{name}".encode() + b"\0" for name, meta in entries.items())
         return self.run_git("mktree", "-z", stdin=listing).strip()
 
     def commit_tree(self, tree: str, parent: str, message: str, author: Actor) -> str:
         """A commit object of ``tree`` on ``parent``; no ref, index or working tree is touched."""
-        identity = {
-            "GIT_AUTHOR_NAME": author.name,
-            "GIT_AUTHOR_EMAIL": author.email,
-            "GIT_COMMITTER_NAME": author.name,
-            "GIT_COMMITTER_EMAIL": author.email,
-        }
+        identity = _identity_env(author)
         return self.run_git(
             "commit-tree",
             tree,
@@ -608,10 +610,11 @@ class Git:
         return sorted(p for p in out.split("\0") if p)
 
     def restore(self, start: Snapshot) -> list[str]:
-        """Put back exactly what changed since ``start``: tracked files to HEAD, new files and folders
-        (a nested repository shows as one) removed.
+        """Put back exactly what changed since ``start``: tracked files to HEAD, new files and
+        folders (a nested repository shows as one) removed.
 
-        Ignored files are left alone: they may be the person's (.env, caches) and git cannot restore them.
+        Ignored files are left alone: they may be the person's (.env, caches) and git cannot restore
+        them.
         """
         if self.current_branch() != start.branch or self.head_sha() != start.head:
             # -B also brings back a branch the model deleted
@@ -647,3 +650,14 @@ def _remove_empty_parents(directory: Path, root: Path) -> None:
 
 def git_error_text(exc: GitCommandError) -> str:
     return (exc.stderr or str(exc)).strip()
+
+
+def _identity_env(author: Actor) -> dict[str, str]:
+    """The environment that makes git record ``author`` as both author and committer."""
+    assert author.name is not None and author.email is not None, "Git.identity() sets both"
+    return {
+        "GIT_AUTHOR_NAME": author.name,
+        "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_COMMITTER_NAME": author.name,
+        "GIT_COMMITTER_EMAIL": author.email,
+    }

@@ -39,7 +39,8 @@ def init_project(directory: Path) -> list[str]:
         said.append(f"added {IGNORE_LINE} to .gitignore")
         if gitignore_was_dirty:
             said.append(
-                ".gitignore had your uncommitted edits, so it is not in the commit: commit it yourself"
+                ".gitignore had your uncommitted edits, so it is not in the commit: commit it "
+                "yourself"
             )
         else:
             created.append(".gitignore")
@@ -48,7 +49,8 @@ def init_project(directory: Path) -> list[str]:
     if top is None:
         return said + [
             f"{directory} is not a git repository, so nothing was committed.",
-            "Start one and commit the files:  git init && git add -A && git commit -m 'genome: start'",
+            "Start one and commit the files:  git init && git add -A && git commit -m 'genome: "
+            "start'",
         ]
     return said + _commit(top, created)
 
@@ -106,5 +108,6 @@ def _commit(top: Path, created: list[str]) -> list[str]:
         )
     return [
         "committed: genome: start the loop",
-        "next: write your mission in genome.md and your levers in levers.md, commit, then `genome tick --now`",
+        "next: write your mission in genome.md and your levers in levers.md, commit, then `genome "
+        "tick --now`",
     ]

@@ -148,5 +148,6 @@ def fingerprint(root: Path, paths: list[str]) -> dict[str, str]:
 
 
 def text_print(text: str) -> str:
-    """The fingerprint a file will have once ``text`` is written to it (as UTF-8, newlines as given)."""
+    """The fingerprint a file will have once ``text`` is written to it (as UTF-8, newlines as
+    given)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

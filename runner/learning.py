@@ -51,9 +51,9 @@ class ToolCall:
 def first_message(tick: Tick, notes: str) -> str:
     """The act's first message: the person's notes, the lever and its checks, what failed before,
     what is left of the budgets, and the shape of the final message."""
-    lever = tick.lever
+    lever, lever_id = tick.need_lever(), tick.lever_id()
     checks = "".join(f"\n  check: {c}" for c in lever.checks)
-    earlier = earlier_attempts(tick.git.head_file, lever.id, lever.log)
+    earlier = earlier_attempts(tick.git.head_file, lever_id, lever.log)
     retry = ""
     if earlier:
         retry = (
@@ -61,7 +61,7 @@ def first_message(tick: Tick, notes: str) -> str:
             "change nothing and say why in your final message.\n" + "\n".join(earlier) + "\n\n"
         )
     return (
-        f"{notes}Work on lever {lever.id}: {lever.title}{checks}\n\n{retry}"
+        f"{notes}Work on lever {lever_id}: {lever.title}{checks}\n\n{retry}"
         f"{budget_text(tick)}\n\n{FINAL_MESSAGE}"
     )
 
@@ -111,7 +111,9 @@ def reflection_prompt(tick: Tick, notes: str, *, in_conversation: bool) -> str:
     comes before this prompt, so its last words need not be repeated."""
     record = tick.record
     open_levers = "\n".join(
-        f"- {l.id} {l.title}" for l in tick.project.levers.levers if l.status == "open"
+        f"- {lever.id} {lever.title}"
+        for lever in tick.project.levers.levers
+        if lever.status == "open"
     )
     if tick.lever is None:
         happened = notes + (

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from runner.errors import UsageError
 
-# Settings that would change what git prints (signatures, colour, prefixes, quoted names) are pinned.
+# Settings that would change what git prints (signatures, colour, prefixes, quoted names) are
+# pinned.
 GIT = (
     "git",
     "-c",
@@ -28,7 +29,8 @@ GIT = (
 
 
 def git_text(root: Path, *args: str) -> str:
-    """Run git in ``root`` and return its output; a failure is a ``UsageError`` saying what is wrong."""
+    """Run git in ``root`` and return its output; a failure is a ``UsageError`` saying what is
+    wrong."""
     done = subprocess.run([*GIT, "-C", str(root), *args], capture_output=True)
     if done.returncode != 0:
         head_sha(root)  # names the usual causes: not a repository, no commit yet
@@ -55,13 +57,15 @@ def head_sha(root: Path) -> str:
 
 
 def read_blobs(root: Path, specs: list[str]) -> dict[str, str | None]:
-    """``REV:PATH`` → the file's text (None when it does not exist there), all in one git process."""
+    """``REV:PATH`` → the file's text (None when it does not exist there), all in one git
+    process."""
     done = subprocess.run(
         [*GIT, "-C", str(root), "cat-file", "--batch"],
         capture_output=True,
         input="".join(f"{spec}\n" for spec in specs).encode("utf-8"),
     )
-    out, at, found = done.stdout, 0, {}
+    out, at = done.stdout, 0
+    found: dict[str, str | None] = {}
     for spec in specs:
         end = out.find(b"\n", at)
         if end < 0:

@@ -1,6 +1,7 @@
 """One tick per project at a time: an ``fcntl.flock`` on ``.genome/tick.lock``.
 
-The kernel drops the lock when its holder dies, so a lock left by a killed tick is simply taken over.
+The kernel drops the lock when its holder dies, so a lock left by a killed tick is simply taken
+over.
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ def measure_missing(
     missing = [gate for gate in metric_gates(gates) if key_of(gate) not in memory]
     for gate in missing:
         say(
-            f"measuring {gate.name} on the start tree ({gate.repeat} run{'s' if gate.repeat > 1 else ''})"
+            f"measuring {gate.name} on the start tree "
+            f"({gate.repeat} run{'s' if gate.repeat > 1 else ''})"
         )
         [result] = run_gates([spec_of(gate)], root, sandbox=sandbox)
         found = measured(result)
@@ -73,9 +74,13 @@ class Judgement:
     why: str  # one line, for the status log and the model
 
     def trailer(self) -> str:
-        """``speed=812 start=900 spread=4 runs=5`` (``start=none`` when the start tree gave no number)."""
+        """``speed=812 start=900 spread=4 runs=5`` (``start=none`` when the start tree gave no
+        number)."""
         start = f"{self.start.value:g}" if self.start.runs else "none"
-        return f"{self.gate.name}={self.now.value:g} start={start} spread={self.now.spread:g} runs={self.now.runs}"
+        return (
+            f"{self.gate.name}={self.now.value:g} start={start} "
+            f"spread={self.now.spread:g} runs={self.now.runs}"
+        )
 
 
 def judge(gate: Gate, start: Measured, now: Measured) -> Judgement:

@@ -62,7 +62,8 @@ class Reply:
 
     @property
     def thinking_text(self) -> str:
-        """Summarized thinking, where the request asked for it (empty when its display is omitted)."""
+        """Summarized thinking, where the request asked for it (empty when its display is
+        omitted)."""
         thoughts = (b.get("thinking", "") for b in self.content if b.get("type") == "thinking")
         return "\n".join(thoughts).strip()
 

@@ -42,7 +42,8 @@ def summary_from(record: TickRecord, message: str, needs_person: bool) -> dict:
 
 
 def notify(command: str, summary: dict, root: Path, warn: Callable[[str], None]) -> None:
-    """Run ``command`` with ``summary`` as JSON on stdin. Never raises; an empty command does nothing."""
+    """Run ``command`` with ``summary`` as JSON on stdin. Never raises; an empty command does
+    nothing."""
     if not command.strip():
         return
     try:

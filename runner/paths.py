@@ -1,4 +1,5 @@
-"""The sandbox rules: which paths the model may touch, shared by the tools and the tick's diff check."""
+"""The sandbox rules: which paths the model may touch, shared by the tools and the tick's diff
+check."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class PathRefused(Exception):
 
 
 def resolve_in_project(root: Path, rel: str) -> tuple[Path, str]:
-    """The real absolute path of ``rel`` and its posix path relative to ``root``, or ``PathRefused``.
+    """The real absolute path of ``rel`` and its posix path relative to ``root``, or
+    ``PathRefused``.
 
     Symlinks are resolved before the containment check, so a link (or a linked parent folder)
     pointing out of the project is refused like ``..`` is.

@@ -5,7 +5,8 @@ Each model carries its own cache factors: cache reads are 0.1x of input for olde
 5-minute cache entries (1.25x); one-hour entries (2x) are never asked for.
 
 Unknown models are priced like the default family rather than as free: a budget must fail closed.
-A local model (Ollama, vLLM) that really costs nothing gets ``prices: {qwen: {input: 0, output: 0}}``.
+A local model (Ollama, vLLM) that really costs nothing gets
+``prices: {qwen: {input: 0, output: 0}}``.
 """
 
 from __future__ import annotations

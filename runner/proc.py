@@ -4,8 +4,8 @@ The command runs in its own session, so on timeout the whole process group (gran
 is killed. Background jobs the command leaves behind are killed as well when it ends: nothing a
 tick starts outlives it. Given a ``runner.sandbox.Sandbox``, the command runs inside it (its own
 PID namespace ends everything with it); unsandboxed, the runner, as child subreaper, kills every
-descendant the command left, a ``setsid`` or double-forked one too. Output is read in a thread into a head and a tail buffer, so memory stays
-bounded however much the command prints.
+descendant the command left, a ``setsid`` or double-forked one too. Output is read in a thread into
+a head and a tail buffer, so memory stays bounded however much the command prints.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def scrubbed_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def truncate(text: str, limit: int) -> str:
-    """``text`` if it fits in ``limit`` characters, else its head and tail around a line saying how much was cut."""
+    """``text`` if it fits in ``limit`` characters, else its head and tail around a line saying how
+    much was cut.
+    """
     if len(text) <= limit:
         return text
     head_size, tail_size = _head_tail_sizes(limit)
@@ -114,7 +116,10 @@ class Containment:
         return self
 
     def wrap(self, argv: list[str], cwd: Path) -> list[str]:
-        return self.sandbox.wrap(argv, cwd) if self.sandboxed else list(argv)
+        if not self.sandboxed:
+            return list(argv)
+        assert self.sandbox is not None  # sandboxed implies a sandbox
+        return self.sandbox.wrap(argv, cwd)
 
     def end(self) -> None:
         if not self.sandboxed:
@@ -155,7 +160,9 @@ def _head_tail_sizes(limit: int) -> tuple[int, int]:
 
 
 def _snap_to_lines(head, tail, newline):
-    """Cut the head after its last newline and start the tail after its first, when one is near the edge."""
+    """Cut the head after its last newline and start the tail after its first, when one is near the
+    edge.
+    """
     last = head.rfind(newline)
     if last >= len(head) * 3 // 4:
         head = head[: last + 1]
@@ -195,7 +202,9 @@ def _signal_group(pgid: int, sig: int) -> bool:
 
 
 def _group_has_live_members(pgid: int) -> bool:
-    """True while a non-zombie process is in the group (orphaned zombies may never be reaped here)."""
+    """True while a non-zombie process is in the group (orphaned zombies may never be reaped
+    here).
+    """
     try:
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):
@@ -218,7 +227,9 @@ def _group_has_live_members(pgid: int) -> bool:
 
 
 class _BoundedCapture:
-    """Reads a pipe in a thread, keeping the first ``head_size`` and the last ``tail_size`` bytes."""
+    """Reads a pipe in a thread, keeping the first ``head_size`` and the last ``tail_size``
+    bytes.
+    """
 
     def __init__(self, pipe, head_size: int, tail_size: int):
         self._pipe = pipe
@@ -234,7 +245,9 @@ class _BoundedCapture:
         self._thread.start()
 
     def finish(self, grace: float) -> None:
-        """Wait for end of output; a process that escaped the group may hold the pipe, so stop after ``grace``."""
+        """Wait for end of output; a process that escaped the group may hold the pipe, so stop
+        after ``grace``.
+        """
         self._thread.join(timeout=grace)
         if self._thread.is_alive():
             self._stop.set()

@@ -1,4 +1,5 @@
-"""Tests that must bite: a ``prove: true`` gate runs on the start tree's code with the tick's new tests.
+"""Tests that must bite: a ``prove: true`` gate runs on the start tree's code with the tick's new
+tests.
 
 The tick's tests are the files it added (or changed) under ``grow_only``, and test-like files
 (``test_*.py``, ``*_test.py``, ``*.test.*``, ``*.spec.*``, anything under ``tests/`` or ``test/``)
@@ -93,8 +94,9 @@ def prove(
                 return Proof(
                     False,
                     "the new tests do not test the change",
-                    f"Gate `{gate.name}` passed on the start tree's code with only your new tests added "
-                    f"({shown}): they pass without your change, so they do not test it. Write tests "
+                    f"Gate `{gate.name}` passed on the start tree's code with only your new tests "
+                    f"added ({shown}): they pass without your change, so they do not test it. "
+                    "Write tests "
                     "that fail on the old code and pass on the new.",
                 )
             _reset(tree)  # the new tests out again, and whatever the run wrote
@@ -104,7 +106,8 @@ def prove(
                     False,
                     f"gate {gate.name} fails on the start tree even without the new tests, "
                     "so it cannot prove them",
-                    f"Gate `{gate.name}` fails on a fresh checkout of the start commit with or without "
+                    f"Gate `{gate.name}` fails on a fresh checkout of the start commit "
+                    "with or without "
                     "your new tests, so the runner cannot tell whether they test your change.",
                 )
             _reset(tree)

@@ -20,7 +20,8 @@ from runner.proc import scrubbed_env
 
 
 class PullRequestError(Exception):
-    """The branch could not be pushed or the pull request not opened; the commits stay on the branch."""
+    """The branch could not be pushed or the pull request not opened; the commits stay on the
+    branch."""
 
 
 def body(git: Git, branch: str, tip: str) -> str:
@@ -62,7 +63,8 @@ def open_or_update(git: Git, branch: str, tip: str) -> str:
     )
     if login.returncode != 0:
         raise PullRequestError(
-            f"`gh` is not logged in: run `gh auth login` ({(login.stderr or login.stdout).strip()[:200]})"
+            "`gh` is not logged in: run `gh auth login` "
+            f"({(login.stderr or login.stdout).strip()[:200]})"
         )
     try:
         remote = git.upstream(branch)[0]

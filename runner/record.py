@@ -1,5 +1,5 @@
-"""The record of a tick: the lever's status log, the genome (and its rollback when a change did worse),
-the lesson and the journal entry, written and committed as one commit."""
+"""The record of a tick: the lever's status log, the genome (and its rollback when a change did
+worse), the lesson and the journal entry, written and committed as one commit."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ MAX_PROPOSALS = 3
 
 
 def write_record(tick: Tick, reflection: Reflection) -> None:
-    """levers.md status log, genome body (+1 version iff it changed), lesson, journal: one commit."""
+    """levers.md status log, genome body (+1 version iff it changed), lesson, journal: one
+    commit."""
     project, record, today = tick.project, tick.record, tick.now.strftime("%Y-%m-%d")
     stamp = tick.now.strftime("%Y-%m-%dT%H:%MZ")
     genome = project.genome
@@ -57,7 +58,7 @@ def write_record(tick: Tick, reflection: Reflection) -> None:
     for lever_id, line in tick.satisfied:
         levers.set_status(lever_id, "done")
         levers.append_log(lever_id, f"{stamp} {project.genome.label} {line}")
-    known = {normalized(l.title) for l in levers.levers}
+    known = {normalized(lever.title) for lever in levers.levers}
     for title, checks in reflection.levers[:MAX_PROPOSALS]:
         if normalized(title) not in known:
             levers.add(title, checks)
@@ -260,20 +261,22 @@ def log_outcome(tick: Tick, levers: LeverDoc, stamp: str) -> None:
     """The lever's status log line; blocked once it has failed ``max_attempts`` times."""
     record, label = tick.record, tick.project.genome.label
     lever = levers.get(record.lever)
+    lever_id = lever.id
+    assert lever_id is not None, "a lever found by its id has one"
     if record.outcome == "shipped":
-        levers.set_status(lever.id, "done")
-        levers.append_log(lever.id, f"{stamp} {label} shipped {record.commit[:7]}")
+        levers.set_status(lever_id, "done")
+        levers.append_log(lever_id, f"{stamp} {label} shipped {record.commit[:7]}")
         return
     if record.outcome in ("budget", "unavailable", "interrupted"):
-        levers.append_log(lever.id, f"{stamp} {label} stopped: {record.reason} (not counted)")
+        levers.append_log(lever_id, f"{stamp} {label} stopped: {record.reason} (not counted)")
         return
     attempt = sum("(attempt " in line for line in attempts_since_reopened(lever.log)) + 1
     limit = tick.config.max_attempts
     line = f"{stamp} {label} {record.reason} (attempt {attempt}/{limit})"
     if attempt >= limit:
-        levers.set_status(lever.id, "blocked")
+        levers.set_status(lever_id, "blocked")
         line += ": blocked"
-    levers.append_log(lever.id, line)
+    levers.append_log(lever_id, line)
 
 
 # The status-log line `genome retry` and `genome revert` write: the stamp, then these words. A
@@ -291,8 +294,9 @@ def attempts_since_reopened(log: list[str]) -> list[str]:
 
 
 def record_stop(tick: Tick, stop: TickStop) -> None:
-    """A budget or API stop is not the lever's failure, but money spent is recorded all the same, and
-    so is a model that was asked and never answered (never silent: the journal says the tick ran).
+    """A budget or API stop is not the lever's failure, but money spent is recorded all the same,
+    and so is a model that was asked and never answered (never silent: the journal says the tick
+    ran).
     Without credentials no model was made: exit 5 says so, and nothing is written."""
     tick.record.outcome = "budget" if isinstance(stop, BudgetSpent) else "unavailable"
     tick.record.reason = stop.message

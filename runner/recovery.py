@@ -1,4 +1,5 @@
-"""Recovery from a tick that was killed: the attempt recorded, and its commits landed if it made them.
+"""Recovery from a tick that was killed: the attempt recorded, and its commits landed if it made
+them.
 
 A tick never writes the person's tree, so there is nothing of theirs to undo: the runner's own
 worktrees are reset by the next tick anyway. What a killed tick leaves is its intent record (what
@@ -25,7 +26,8 @@ from runner.worktrees import Worktrees
 
 
 def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
-    """Record what a killed tick did (and spent), and deliver a commit it made after its gates passed."""
+    """Record what a killed tick did (and spent), and deliver a commit it made after its gates
+    passed."""
     left = intent.load(root)
     if left is None:
         return
@@ -35,8 +37,10 @@ def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
         # a record no tick of this runner signed, or one holding an impossible spend: a command
         # wrote it; nothing in it is booked
         printer.warn(
-            f"{intent.path_of(root)} was not written by the runner (its signature does not match, or "
-            "it holds an impossible spend): nothing is recorded from it. The runner's worktrees are "
+            f"{intent.path_of(root)} was not written by the runner "
+            "(its signature does not match, or "
+            "it holds an impossible spend): nothing is recorded from it. "
+            "The runner's worktrees are "
             "reset; your tree was never written"
         )
         places.remove()
@@ -70,7 +74,9 @@ def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
     project = read_project(git, left.base)
     project.levers.assign_ids()
     lever = (
-        next((l for l in project.levers.levers if l.id == left.lever), None) if left.lever else None
+        next((each for each in project.levers.levers if each.id == left.lever), None)
+        if left.lever
+        else None
     )
     shipped = left.commit if left.commit and git.ref_sha(left.commit) else ""
     record = TickRecord(

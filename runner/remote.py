@@ -1,4 +1,5 @@
-"""Several machines, one genome: start from the remote's latest, push with a lease, lose a race cleanly."""
+"""Several machines, one genome: start from the remote's latest, push with a lease, lose a race
+cleanly."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ T = TypeVar("T")
 
 
 def sync_with_remote(git: Git, printer: Printer) -> Snapshot:
-    """With ``push: true``, a tick starts from the remote's latest commit: fetch, fast-forward, never merge."""
+    """With ``push: true``, a tick starts from the remote's latest commit: fetch, fast-forward,
+    never merge."""
     start = git.branch_snapshot()
     remote, branch = git.upstream(start.branch)
     ours = start.head
@@ -66,8 +68,9 @@ def publish(tick: Tick, start: Snapshot) -> None:
 
 
 def undo_landing(git: Git, branch: str, landed: str, start: str) -> bool:
-    """Move ``branch`` back from ``landed`` to ``start``: by ``git reset --keep`` where it is checked
-    out (which refuses rather than lose an uncommitted change), by compare-and-swap elsewhere."""
+    """Move ``branch`` back from ``landed`` to ``start``: by ``git reset --keep`` where it is
+    checked out (which refuses rather than lose an uncommitted change), by compare-and-swap
+    elsewhere."""
     tree = checked_out_at(git, branch)
     if tree is None:
         return git.update_ref(branch_ref(branch), start, landed)
@@ -81,7 +84,8 @@ def undo_landing(git: Git, branch: str, landed: str, start: str) -> bool:
 
 
 def reach(action: Callable[[], T], failure: str) -> T:
-    """A remote that cannot be reached refuses the tick (exit 3) with git's own words, never a traceback."""
+    """A remote that cannot be reached refuses the tick (exit 3) with git's own words, never a
+    traceback."""
     try:
         return action()
     except GitCommandError as error:

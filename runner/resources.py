@@ -8,7 +8,8 @@ _HERE = Path(__file__).resolve().parent
 
 
 def package_path(name: str) -> Path:
-    """``templates`` or ``skills``: ``runner/<name>`` in an installed wheel, ``<repo>/<name>`` in a checkout."""
+    """``templates`` or ``skills``: ``runner/<name>`` in an installed wheel, ``<repo>/<name>`` in a
+    checkout."""
     for candidate in (_HERE / name, _HERE.parent / name):
         if candidate.is_dir():
             return candidate

@@ -121,14 +121,18 @@ def state_root() -> Path:
 
 
 def command_home(git_common_dir: Path) -> Path:
-    """``HOME`` for a project's commands: runner-owned, outside the repository, kept between ticks."""
+    """``HOME`` for a project's commands: runner-owned, outside the repository, kept between
+    ticks.
+    """
     home = cache_root() / project_id(git_common_dir) / "home"
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return home
 
 
 def runner_state(git_common_dir: Path) -> Path:
-    """The runner's private per-project folder (its record key); never visible inside the sandbox."""
+    """The runner's private per-project folder (its record key); never visible inside the
+    sandbox.
+    """
     folder = state_root() / project_id(git_common_dir)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
@@ -356,7 +360,8 @@ def _program_folder(command: str) -> Path | None:
 
 def required_message(problem: str) -> str:
     return (
-        f"`sandbox: required` is set in loop-prompt.md, and bubblewrap does not work here ({problem}). "
+        f"`sandbox: required` is set in loop-prompt.md, and bubblewrap does not work here "
+        f"({problem}). "
         "Install it (Debian/Ubuntu: `sudo apt install bubblewrap`; Fedora: `sudo dnf install "
         "bubblewrap`) and check that `bwrap --unshare-pid --ro-bind / / true` runs. "
         + APPARMOR_NOTE
@@ -455,7 +460,7 @@ def _try(bwrap: str) -> tuple[str | None, str]:
     return bwrap, ""
 
 
-# ------------------------------------------------------------------------------------ the runner itself
+# ---------------------------------------------------------------------------- the runner itself
 
 _libc = None
 

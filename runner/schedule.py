@@ -1,4 +1,5 @@
-"""Putting ticks on a timer: systemd user units, a crontab line, a GitHub workflow, a Kubernetes CronJob.
+"""Putting ticks on a timer: systemd user units, a crontab line, a GitHub workflow, a Kubernetes
+CronJob.
 
 Every change is first built as a ``Plan`` (files to write or delete, commands to run), so
 ``--dry-run`` prints exactly what ``install`` and ``remove`` would do and the real run does just
@@ -75,7 +76,8 @@ def format_every(seconds: int) -> str:
 
 
 def check_interval(seconds: int) -> None:
-    """ValueError, saying which intervals work, unless cron and OnCalendar can both fire every ``seconds``."""
+    """ValueError, saying which intervals work, unless cron and OnCalendar can both fire every
+    ``seconds``."""
     if seconds < 60:
         raise ValueError(
             f"every {format_every(seconds)} is under a minute; cron and systemd timers "
@@ -101,7 +103,8 @@ def check_interval(seconds: int) -> None:
 
 
 def every_to_oncalendar(seconds: int) -> str:
-    """A systemd ``OnCalendar=`` expression firing every ``seconds``; ValueError when none is honest."""
+    """A systemd ``OnCalendar=`` expression firing every ``seconds``; ValueError when none is
+    honest."""
     check_interval(seconds)
     if seconds == _WEEK:
         return "Mon *-*-* 00:00:00"
@@ -222,7 +225,8 @@ def run_external(argv: Sequence[str], stdin: str | None = None) -> subprocess.Co
 
 
 def find_genome_tick() -> str | None:
-    """The absolute path of ``genome-tick``: beside the running Python first (a venv or pipx), then PATH."""
+    """The absolute path of ``genome-tick``: beside the running Python first (a venv or pipx), then
+    PATH."""
     beside = shutil.which("genome-tick", path=str(Path(sys.executable).parent))
     found = beside or shutil.which("genome-tick")
     return os.path.abspath(found) if found else None
@@ -298,7 +302,8 @@ class Host:
 
 
 def default_backend(host: Host) -> str:
-    """systemd where a user manager answers, else cron (containers, WSL without systemd, some SSH)."""
+    """systemd where a user manager answers, else cron (containers, WSL without systemd, some
+    SSH)."""
     answer = host.run([host.systemctl, "--user", "show-environment"], None)
     return "systemd" if answer.returncode == 0 else "cron"
 
@@ -374,7 +379,8 @@ def describe(plan: Plan) -> str:
                 continue
             condition = ", only if missing" if step.only_if_missing else ""
             out.append(
-                f"would write {step.path} (mode {step.mode:o}{condition}):\n{_indented(step.content)}"
+                f"would write {step.path} (mode "
+                f"{step.mode:o}{condition}):\n{_indented(step.content)}"
             )
         elif isinstance(step, DeleteFile):
             if step.path.exists():
@@ -572,7 +578,8 @@ def _timer_text(project: Path, seconds: int) -> str:
     jitter = min(300, seconds // 10)
     return (
         "[Unit]\n"
-        f"Description=genome runner: tick {_unit_text(str(project))} every {format_every(seconds)}\n"
+        f"Description=genome runner: tick {_unit_text(str(project))} every "
+        f"{format_every(seconds)}\n"
         "\n"
         "[Timer]\n"
         f"OnCalendar={every_to_oncalendar(seconds)}\n"
@@ -593,7 +600,8 @@ def _env_file_text(project: Path, unit: str) -> str:
         "# Only you can read this file (mode 600). Remove the # and fill in what the tick needs:\n"
         "# ANTHROPIC_API_KEY=...\n"
         "# ANTHROPIC_BASE_URL=http://localhost:11434\n"
-        "# Timers start with a short PATH; if your gates need more (node, cargo, ...), set it here:\n"
+        "# Timers start with a short PATH; if your gates need more (node, cargo, ...), set it "
+        "here:\n"
         "# PATH=/usr/local/bin:/usr/bin:/bin\n"
     )
 
@@ -948,18 +956,21 @@ def plan_install_github(project: Path, seconds: int, host: Host, remote: Remote)
     if seconds < GITHUB_MIN_SECONDS:
         raise ScheduleError(
             f"GitHub runs scheduled workflows at most every 5 minutes; "
-            f"--every {format_every(seconds)} is too often for --github-actions. Use --every 5m or more"
+            f"--every {format_every(seconds)} is too often for --github-actions. Use --every 5m or "
+            "more"
         )
     tick_cron = every_to_cron(seconds, project_minute(project, host))
     workflow = WriteFile(project / WORKFLOW_PATH, _workflow_text(project, seconds, host, remote))
     return Plan(
         steps=[workflow],
         notes=[
-            f"ticks every {format_every(seconds)} ({tick_cron}, UTC) once the workflow is on GitHub, "
+            f"ticks every {format_every(seconds)} ({tick_cron}, UTC) once the workflow is on "
+            "GitHub, "
             f"with genome runner from {remote.install.origin}:",
             f"  git add {WORKFLOW_PATH} && git commit -m 'Tick on GitHub Actions' && git push",
             "  gh secret set ANTHROPIC_API_KEY   (or Settings → Secrets and variables → Actions)",
-            f"a daily check ({check_cron(project, host)}, UTC) fails visibly when the loop needs you",
+            f"a daily check ({check_cron(project, host)}, UTC) fails visibly when the loop needs "
+            "you",
         ],
     )
 
@@ -971,7 +982,8 @@ def plan_remove_github(project: Path, host: Host) -> Plan:
     return Plan(
         steps=[DeleteFile(workflow)],
         notes=[
-            f"GitHub keeps ticking until the deletion is pushed: git rm {WORKFLOW_PATH} && git commit && git push",
+            f"GitHub keeps ticking until the deletion is pushed: git rm {WORKFLOW_PATH} && git "
+            "commit && git push",
         ],
     )
 
@@ -1074,7 +1086,8 @@ def _manifest(project: Path, seconds: int, host: Host, remote: Remote) -> str:
     starting_deadline = max(60, min(seconds, 3600) // 2)
     active_deadline = (remote.tick_minutes + SETUP_MINUTES) * 60
     return f"""\
-# A Kubernetes CronJob that runs genome-tick every {format_every(seconds)}. Nothing was applied; to use it:
+# A Kubernetes CronJob that runs genome-tick every {format_every(seconds)}. \
+Nothing was applied; to use it:
 #   kubectl create secret generic {K8S_SECRET} --from-literal=ANTHROPIC_API_KEY=...
 {auth_help}#   kubectl apply -f THIS-FILE.yaml
 # genome runner comes from {remote.install.origin}; the image is pinned by an exact tag

@@ -22,12 +22,12 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any, Union
+from typing import Any
 
 from runner.errors import ModelUnavailable
 from runner.model import Reply, Usage
 
-Action = Union[dict[str, Any], Callable[[dict[str, Any]], dict[str, Any]]]
+Action = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 
 USAGE_KEYS = (
     "input_tokens",
@@ -79,7 +79,9 @@ def thinking_reply(thinking: str, then: dict[str, Any]) -> dict[str, Any]:
 def error_reply(
     status: int, type: str, message: str, retry_after_ms: int | None = None
 ) -> dict[str, Any]:
-    """An HTTP error as the API sends it, e.g. ``error_reply(529, "overloaded_error", "Overloaded")``."""
+    """An HTTP error as the API sends it, e.g. ``error_reply(529, "overloaded_error",
+    "Overloaded")``.
+    """
     return {
         "status": status,
         "error": {"type": type, "message": message},
@@ -171,7 +173,9 @@ class Script:
 def filled_usage(
     usage: dict[str, int], request: dict[str, Any], content: list[dict[str, Any]]
 ) -> dict[str, int]:
-    """``usage`` with every missing count estimated from the sizes of ``request`` and ``content``."""
+    """``usage`` with every missing count estimated from the sizes of ``request`` and
+    ``content``.
+    """
     # Roughly four characters a token: budgets and costs then have something real to count.
     estimate = {
         "input_tokens": max(1, len(json.dumps(request)) // 4),

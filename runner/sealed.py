@@ -1,8 +1,8 @@
 """Sealed gates: checks kept outside the repository, which the model never sees.
 
 They live in ``$XDG_CONFIG_HOME/genome-runner/sealed/<project id>.yaml`` (``~/.config`` when
-``XDG_CONFIG_HOME`` is unset), in the form of loop-prompt.md's ``gates:`` list. The project id is the
-full id of the repository's first commit (``git rev-list --max-parents=0 HEAD``; the smallest
+``XDG_CONFIG_HOME`` is unset), in the form of loop-prompt.md's ``gates:`` list. The project id is
+the full id of the repository's first commit (``git rev-list --max-parents=0 HEAD``; the smallest
 when there are several), read with replace refs ignored, so every full clone of the project finds
 the same file. A shallow clone has no first commit to name: it refuses to tick (exit 2) while the
 folder holds any gates file, rather than run without them (``git fetch --unshallow`` fixes it).

@@ -73,7 +73,8 @@ def scan_paths(root: Path, paths: Iterable[str], allow: Sequence[str] = ()) -> l
 
 
 def is_env_file(rel: str) -> bool:
-    """``.env``, ``.env.local``, ``prod.env``: yes. ``.env.example``, ``.env.sample``, ``.env.template``: no."""
+    """``.env``, ``.env.local``, ``prod.env``: yes. ``.env.example``, ``.env.sample``,
+    ``.env.template``: no."""
     name = rel.rsplit("/", 1)[-1]
     if not (name == ".env" or name.startswith(".env.") or name.endswith(".env")):
         return False

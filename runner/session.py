@@ -1,4 +1,5 @@
-"""The model conversation of one tick: the act loop (tools, limits, caching) and the reflection call.
+"""The model conversation of one tick: the act loop (tools, limits, caching) and the
+reflection call.
 
 Written against the ``Model`` protocol, with the whole history sent every turn: local
 Anthropic-compatible servers keep no server-side thread.
@@ -82,7 +83,9 @@ class Progress:
 
 
 def user_message(text: str) -> dict:
-    """User turns are always block lists, so a turn's bytes never change once sent (cache prefix)."""
+    """User turns are always block lists, so a turn's bytes never change once sent (cache
+    prefix).
+    """
     return {"role": "user", "content": [{"type": "text", "text": text}]}
 
 
@@ -254,7 +257,9 @@ def thoughts_account(thoughts: str) -> str:
 def run_tools(
     reply: Reply, toolbox: ToolBox, recent_calls: list[str], progress: Progress
 ) -> tuple[list[dict], str]:
-    """Tool results for every call in ``reply``; the second value names a call repeated until stuck."""
+    """Tool results for every call in ``reply``; the second value names a call repeated until
+    stuck.
+    """
     results, stuck = [], ""
     for call in reply.tool_uses:
         signature = json.dumps([call.get("name"), call.get("input")], sort_keys=True)
@@ -293,25 +298,31 @@ def run_tools(
 # ---------------------------------------------------------------- reflection
 
 LESSON_RULES = (
-    "A good lesson is general (it holds for levers to come, not only this one), actionable (it says "
+    "A good lesson is general (it holds for levers to come, not only this one), actionable (it "
+    "says "
     "what to do or avoid, in one line under 200 characters), grounded (this tick's evidence shows "
-    "it: a red gate, a tool error, a wasted turn, a check that proved the work), and new (not already "
-    "a lesson, not a restatement of the loop prompt). A fact about this project (a command, a path, a "
+    "it: a red gate, a tool error, a wasted turn, a check that proved the work), and new (not "
+    "already "
+    "a lesson, not a restatement of the loop prompt). A fact about this project (a command, a "
+    "path, a "
     'trap) belongs in the genome\'s "How to work in this project" section instead. No lesson is '
     "better than a vague one."
 )
 
-REFLECT_TOOL = {
+REFLECT_TOOL: dict[str, Any] = {
     "name": "reflect",
     "description": (
-        "Record what this tick taught; call it only when the runner asks, after the act. Every field "
+        "Record what this tick taught; call it only when the runner asks, after the act. Every "
+        "field "
         "may be null. `lesson`: one lesson worth keeping for every future tick. "
         + LESSON_RULES
         + " "
-        "`retire`: lessons shown to you (their exact text) that this tick's evidence contradicts or "
+        "`retire`: lessons shown to you (their exact text) that this tick's evidence contradicts "
+        "or "
         "that a new `lesson` replaces; they are removed. `genome`: genome.md sections to rewrite, "
         'heading -> new full text of that section (only sections whose truth changed; keep "How to '
-        'work in this project" current: build, test and lint commands, layout, conventions, traps). '
+        'work in this project" current: build, test and lint commands, layout, conventions, '
+        "traps). "
         "`levers`: at most 3 new levers worth doing next, each with a title and shell `check` "
         "commands that prove it done."
     ),
@@ -387,6 +398,7 @@ def parse_reflection(data: object) -> Reflection:
     if not isinstance(data, dict):
         return Reflection()
     data = _cleaned(data)  # one NUL in a reply must not make every later tick's files unreadable
+    assert isinstance(data, dict)  # _cleaned keeps a dict a dict
     lesson = data.get("lesson")
     genome = data.get("genome")
     retire = data.get("retire")

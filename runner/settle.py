@@ -76,6 +76,7 @@ def revert(
     """Revert what the lever shipped, gated like a tick; reopen the lever (or drop it)."""
 
     def change(git: Git, project: Project, lever: Lever, stamp: str) -> _Change:
+        assert lever.id is not None  # found in levers.md by its id
         if lever.status == "blocked":
             raise UsageError(
                 f"{lever.id} is blocked and shipped nothing to revert; "
@@ -121,6 +122,7 @@ def retry(root: Path, lever_id: str, hint: str = "", now: datetime | None = None
     """Reopen a blocked lever; its attempts count from zero and the next attempt sees the hint."""
 
     def change(git: Git, project: Project, lever: Lever, stamp: str) -> _Change:
+        assert lever.id is not None  # found in levers.md by its id
         if lever.status != "blocked":
             raise UsageError(
                 f"{lever.id} is {lever.status}, not blocked: only a blocked lever is retried"
@@ -147,6 +149,7 @@ def drop(root: Path, lever_id: str, reason: str = "", now: datetime | None = Non
     """Mark the lever dropped: no tick takes it again."""
 
     def change(git: Git, project: Project, lever: Lever, stamp: str) -> _Change:
+        assert lever.id is not None  # found in levers.md by its id
         if lever.status in ("dropped", "done"):
             raise UsageError(f"{lever.id} is {lever.status} already" + _instead(lever))
         levers = project.levers
@@ -168,6 +171,7 @@ def promote(root: Path, lever_id: str, now: datetime | None = None) -> Settled:
     """Move an open lever to the top of levers.md: the next tick takes it."""
 
     def change(git: Git, project: Project, lever: Lever, stamp: str) -> _Change | None:
+        assert lever.id is not None  # found in levers.md by its id
         if lever.status != "open":
             raise UsageError(
                 f"{lever.id} is {lever.status}: only an open lever is promoted" + _instead(lever)
@@ -316,7 +320,8 @@ def _changed_files(git: Git, sha: str) -> list[str]:
 def _refuse_dependents(git: Git, lever_id: str, sha: str, files: list[str]) -> None:
     """Later commits that change the same files may build on this one; a revert and what it reverted
     cancel out, and do not count."""
-    later, reverted = [], set()
+    later: list[tuple[str, str]] = []
+    reverted: set[str] = set()
     logged = git.run_git("log", "-z", f"--format={LOG_FORMAT}", f"{sha}..HEAD", "--", *files)
     for commit in parse_log(logged):
         decision = DecisionTrailers.parse(commit.message)
@@ -324,9 +329,11 @@ def _refuse_dependents(git: Git, lever_id: str, sha: str, files: list[str]) -> N
             reverted.update((commit.sha, decision.reverts))
         else:
             later.append((commit.sha, subject_of(commit.message)))
-    later = [f"{other[:7]} {subject}" for other, subject in later if other not in reverted]
-    if later:
-        shown = "; ".join(later[:3]) + (f" and {len(later) - 3} more" if len(later) > 3 else "")
+    building = [f"{other[:7]} {subject}" for other, subject in later if other not in reverted]
+    if building:
+        shown = "; ".join(building[:3]) + (
+            f" and {len(building) - 3} more" if len(building) > 3 else ""
+        )
         raise Refused(
             f"later commits change the files {lever_id} shipped ({shown}): "
             "they may build on it, so "

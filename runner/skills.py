@@ -39,7 +39,8 @@ class SkillSet:
     def discover(
         cls, project_root: Path, *, warn: Callable[[str], None] = lambda m: None
     ) -> SkillSet:
-        """Shipped skills, then the project's ``skills/``, then ``.claude/skills/``; later wins by name.
+        """Shipped skills, then the project's ``skills/``, then ``.claude/skills/``; later wins by
+        name.
 
         A malformed skill is skipped and ``warn`` gets a message naming its file and the fix.
         """

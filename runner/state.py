@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from genome.errors import GenomeFileError
 from genome.genome_file import GenomeDoc
@@ -19,6 +20,7 @@ from runner.deliver import Landing
 from runner.executor import CommandExecutor
 from runner.gates import GateResult
 from runner.gitops import Git, GitInternals, Snapshot
+from runner.intent import Intent
 from runner.learning import ToolCall
 from runner.model import Model
 from runner.progress import Printer
@@ -32,6 +34,7 @@ GENOME, LEVERS, LOOP_PROMPT = "genome.md", "levers.md", "loop-prompt.md"
 
 
 ModelFactory = Callable[[Config], Model]
+T = TypeVar("T")
 
 
 @dataclass
@@ -107,12 +110,49 @@ class Tick:
     def config(self) -> Config:
         return self.project.config
 
+    # Fields set by an earlier phase, for the phases that run after it: each accessor states the
+    # invariant and fails loudly if a phase runs out of order.
+
+    def need_lever(self) -> Lever:
+        """The lever being worked on (set by pick; ids are assigned before a lever is picked)."""
+        return _set(self.lever, "lever")
+
+    def lever_id(self) -> str:
+        """The id of the lever being worked on (pick assigns ids before it picks)."""
+        return _set(self.need_lever().id, "lever.id")
+
+    def need_places(self) -> Worktrees:
+        """The act and gate worktrees (set by pick)."""
+        return _set(self.places, "places")
+
+    def need_intent(self) -> Intent:
+        """The intent record (set by pick)."""
+        return _set(self.intent, "intent")
+
+    def need_internals(self) -> GitInternals:
+        """Git's own settings at the start (set by pick)."""
+        return _set(self.internals, "internals")
+
+    def need_verdict(self) -> Verdict:
+        """The gates' verdict on the candidate (set by the gate phase)."""
+        return _set(self.verdict, "verdict")
+
+    def need_act_end(self) -> ActEnd:
+        """How the act ended (set by the act phase)."""
+        return _set(self.act_end, "act_end")
+
     def model_or_connect(self) -> Model:
         if self.model is None:
             self.model = self.make_model(self.config)
             if hasattr(self.model, "deadline"):  # retries and requests stop at the tick's clock
                 self.model.deadline = self.limits.deadline
         return self.model
+
+
+def _set(value: T | None, name: str) -> T:
+    if value is None:
+        raise RuntimeError(f"tick.{name} is used before the phase that sets it ran")
+    return value
 
 
 @dataclass
@@ -127,7 +167,8 @@ class TickResult:
 
 
 def read_project(git: Git, rev: str = "HEAD") -> Project:
-    """The three files as committed at ``rev``, never a working tree: the model cannot edit its own gates."""
+    """The three files as committed at ``rev``, never a working tree: the model cannot edit its own
+    gates."""
 
     def committed(name: str) -> str:
         data = git.file_at(rev, name)
@@ -177,7 +218,7 @@ READ_ONLY_TOOLS = ("read_file", "search_files", "search_content", "load_skill")
 def track(tick: Tick, phase: str | None = None) -> None:
     """Write the intent record: phase and spend (the work itself is in the runner's worktrees and
     in git objects, never in the person's tree, so there is nothing of theirs to fingerprint)."""
-    record = tick.intent
+    record = tick.need_intent()
     record.phase = phase or record.phase
     record.cost_usd, record.tokens = round(tick.meter.cost, 6), tick.meter.usage.total
     intent.save(tick.root, record)

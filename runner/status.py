@@ -158,8 +158,8 @@ def _read_sealed(status: Status) -> None:
 
 
 def _recent_commits_only(root: Path) -> list[str]:
-    """A ``^COMMIT`` that stops a ``git log`` from HEAD after ``LAST_TICK_SEARCH`` commits (none when
-    the history is shorter)."""
+    """A ``^COMMIT`` that stops a ``git log`` from HEAD after ``LAST_TICK_SEARCH`` commits (none
+    when the history is shorter)."""
     oldest = git_text(
         root, "rev-list", "--max-count=1", f"--skip={LAST_TICK_SEARCH}", "HEAD"
     ).strip()
@@ -294,7 +294,10 @@ def _last(status: Status, now: datetime, s: Style) -> str:
         if tick.lever
         else "no open lever"
     )
-    return f"{s.outcome(tick.outcome, tick.outcome)} {lever} · {stamp(tick.time)} ({_span(now - tick.time)} ago)"
+    return (
+        f"{s.outcome(tick.outcome, tick.outcome)} {lever} · {stamp(tick.time)} "
+        f"({_span(now - tick.time)} ago)"
+    )
 
 
 def _spend(status: Status, s: Style) -> str:

@@ -1,10 +1,11 @@
 """One tick, as a state machine. Each phase is one function below, in the order they run:
 
     lock → guard → read → pick → act → gate ─pass→ commit → improve → schedule → unlock
-                                          └fail→ repair (bounded) → still red → roll back → improve → schedule
+                                          └fail→ repair (bounded) → still red → roll back
+                                                 → improve → schedule
 
-Every rule here is enforced in code: one lever per tick, gates before commit, the person's work never
-touched, config and gates read from HEAD, the tree clean after every tick, green or red.
+Every rule here is enforced in code: one lever per tick, gates before commit, the person's work
+never touched, config and gates read from HEAD, the tree clean after every tick, green or red.
 
 Beside it: ``state`` (what a tick carries, and the intent record it keeps current), ``recovery`` (a
 killed tick undone before anything else), ``record`` (the record commit: status log, genome,
@@ -108,12 +109,12 @@ def run_tick(
             return wait_for_person(tick)
         if tick.lever is not None:
             try:
-                baseline.check(git, tick.places, tick.config, start.head, printer)
+                baseline.check(git, tick.need_places(), tick.config, start.head, printer)
             except EnvironmentBroken as broken:
                 environment_failure(tick, broken)
                 raise
-        intent.save(root, tick.intent)
-        git.quarantine(tick.places.quarantine)
+        intent.save(root, tick.need_intent())
+        git.quarantine(tick.need_places().quarantine)
         try:
             gatekeeper.before_act(tick)
             if tick.lever is None:
@@ -124,10 +125,11 @@ def run_tick(
             else:
                 act(tick)
                 gate_and_repair(tick)
-                if tick.verdict.green:
+                verdict = tick.need_verdict()
+                if verdict.green:
                     commit(tick)
                 else:
-                    roll_back(tick, tick.verdict.reason)
+                    roll_back(tick, verdict.reason)
             improve(tick)
         except (BudgetSpent, ModelUnavailable) as stop:
             roll_back(tick, stop.message)
@@ -141,7 +143,7 @@ def run_tick(
             # never written); the intent record stays, so the next tick records the attempt and
             # what it spent (and a gated commit as shipped)
             git.end_quarantine(keep=False)
-            git.put_back_internals(tick.internals)
+            git.put_back_internals(tick.need_internals())
             raise
         intent.clear(root)
         schedule(tick)
@@ -200,7 +202,8 @@ def land_work(
 
 
 def read(git: Git, start: Snapshot) -> Project:
-    """The three files from the start commit, never a working tree: the model cannot edit its own gates."""
+    """The three files from the start commit, never a working tree: the model cannot edit its own
+    gates."""
     return read_project(git, start.head)
 
 
@@ -222,13 +225,15 @@ def pick(
         printer.warn(PLACEHOLDER_MISSION)
     project.levers.assign_ids()
     lever = project.levers.top_open()
+    lever_id = lever.id if lever else ""
+    assert lever_id is not None, "assign_ids numbers every lever"
     meter = spend.meter_for(config, printer.warn)
     limits = spend.limits_for(git.root, config, now)
     contained = contain(root, git, config, printer)
     record = TickRecord(
         time=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         outcome="idle",
-        lever=lever.id if lever else "",
+        lever=lever_id,
         title=lever.title if lever else "",
         version=project.genome.label,
         sandbox="" if contained.enabled else contained.why_not,
@@ -257,14 +262,14 @@ def pick(
     tick.sealed_gates = sealed.load(git)
     if lever is not None:
         printer.phase("pick", f"{lever.id} {lever.title}")
-    elif any(l.status == "blocked" for l in project.levers.levers):
+    elif any(each.status == "blocked" for each in project.levers.levers):
         record.outcome = "blocked"
     return tick
 
 
 def contain(root: Path, git: Git, config: Config, printer: Printer) -> sandbox.Sandbox:
-    """The sandbox every command of this tick runs in (exit 3 if `sandbox: required` cannot have it);
-    the person hears when there is none."""
+    """The sandbox every command of this tick runs in (exit 3 if `sandbox: required` cannot have
+    it); the person hears when there is none."""
     sandbox.protect_runner()
     contained = sandbox.for_tick(
         root, config, git=(Path(git.repo.git_dir), Path(git.repo.common_dir))
@@ -278,9 +283,10 @@ def contain(root: Path, git: Git, config: Config, printer: Printer) -> sandbox.S
 def wait_for_person(tick: Tick) -> TickResult:
     """Every lever left is blocked: say so once (a journal entry and a commit), then sleep without
     spending until a person unblocks one or adds a new one."""
-    blocked = [l for l in tick.project.levers.levers if l.status == "blocked"]
+    blocked = [lever for lever in tick.project.levers.levers if lever.status == "blocked"]
+    names = [lever.id for lever in blocked[:5] if lever.id]  # pick numbered every lever
     tick.record.reason = (
-        f"every lever is blocked ({', '.join(l.id for l in blocked[:5])}): "
+        f"every lever is blocked ({', '.join(names)}): "
         "a person needs to unblock one (`[ ]`) or add a new one"
     )
     notice = local_state.state_dir(tick.root) / local_state.ALL_BLOCKED
@@ -320,10 +326,14 @@ def environment_failure(tick: Tick, broken: EnvironmentBroken) -> None:
 
 def act(tick: Tick) -> None:
     """The model (or the person's own agent CLI) works on the one lever."""
-    tick.printer.phase("act", f"{tick.lever.id} {tick.lever.title}")
-    work = baseline.prepare_act(tick.git, tick.places, tick.config, tick.start.head, tick.printer)
+    lever = tick.need_lever()
+    tick.printer.phase("act", f"{lever.id} {lever.title}")
+    work = baseline.prepare_act(
+        tick.git, tick.need_places(), tick.config, tick.start.head, tick.printer
+    )
     tick.skills = SkillSet.discover(work, warn=tick.printer.warn)
-    # the act worktree is still at the start commit here, so these are exactly the tools committed there
+    # the act worktree is still at the start commit here, so these are exactly the tools committed
+    # there
     tick.project_tools = discover_project_tools(
         work, reserved=BUILTIN_TOOLS, warn=tick.printer.warn, sandbox=act_sandbox(tick)
     )
@@ -358,12 +368,14 @@ def work_once(tick: Tick) -> None:
             progress=IntentTracker(tick),
             options=request_options(tick.config.model, tick.config.effort),
         )
-    if tick.act_end.reason != "done":
-        tick.printer.say(f"act ended: {tick.act_end.note}")
+    end = tick.need_act_end()
+    if end.reason != "done":
+        tick.printer.say(f"act ended: {end.note}")
 
 
 def run_executor(tick: Tick) -> None:
-    """An agent CLI keeps no memory between runs, so each run gets the whole conversation as text."""
+    """An agent CLI keeps no memory between runs, so each run gets the whole conversation as
+    text."""
     executor = executor_of(tick)
     spend.afford(tick.meter, tick.limits)
     track(tick, "act")
@@ -377,7 +389,7 @@ def run_executor(tick: Tick) -> None:
     tick.printer.say(f"executor: {tick.config.executor}")
     before, earlier = tree_print(tick), tick.act_end
     tick.act_end = executor.act(
-        system_prompt(tick) + "\n" + task, tick.lever.id, tick.limits.deadline, budget_left(tick)
+        system_prompt(tick) + "\n" + task, tick.lever_id(), tick.limits.deadline, budget_left(tick)
     )
     report_executor_run(tick, executor)
     tick.printer.model_words(tick.act_end.text)
@@ -398,8 +410,9 @@ def run_executor(tick: Tick) -> None:
 
 
 def tree_print(tick: Tick) -> dict[str, str]:
-    """What the act worktree holds beyond the start commit, path by path, to see whether a run changed it."""
-    return intent.fingerprint(tick.places.act, tick.places.act_changed_paths())
+    """What the act worktree holds beyond the start commit, path by path, to see whether a run
+    changed it."""
+    return intent.fingerprint(tick.need_places().act, tick.need_places().act_changed_paths())
 
 
 def budget_left(tick: Tick) -> float | None:
@@ -411,7 +424,7 @@ def executor_of(tick: Tick) -> CommandExecutor:
     if tick.executor is None:
         tick.executor = CommandExecutor(
             tick.config.executor,
-            tick.places.act,
+            tick.need_places().act,
             warn=tick.printer.warn,
             sandbox=executor_sandbox(tick),
         )
@@ -420,7 +433,7 @@ def executor_of(tick: Tick) -> CommandExecutor:
 
 def act_sandbox(tick: Tick) -> sandbox.Sandbox:
     """The sandbox of the act's commands and project tools: the act worktree writable."""
-    return sandbox.for_place(tick.places.act, tick.config)
+    return sandbox.for_place(tick.need_places().act, tick.config)
 
 
 def executor_sandbox(tick: Tick) -> sandbox.Sandbox:
@@ -447,7 +460,7 @@ def toolbox(tick: Tick) -> ToolBox:
     skills = tick.skills
     # the act worktree holds none of the person's ignored files, so the tools may change any there
     return ToolBox(
-        tick.places.act,
+        tick.need_places().act,
         protected=tick.config.protected,
         command_timeout_max=tick.config.command_timeout,
         load_skill=skills.load if skills else None,
@@ -455,7 +468,7 @@ def toolbox(tick: Tick) -> ToolBox:
         deadline=tick.limits.deadline,
         grow_only=tick.config.grow_only,
         is_committed=lambda rel: tick.git.file_at(tick.start.head, rel) is not None,
-        submodules=tick.places.submodules(tick.start.head),
+        submodules=tick.need_places().submodules(tick.start.head),
         sandbox=act_sandbox(tick),
     )
 
@@ -481,7 +494,8 @@ def system_prompt(tick: Tick) -> str:
         gates += [f"- check: `{c}`" for c in tick.lever.checks]
         history = "\n".join(f"- {line}" for line in tick.lever.log[-5:]) or "- (first attempt)"
         parts.append(
-            f"# This tick's lever\n\n{tick.lever.id} {tick.lever.title}\n\nEarlier attempts:\n{history}"
+            f"# This tick's lever\n\n{tick.lever.id} {tick.lever.title}\n\n"
+            f"Earlier attempts:\n{history}"
         )
     protected = ", ".join(
         [
@@ -504,8 +518,8 @@ def system_prompt(tick: Tick) -> str:
         "# What the runner enforces\n\n"
         f"- Protected paths (writes refused, and any change to them fails the tick): {protected}\n"
         f"{grow_only}"
-        "- After you finish, the runner runs these gates; all must pass or everything you changed is rolled "
-        "back:\n"
+        "- After you finish, the runner runs these gates; all must pass or everything you changed "
+        "is rolled back:\n"
         + ("\n".join(gates) or "- (none configured: the diff itself must be non-empty)")
         + "\n"
         "- You never commit; the runner commits exactly the files you changed."
@@ -517,14 +531,15 @@ def system_prompt(tick: Tick) -> str:
 
 
 def gate_and_repair(tick: Tick) -> None:
-    """Gate the change; on red, show the model why and let it repair, at most ``repair_rounds`` times."""
+    """Gate the change; on red, show the model why and let it repair, at most ``repair_rounds``
+    times."""
     for round_number in range(tick.config.repair_rounds + 1):
         tick.verdict = gate(tick)
         if (
             tick.verdict.green
             or not tick.verdict.repairable
             or round_number == tick.config.repair_rounds
-            or tick.act_end.reason == "stopped"
+            or tick.need_act_end().reason == "stopped"
         ):
             return
         tick.printer.phase(
@@ -533,21 +548,24 @@ def gate_and_repair(tick: Tick) -> None:
         add_user_turn(
             tick.messages,
             user_message(
-                f"The runner checked your change and it is not ready: {tick.verdict.reason}.\n\n{tick.verdict.feedback}\n\n"
-                "Fix the cause. Do not weaken any test, check or gate. When you finish, the runner gates again."
+                f"The runner checked your change and it is not ready: {tick.verdict.reason}.\n\n"
+                f"{tick.verdict.feedback}\n\n"
+                "Fix the cause. Do not weaken any test, check or gate. "
+                "When you finish, the runner gates again."
             ),
         )
         work_once(tick)
 
 
 def gate(tick: Tick) -> Verdict:
-    """The act's result fixed as the candidate tree; the diff check on it; then the candidate checked
-    out in the gate worktree, where every config gate and the lever's checks run in fresh shells."""
+    """The act's result fixed as the candidate tree; the diff check on it; then the candidate
+    checked out in the gate worktree, where every config gate and the lever's checks run in fresh
+    shells."""
     tick.printer.phase("gate")
     track(tick, "gate")
     if tick.act_end and tick.act_end.reason in ("stuck", "refusal"):
         return Verdict(False, tick.act_end.note, repairable=False)
-    candidate = tick.places.candidate(tick.start.head)
+    candidate = tick.need_places().candidate(tick.start.head)
     tick.act_changed = candidate.changed
     diff = diff_check(tick, candidate)
     if diff:
@@ -555,7 +573,7 @@ def gate(tick: Tick) -> Verdict:
     try:
         where = baseline.prepare_gate(
             tick.git,
-            tick.places,
+            tick.need_places(),
             tick.config,
             tick.start.head,
             candidate.tree,
@@ -574,9 +592,10 @@ def gate(tick: Tick) -> Verdict:
     ]
     specs += [
         GateSpec(f"check-{i}", c, tick.config.command_timeout)
-        for i, c in enumerate(tick.lever.checks, 1)
+        for i, c in enumerate(tick.need_lever().checks, 1)
     ]
-    # the candidate's objects are still in quarantine: the gates' own git commands can read them there
+    # the candidate's objects are still in quarantine: the gates' own git commands can read them
+    # there
     results = run_gates(
         specs,
         where,
@@ -614,7 +633,7 @@ def gate(tick: Tick) -> Verdict:
 
 
 def quarantine_env(tick: Tick) -> dict[str, str]:
-    return {"GIT_ALTERNATE_OBJECT_DIRECTORIES": str(tick.places.quarantine)}
+    return {"GIT_ALTERNATE_OBJECT_DIRECTORIES": str(tick.need_places().quarantine)}
 
 
 def secrets_in_change(tick: Tick, candidate: Candidate, where: Path) -> str:
@@ -625,13 +644,14 @@ def secrets_in_change(tick: Tick, candidate: Candidate, where: Path) -> str:
     found = [
         f
         for f in scan_paths(where, present, tick.config.secrets_allow)
-        if added.get(f.path) is None or f.line in added[f.path] or f.kind == ".env file"
+        if (lines := added.get(f.path)) is None or f.line in lines or f.kind == ".env file"
     ]
     return "; ".join(f.describe() for f in found[:3])
 
 
 def diff_check(tick: Tick, candidate: Candidate) -> Verdict | None:
-    """Whatever tool made a change, protected paths, submodules and git's own settings stay untouched."""
+    """Whatever tool made a change, protected paths, submodules and git's own settings stay
+    untouched."""
     if tick.git.internals(flags=False) != tick.internals:
         return Verdict(
             False,
@@ -639,7 +659,7 @@ def diff_check(tick: Tick, candidate: Candidate) -> Verdict | None:
             "index flags or replace refs)",
             repairable=False,
         )
-    inside = tick.places.inside_submodules(tick.start.head)
+    inside = tick.need_places().inside_submodules(tick.start.head)
     if inside:
         return Verdict(
             False,
@@ -680,8 +700,9 @@ def commit(tick: Tick) -> None:
     """Green: the code commit is made from the candidate tree the gates ran on, on the start commit.
     It lands with the tick's record commit (see ``record``), never on its own."""
     tick.printer.phase("commit")
-    lever, record = tick.lever, tick.record
-    record.gates = gates_trailer(tick.verdict.results)
+    lever, record, verdict = tick.need_lever(), tick.record, tick.need_verdict()
+    lever_id = tick.lever_id()
+    record.gates = gates_trailer(verdict.results)
     account = (tick.act_end.text if tick.act_end else "").strip()
     if scan_new_text("the commit message", account, allow=tick.config.secrets_allow):
         tick.printer.warn(
@@ -689,11 +710,11 @@ def commit(tick: Tick) -> None:
         )
         account = ""
     message = code_message(
-        lever.id,
+        lever_id,
         lever.title,
         clip(account, 2000),
         CodeTrailers(
-            lever=lever.id,
+            lever=lever_id,
             genome_version=tick.project.genome.label,
             gates=record.gates,
             metrics=record.metrics,
@@ -701,7 +722,7 @@ def commit(tick: Tick) -> None:
             cost_usd=tick.meter.cost,
         ),
     )
-    changed = tick.verdict.changed
+    changed = verdict.changed
     hook = tick.git.pre_commit_hook()
     if hook is not None:
         tick.printer.warn(
@@ -709,10 +730,10 @@ def commit(tick: Tick) -> None:
             "checks); if it must pass, add it to `gates:` in loop-prompt.md"
         )
     sha = tick.git.commit_tree(
-        tick.verdict.tree, tick.start.head, message, tick.git.identity(tick.config.author)
+        verdict.tree, tick.start.head, message, tick.git.identity(tick.config.author)
     )
     tick.git.end_quarantine(keep=True)  # gated, secret-scanned: its objects join the repository
-    tick.intent.commit = sha
+    tick.need_intent().commit = sha
     track(tick, "improve")
     tick.tip = sha
     record.outcome, record.commit, record.summary = "shipped", sha[:12], account
@@ -724,8 +745,8 @@ def commit(tick: Tick) -> None:
 def roll_back(tick: Tick, reason: str) -> None:
     """Red: nothing of the change goes anywhere. The act worktree is reset by the next tick."""
     tick.printer.phase("roll back", reason)
-    tick.git.put_back_internals(tick.internals)
-    tick.places.reset(tick.start.head)
+    tick.git.put_back_internals(tick.need_internals())
+    tick.need_places().reset(tick.start.head)
     stopped = tick.act_end is not None and tick.act_end.reason == "stopped"
     # a signal is nobody's failure: the attempt is recorded, not counted
     tick.record.outcome, tick.record.reason = (

@@ -118,7 +118,8 @@ class ToolBox:
         self.sandbox = sandbox  # where commands and project tools run (runner.sandbox)
         self.deadline = deadline  # time.monotonic() when the tick's wall clock runs out
         self._is_ignored = is_ignored
-        # tools the project wrote for itself (tools/), committed and described at the start of the tick
+        # tools the project wrote for itself (tools/), committed and described at the start of the
+        # tick
         self.project_tools = {tool.name: tool for tool in project_tools}
         self.protected = tuple(protected)
         self.command_timeout_max = command_timeout_max
@@ -198,7 +199,8 @@ class ToolBox:
                 self._search_content,
             ),
             "load_skill": _Tool(
-                "Load the full instructions of a skill by name (the skills available are listed in the "
+                "Load the full instructions of a skill by name (the skills available are listed in "
+                "the "
                 "system prompt). Read a skill before doing the kind of work it describes.",
                 {"name": ("string", True, "The skill's name, exactly as listed.")},
                 self._load_skill_tool,
@@ -206,7 +208,9 @@ class ToolBox:
         }
 
     def specs(self) -> list[dict]:
-        """Tool definitions for the Messages API in a fixed order, built afresh so callers may mark them up."""
+        """Tool definitions for the Messages API in a fixed order, built afresh so callers may mark
+        them up.
+        """
         return [
             {
                 "name": name,
@@ -225,7 +229,9 @@ class ToolBox:
         ] + [tool.spec() for tool in self.project_tools.values()]
 
     def call(self, name: str, tool_input: object) -> ToolResult:
-        """Run one tool call; refusals, bad input and failures all come back as ``is_error`` results."""
+        """Run one tool call; refusals, bad input and failures all come back as ``is_error``
+        results.
+        """
         if isinstance(name, str) and name in self.project_tools:
             content, is_error = call_project_tool(
                 self.root,
@@ -266,8 +272,10 @@ class ToolBox:
     def _read_file_doc(self) -> str:
         return (
             "Read a text file, shown with line numbers like `cat -n`. At most "
-            f"{READ_MAX_LINES} lines or {READ_MAX_BYTES // 1024} KB per call; use offset and limit to "
-            "read on. Binary files and files under .git/ or .genome/ are refused. Paths are relative "
+            f"{READ_MAX_LINES} lines or {READ_MAX_BYTES // 1024} KB per call; use offset and limit "
+            "to "
+            "read on. Binary files and files under .git/ or .genome/ are refused. Paths are "
+            "relative "
             "to the project root."
         )
 
@@ -280,7 +288,8 @@ class ToolBox:
     def _edit_file_doc(self) -> str:
         return (
             "Replace one exact occurrence of old_text with new_text in a file. old_text must match "
-            "the file exactly, whitespace and indentation included, and occur exactly once: include "
+            "the file exactly, whitespace and indentation included, and occur exactly once: "
+            "include "
             "enough surrounding lines to make it unique. Do not include the line numbers read_file "
             "shows. " + self._protected_text()
         )
@@ -289,7 +298,8 @@ class ToolBox:
         return (
             "Run a bash command from the project root (stdin is empty; nothing interactive). The "
             "result starts with the exit code, then stdout and stderr together; long output keeps "
-            f"its beginning and end, about {self.output_limit:,} characters in all. The command and "
+            f"its beginning and end, about {self.output_limit:,} characters in all. The command "
+            "and "
             "anything it started in the background are killed when it ends or times out. Do not "
             "use it to change protected files: the runner checks the diff and fails the tick."
             + self._sandbox_text()
@@ -304,14 +314,18 @@ class ToolBox:
             else "There is no network: downloads and connections fail at once (network: false)."
         )
         return (
-            " It runs in a sandbox: the project is writable, git's files and everything outside the "
-            f"project are read-only, /tmp is private and HOME is a folder kept between ticks. {network}"
+            " It runs in a sandbox: the project is writable, git's files and everything outside "
+            "the "
+            f"project are read-only, /tmp is private and HOME is a folder kept between ticks. "
+            f"{network}"
         )
 
     def _search_files_doc(self) -> str:
         return (
-            "List files whose project-relative path matches a glob: `**` spans folders, `*` and `?` "
-            "stay within one name, a pattern without `/` matches at any depth (`*.py`), and a folder "
+            "List files whose project-relative path matches a glob: `**` spans folders, `*` and "
+            "`?` "
+            "stay within one name, a pattern without `/` matches at any depth (`*.py`), and a "
+            "folder "
             f"name lists everything under it. Sorted, at most {SEARCH_MAX_RESULTS} results."
         )
 
@@ -320,7 +334,8 @@ class ToolBox:
             "Search file contents for a Python regular expression, line by line. Answers "
             f"`path:line: text` lines, each cut at {SEARCH_LINE_CHARS} characters, at most "
             f"{SEARCH_MAX_RESULTS} matches. Binary files and files over "
-            f"{SEARCH_MAX_FILE_BYTES // (1024 * 1024)} MB are skipped, and so are .git/ and .genome/."
+            f"{SEARCH_MAX_FILE_BYTES // (1024 * 1024)} MB are skipped, and so are .git/ and "
+            ".genome/."
         )
 
     # --- tools --------------------------------------------------------------------------------
@@ -375,7 +390,8 @@ class ToolBox:
         except UnicodeDecodeError:
             return ToolResult(f"{rel} is not UTF-8 text; edit_file cannot change it", True)
         if "\r\n" in text and "\r\n" not in old_text and "\n" in old_text:
-            # read_file shows lines without their endings: the model writes "\n" for a CRLF file's breaks
+            # read_file shows lines without their endings: the model writes "\n" for a CRLF file's
+            # breaks
             old_text, new_text = _crlf(old_text), _crlf(new_text)
         count = text.count(old_text)
         if count == 0:
@@ -504,7 +520,8 @@ class ToolBox:
         )
         if inside is not None:
             raise PathRefused(
-                f"{real_rel} is inside the submodule {inside}, another repository; the tools do not "
+                f"{real_rel} is inside the submodule {inside}, another repository; the tools do "
+                "not "
                 "change submodules. Change this project's own files instead."
             )
         grown = next((p for p in self.grow_only if match_glob(p, real_rel)), None)
@@ -523,7 +540,7 @@ class ToolBox:
     def _walk(self, start: Path) -> Iterator[tuple[Path, str]]:
         """Files under ``start`` that resolve inside the project, as (real path, path as listed),
         leaving out what git ignores (a virtualenv or node_modules may be most of the files)."""
-        listed_files = self._listed(start)
+        listed_files: Iterable[str] | None = self._listed(start)
         if listed_files is None:
             listed_files = self._walked(start)
         for listed in listed_files:
@@ -535,7 +552,9 @@ class ToolBox:
                 yield real, listed
 
     def _listed(self, start: Path) -> list[str] | None:
-        """Tracked and untracked-but-not-ignored files under ``start``, from git; None outside a repository."""
+        """Tracked and untracked-but-not-ignored files under ``start``, from git; None outside a
+        repository.
+        """
         try:
             done = subprocess.run(
                 [
@@ -675,7 +694,9 @@ def _numbered_lines(path: Path, rel: str, offset: int, limit: int) -> ToolResult
 
 
 def _capped_lines(handle, cap: int) -> Iterator[tuple[bytes, int]]:
-    """Each line's first ``cap`` bytes and how many bytes of it were skipped, so one huge line stays bounded."""
+    """Each line's first ``cap`` bytes and how many bytes of it were skipped, so one huge line
+    stays bounded.
+    """
     while raw := handle.readline(cap):
         skipped = 0
         if len(raw) == cap and not raw.endswith(b"\n"):

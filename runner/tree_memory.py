@@ -37,7 +37,8 @@ class Measured:
 
 
 def code_tree_id(git: Git, commit: str) -> str:
-    """A name for the code at ``commit``: its top-level tree entries, the runner's files left out."""
+    """A name for the code at ``commit``: its top-level tree entries, the runner's files left
+    out."""
     listing = git.run_git("ls-tree", "-z", commit)
     kept = sorted(
         entry

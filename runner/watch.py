@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from runner.due import read_next_due
 from runner.errors import (
+    SHIPPED,
     BudgetSpent,
     EnvironmentBroken,
     ModelUnavailable,
@@ -49,7 +50,7 @@ Result = TypeVar("Result")
 class Paused(TickStop):
     """The loop is paused: nothing runs and nothing is spent until `genome resume`."""
 
-    exit_code = 0
+    exit_code = SHIPPED  # 0: nothing due while paused, which is no failure
 
 
 # ------------------------------------------------------------------------------------- firings
@@ -430,14 +431,15 @@ def _budget_days(root: Path, now: datetime, day_usd: float) -> int:
 
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     first = today - timedelta(days=BUDGET_DAYS)
-    per_day: Counter[str] = Counter()
+    per_day: dict[str, float] = {}
     for when, _, _, cost in record_commits(
         root, f"--since={first.strftime('%Y-%m-%d %H:%M:%S +0000')}"
     ):
-        per_day[when.strftime("%Y-%m-%d")] += cost
+        day = when.strftime("%Y-%m-%d")
+        per_day[day] = per_day.get(day, 0.0) + cost
     days = 0
     for back in range(BUDGET_DAYS + 1):
-        if per_day[(today - timedelta(days=back)).strftime("%Y-%m-%d")] >= day_usd:
+        if per_day.get((today - timedelta(days=back)).strftime("%Y-%m-%d"), 0.0) >= day_usd:
             days += 1
         elif back > 0:
             break  # today may not have reached it yet; an earlier day that did not ends the run

@@ -5,7 +5,8 @@
 - The **gate worktree** (``.genome/worktrees/gate``): once the act ends, the candidate tree (every
   non-ignored change in the act worktree, fixed as one git tree object) is checked out here, and
   the gates, the lever's checks and ``setup:`` run here, where no process of the act ever ran. The
-  code commit is made from that tree object, so what the gates attested is what lands, byte for byte.
+  code commit is made from that tree object, so what the gates attested is what lands, byte for
+  byte.
 
 Both are ``git worktree``s of the person's repository, kept between ticks and reset at the start of
 each one: updating them costs about what ``git checkout`` of the difference costs. They live under
@@ -29,7 +30,8 @@ ACT, GATE = "act", "gate"
 
 @dataclass(frozen=True)
 class Candidate:
-    """The act's result, fixed: a tree object and the paths where it differs from the start commit."""
+    """The act's result, fixed: a tree object and the paths where it differs from the start
+    commit."""
 
     tree: str
     changed: list[str]
@@ -93,7 +95,8 @@ class Worktrees:
         out = self.git.run_git("diff-tree", "-r", "-z", "--no-renames", "--raw", start, tree)
         changed, gitlinks = [], []
         fields = out.split("\0")
-        for meta, path in zip(fields[0::2], fields[1::2]):
+        # the output ends with a NUL, so the metadata half has one (empty) field more
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
             if not meta.startswith(":"):
                 continue
             old_mode, new_mode = meta[1:].split()[:2]
@@ -151,9 +154,10 @@ class Worktrees:
 
     # ------------------------------------------------------------------ gate
     def prepare_gate(self, start: str, tree: str, *, keep_ignored: bool) -> Path:
-        """The gate worktree with HEAD at ``start`` and the index and files at the candidate ``tree``
-        (as the act left them, uncommitted), and nothing untracked. Ignored files are kept only when
-        ``keep_ignored`` (a ``setup:`` whose inputs did not change: its virtualenv, caches)."""
+        """The gate worktree with HEAD at ``start`` and the index and files at the candidate
+        ``tree`` (as the act left them, uncommitted), and nothing untracked. Ignored files are kept
+        only when ``keep_ignored`` (a ``setup:`` whose inputs did not change: its virtualenv,
+        caches)."""
         if self._usable(self.gate):
             try:  # one pass over the files: HEAD moved alone, then the index and files to the tree
                 self.git.run_git("update-ref", "--no-deref", "HEAD", start, cwd=self.gate)
@@ -168,7 +172,8 @@ class Worktrees:
         return self.gate
 
     def gate_ready(self, start: str) -> Path:
-        """The gate worktree, made (at ``start``) if it does not exist yet; left as it is otherwise."""
+        """The gate worktree, made (at ``start``) if it does not exist yet; left as it is
+        otherwise."""
         if not self._usable(self.gate):
             self._create(self.gate, start)
         return self.gate

@@ -107,3 +107,11 @@ def changes(before: str, after: str) -> list[tuple[str, list[str], list[str]]]:
         for tag, i1, i2, j1, j2 in matcher.get_opcodes()
         if tag != "equal"
     ]
+
+
+def pytest_collection_modifyitems(items):
+    """Property tests run hundreds of generated examples each: they belong to the full run, not to
+    the fast tier (`-m "not slow"`)."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)

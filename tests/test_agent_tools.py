@@ -47,12 +47,15 @@ if [ "$1" = "--describe" ]; then
 fi
 input=$(cat)
 echo "got: $input"
-"""
+"""  # noqa: E501
 
 
 def bash_tool(describe: str, run: str = "cat") -> str:
     """A bash tool that answers --describe with ``describe`` (shell) and otherwise runs ``run``."""
-    return f'#!/usr/bin/env bash\n# genome-tool\nif [ "$1" = "--describe" ]; then\n{describe}\nexit $?\nfi\n{run}\n'
+    return (
+        f'#!/usr/bin/env bash\n# genome-tool\nif [ "$1" = "--describe" ]; then\n{describe}\nexit '
+        f"$?\nfi\n{run}\n"
+    )
 
 
 def describing(name: str, schema: object = None, **extra) -> str:
@@ -308,7 +311,8 @@ FAILURES = [
     (
         "type-misspelt",
         bash_tool(describing("x", {"type": "object", "properties": {"path": {"type": "strng"}}})),
-        "its input_schema is not a valid JSON Schema (at properties/path/type: 'strng' is not valid",
+        "its input_schema is not a valid JSON Schema (at properties/path/type: 'strng' is not "
+        "valid",
     ),
     (
         "required-not-a-list",

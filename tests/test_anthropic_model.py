@@ -311,7 +311,10 @@ def dropping_server(drops: int) -> Iterator[tuple[str, list[int]]]:
                     f"event: {n}\ndata: {json.dumps(d)}\n\n".encode() for n, d in events
                 )
                 # Chunked, so a connection closed early is a truncated body rather than a clean end.
-                head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                head = (
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: "
+                    b"chunked\r\n\r\n"
+                )
                 chunk = f"{len(body):x}\r\n".encode() + body + b"\r\n"
                 conn.sendall(head + chunk + (b"0\r\n\r\n" if served[0] > drops else b""))
 
@@ -348,7 +351,7 @@ def test_an_unreachable_server_is_unavailable_and_named():
     assert "Cannot reach" in caught.value.message and url in caught.value.message
 
 
-# --- errors that stop at once ------------------------------------------------------------------------
+# --- errors that stop at once ---------------------------------------------------------------------
 
 
 def test_unauthorized_stops_at_once_names_the_variable_and_hides_the_key():
@@ -413,7 +416,7 @@ def test_not_found_says_the_model_name_may_be_wrong():
     assert "'claude-test'" in caught.value.message and "loop-prompt.md" in caught.value.message
 
 
-# --- configuration from the environment -------------------------------------------------------------
+# --- configuration from the environment ----------------------------------------------------------
 
 
 def test_from_env_without_key_or_base_url_explains_both_including_ollama():

@@ -1,4 +1,5 @@
-"""Before the model is called, the gates run on the start tree; `setup:` prepares the runner's worktrees."""
+"""Before the model is called, the gates run on the start tree; `setup:` prepares the runner's
+worktrees."""
 
 from __future__ import annotations
 
@@ -129,6 +130,7 @@ def test_a_shipped_tree_is_green_without_a_baseline_run(project, tmp_path):
     assert result.outcome == "shipped" and runs.read_text().count("ran") == 3  # the gate only
 
 
+@pytest.mark.slow
 def test_setup_makes_a_real_virtualenv_once_and_again_when_its_inputs_change(project, tmp_path):
     # counts its runs in a file outside the project: only an unsandboxed gate can write there
     set_config(project, "\nmodel:", "\nsandbox: off\nmodel:")

@@ -1,5 +1,6 @@
 """The benchmark runner end to end: `python benchmarks/run.py --quick` in a subprocess, with a small
-review history, must print its table and write a JSON with every figure, each judged against its target."""
+review history, must print its table and write a JSON with every figure, each judged against its
+target."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow  # runs the benchmark suite
 
 ROOT = Path(__file__).resolve().parent.parent
 SEGMENTS = [
@@ -52,7 +55,7 @@ def test_the_table_has_a_row_per_figure_with_its_verdict(quick_run):
     stdout, results = quick_run
     rows = [line for line in stdout.splitlines() if line[:1].isdigit()]
     assert [row.split()[0] for row in rows] == ["1", "2", "3", "4", "5", "6", "7", "8", "9"]
-    for row, number in zip(rows, "123456789"):
+    for row, number in zip(rows, "123456789", strict=True):
         assert row.rstrip().endswith("yes" if results["figures"][number]["met"] else "NO")
 
 

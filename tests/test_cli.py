@@ -97,6 +97,7 @@ def test_init_outside_a_git_repo_explains_how_to_start_one(tmp_path):
     assert (tmp_path / "new" / "levers.md").exists()
 
 
+@pytest.mark.slow
 def test_genome_tick_exits_at_once_when_not_due_without_touching_anything(project):
     due = datetime.now(timezone.utc) + timedelta(hours=1)
     (project / ".genome").mkdir(exist_ok=True)
@@ -123,7 +124,8 @@ def test_the_not_due_path_imports_nothing_heavy(project):
         "import sys, runpy; sys.argv = ['genome-tick']\n"
         "try:\n    from runner.fast import main; main()\n"
         "except SystemExit as e:\n"
-        "    heavy = [m for m in ('anthropic', 'git', 'click', 'yaml', 'httpx2', 'runner.watch', 'runner.due',\n"
+        "    heavy = [m for m in ('anthropic', 'git', 'click', 'yaml', 'httpx2', 'runner.watch', "
+        "'runner.due',\n"
         "                         'datetime', 'json') if m in sys.modules]\n"
         "    print(e.code, heavy)\n"
     )

@@ -157,7 +157,8 @@ def test_output_is_kept_bounded_but_every_usage_report_counts(root):
         'python3 -c "import sys\n'
         "for stream in (sys.stdout, sys.stderr):\n"
         "    stream.write('y' * 1_000_000 + '\\n')\n"
-        '    stream.write(\'genome-usage: {\\"input_tokens\\": 100, \\"output_tokens\\": 10}\\n\')\n'
+        '    stream.write(\'genome-usage: {\\"input_tokens\\": 100, \\"output_tokens\\": '
+        "10}\\n')\n"
         "    stream.write('z' * 1_000_000 + '\\n')\n"
         "print('finished')\""
     )
@@ -170,7 +171,7 @@ def test_output_is_kept_bounded_but_every_usage_report_counts(root):
     assert (runner.usage.input_tokens, runner.usage.output_tokens) == (200, 20)
 
 
-# ------------------------------------------------------------------------------------ tokens and cost
+# ---------------------------------------------------------------------------------- tokens and cost
 
 
 def test_usage_lines_on_stdout_and_stderr_are_counted_and_kept_out_of_the_final_words(root):
@@ -253,7 +254,7 @@ def test_a_claude_code_stream_json_run_is_read_from_its_last_line(tmp_path, root
     assert runner.usage.output_tokens == 812
 
 
-# ------------------------------------------------------------------------------------ the reflection
+# ----------------------------------------------------------------------------------- the reflection
 
 REFLECTING_AGENT = """#!/usr/bin/env python3
 import os, sys
@@ -271,7 +272,7 @@ print(' "genome": {"What\\'s proven": "The fetcher retries."},')
 print(' "levers": [{"title": "Cache the fetch results", "check": "test -d .cache"}, {"title": ""}]}')
 print("```")
 print("genome-usage: {\\"input_tokens\\": 50, \\"output_tokens\\": 5}")
-"""
+"""  # noqa: E501
 
 
 def test_reflect_reads_the_last_json_block_only(tmp_path, root, monkeypatch):
@@ -318,7 +319,10 @@ def test_a_reflection_that_cannot_be_read_changes_nothing_and_warns(tmp_path, ro
 
 
 def test_a_claude_code_reflection_is_read_from_its_result_text(tmp_path, root):
-    answer = 'Noted.\n\n```json\n{"lesson": "Keep the fixtures small.", "genome": null, "levers": []}\n```'
+    answer = (
+        'Noted.\n\n```json\n{"lesson": "Keep the fixtures small.", "genome": null, "levers": '
+        "[]}\n```"
+    )
     out = tmp_path / "result.json"
     out.write_text(json.dumps(claude_result(answer)))
     runner, _ = executor(f"cat {out}", root)
@@ -343,11 +347,12 @@ else
     echo '{"lesson": "Name the artifact in the lever title.", "genome": {"What'"'"'s proven": "Greeting works."}}'
     echo '```'
 fi
-"""
+"""  # noqa: E501
 
 
 def executor_tick(root: Path, command: str) -> tuple[TickResult, list[str]]:
-    """One real tick with `executor: {command: ...}` committed in loop-prompt.md and no model at all."""
+    """One real tick with `executor: {command: ...}` committed in loop-prompt.md and no model at
+    all."""
     # the stand-in agents keep their state beside their program, outside the project, as an agent
     # CLI keeps its own folder: bound into the sandbox with `paths:`
     state = json.dumps(str(Path(command.split()[0]).parent.parent))
@@ -376,7 +381,8 @@ def test_an_executor_ships_a_lever_without_any_api_key(project, tmp_path, monkey
 
     assert result.outcome == "shipped", log
     assert git(project, "status", "--porcelain") == "" and not (project / "stray.txt").exists()
-    # what it wrote during the reflection stayed in the act worktree: in no commit, not in the person's tree
+    # what it wrote during the reflection stayed in the act worktree: in no commit, not in the
+    # person's tree
     assert "stray.txt" not in git(project, "log", "--all", "--name-only", "--format=")
     code_commit = git(project, "log", "-1", "--skip=1", "--format=%B")
     assert code_commit.startswith("L-001 Add a greeting file\n\n> Wrote greeting.txt for L-001.\n")
@@ -428,7 +434,7 @@ def test_an_executor_that_cannot_start_is_unavailable_not_a_failed_lever(project
     assert lever.status == "open" and "(attempt" not in " ".join(lever.log)
 
 
-# ------------------------------------------------------------------------------------ real CLI results
+# --------------------------------------------------------------------------------- real CLI results
 
 CLAUDE_BUDGET_ERROR = {
     "type": "result",
@@ -509,14 +515,17 @@ def test_a_command_told_what_it_may_still_spend(tmp_path, root):
     [
         ("Not logged in · Please run /login", 1, "the agent cannot work: Not logged in"),
         (
-            'API Error: 401 {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}',
+            "API Error: 401 "
+            '{"type":"error","error":{"type":"authentication_error","message":"invalid '
+            'x-api-key"}}',
             1,
             "authentication_error",
         ),
         ("Segmentation fault", 139, "exited 139 without changing anything: Segmentation fault"),
         # aider 0.86 without a key: exit 0
         (
-            "litellm.AuthenticationError: Missing Anthropic API Key\nThe API provider is not able to authenticate "
+            "litellm.AuthenticationError: Missing Anthropic API Key\nThe API provider is not able "
+            "to authenticate "
             "you. Check your API key.",
             0,
             "the agent cannot work: litellm.AuthenticationError",

@@ -1,4 +1,5 @@
-"""The script language, the scripted model, and the fake Messages server (raw HTTP and the real SDK)."""
+"""The script language, the scripted model, and the fake Messages server (raw HTTP and the real
+SDK)."""
 
 from __future__ import annotations
 
@@ -153,7 +154,7 @@ def test_a_malformed_script_action_says_what_is_wrong():
         ScriptedModel([{"text": "no content key"}]).respond(REQUEST)
 
 
-# --- the fake server over raw HTTP -----------------------------------------------------------------
+# --- the fake server over raw HTTP ----------------------------------------------------------------
 
 
 def test_json_reply_has_the_message_shape_and_request_is_recorded():
@@ -321,7 +322,7 @@ def test_close_frees_the_port_and_serves_loopback_only():
         assert probe.connect_ex(("127.0.0.1", int(port))) != 0
 
 
-# --- the fake server behind the real SDK, plain JSON ---------------------------------------------------
+# --- the fake server behind the real SDK, plain JSON ----------------------------------------------
 
 
 def test_sdk_create_round_trips_text_and_tool_use_as_json():

@@ -1,4 +1,5 @@
-"""`genome feedback` notes for the next tick, and the notify command a tick's summary is piped to."""
+"""`genome feedback` notes for the next tick, and the notify command a tick's summary is piped
+to."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.conftest import git
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 
 
-# ------------------------------------------------------------------------------------------- feedback
+# ----------------------------------------------------------------------------------------- feedback
 
 
 def test_feedback_is_stored_outside_git_and_does_not_dirty_the_tree(project, monkeypatch):

@@ -16,6 +16,8 @@ from runner.scripted import text_reply, tool_reply
 from tests.conftest import commit_all, git, set_config
 from tests.test_tricks import SEALED, TEMPLATE_GATE_END, reflect, seal, tick
 
+pytestmark = pytest.mark.slow  # whole ticks per trick, with proving checkouts
+
 GRAFT = (
     "root=$(git rev-list --max-parents=0 HEAD); "
     "x=$(git commit-tree -m x $(git mktree </dev/null)); git replace --graft $root $x"
@@ -32,7 +34,7 @@ TEMPLATE_PROTECTED = """protected:                     # globs the model may not
   - pytest.ini
   - tox.ini
   - setup.cfg
-  - noxfile.py"""
+  - noxfile.py"""  # noqa: E501
 
 
 def honouring() -> dict[str, str]:
@@ -177,7 +179,8 @@ def pytest_project(project):
     set_config(
         project,
         TEMPLATE_GATE_END,
-        "    timeout: 300\n  - name: pytest\n    run: python3 -m pytest -q -p no:cacheprovider tests\n",
+        "    timeout: 300\n  - name: pytest\n    run: python3 -m pytest -q -p no:cacheprovider "
+        "tests\n",
     )
     set_config(project, "repair_rounds: 1", "repair_rounds: 0")
     (project / "greeting.txt").write_text("hello\n")
@@ -358,8 +361,8 @@ def test_e_an_improve_metric_needs_runs_or_a_min_delta(extra, ok):
     from genome.loop_prompt import parse_config
 
     text = (
-        "gates:\n  - name: speed\n    run: ./bench\n    metric: 'took ([0-9]+)'\n    better: lower\n"
-        + extra
+        "gates:\n  - name: speed\n    run: ./bench\n    metric: 'took ([0-9]+)'\n    better: "
+        "lower\n" + extra
     )
     if ok:
         parse_config("loop-prompt.md", text)

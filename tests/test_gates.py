@@ -7,7 +7,10 @@ from runner.gates import GateSpec, gates_trailer, run_gates
 from runner.proc import TIMEOUT_EXIT_CODE
 
 # Counts its runs in a file and fails until the given run.
-COUNTED = 'n=$(cat {file} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {file}; echo "run $n"; [ $n -ge {passes_on} ]'
+COUNTED = (
+    'n=$(cat {file} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {file}; echo "run $n"; [ $n -ge '
+    "{passes_on} ]"
+)
 
 
 def test_green_gates_all_run_once(tmp_path):

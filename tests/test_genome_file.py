@@ -563,14 +563,16 @@ _YAML_BITS = st.sampled_from(
         "version: 1_0",
     ]
 )
-# the line breaks YAML knows (and one it refuses), so the version line is looked for where YAML reads it
+# the line breaks YAML knows (and one it refuses), so the version line is looked for where YAML
+# reads it
 _BREAKS = st.one_of(st.just("\n"), st.sampled_from(["\r\n", "\r", "\x85", "\u2028", "\x0c"]))
 _BOUNDARY_BREAKS = st.sampled_from(["\n", "\r\n", "\r"])
 
 
 @st.composite
 def frontmatter_like(draw) -> str:
-    """Mostly-valid genome.md: a version line among valid lines and odd YAML, with any line breaks."""
+    """Mostly-valid genome.md: a version line among valid lines and odd YAML, with any line
+    breaks."""
     lines = draw(
         st.lists(
             st.one_of(_YAML_BITS, _plain_lines, _comment_lines, st.text(max_size=6)), max_size=4

@@ -1,4 +1,5 @@
-"""Ways a model (or the world) could get past the runner's rules, each closed and checked in a real tick."""
+"""Ways a model (or the world) could get past the runner's rules, each closed and checked in a real
+tick."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def test_an_index_flag_cannot_hide_a_change_from_the_candidate(project):
         project,
         write("greeting.txt"),
         shell(
-            "git update-index --assume-unchanged tests/test_core.sh && echo true > tests/test_core.sh"
+            "git update-index --assume-unchanged tests/test_core.sh && echo true > "
+            "tests/test_core.sh"
         ),
     )
     assert result.outcome == "failed" and "tests/test_core.sh" in result.record.reason
@@ -140,10 +142,12 @@ def test_the_persons_ignored_files_are_out_of_the_models_reach(project):
     assert "PASSWORD" not in git(project, "log", "-p", "--all")
 
 
+@pytest.mark.slow
 def test_many_thousands_of_new_files_do_not_overflow_a_command_line(project):
     command = (
         "mkdir -p node_modules/pkg && cd node_modules/pkg && seq 1 25000 | "
-        "sed 's/.*/file-with-a-rather-long-name-so-the-paths-add-up-past-the-limit-&.js/' | xargs touch"
+        "sed 's/.*/file-with-a-rather-long-name-so-the-paths-add-up-past-the-limit-&.js/' | xargs "
+        "touch"
     )
     result, _ = tick(
         project, shell(command)

@@ -1,4 +1,5 @@
-"""Hostile and broken input: enormous files are refused, and text in the project is only ever data."""
+"""Hostile and broken input: enormous files are refused, and text in the project is only ever
+data."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.conftest import commit_all, git
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 
 
+@pytest.mark.slow
 def test_a_50_mb_levers_file_is_refused_with_a_message_not_eaten(project):
     with open(project / "levers.md", "a") as handle:
         line = "- [x] L-9999 padding\n"

@@ -1,5 +1,6 @@
-"""The tick works in the runner's own worktrees: the person's tree, index, refs and ignored files are
-never written by it, the person may work during a tick, and the work lands where `deliver:` says."""
+"""The tick works in the runner's own worktrees: the person's tree, index, refs and ignored files
+are never written by it, the person may work during a tick, and the work lands where `deliver:`
+says."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def tick(root, *steps):
 
 
 def meanwhile(action, then):
-    """A scripted step that first lets the person act (the test's callback), then answers ``then``."""
+    """A scripted step that first lets the person act (the test's callback), then answers
+    ``then``."""
 
     def step(request):
         action()
@@ -117,7 +119,8 @@ def test_the_person_committing_during_a_tick_gets_the_work_replayed_and_gated_ag
     ]
     assert (project / "greeting.txt").read_text() == "hello\n" and (project / "theirs.txt").exists()
     assert git(project, "status", "--porcelain") == ""
-    # on the start tree before the model (the baseline), on the candidate, again on the replayed result
+    # on the start tree before the model (the baseline), on the candidate, again on the replayed
+    # result
     assert runs.read_text().count("ran") == 3
 
 
@@ -247,7 +250,7 @@ case "$1 $2" in
   "pr create") touch {tmp_path}/opened; echo https://example.test/pr/1 ;;
   "pr edit") echo https://example.test/pr/1 ;;
 esac
-""")
+""")  # noqa: E501
     (bin_dir / "gh").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     return log

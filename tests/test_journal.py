@@ -247,7 +247,8 @@ def records(draw) -> TickRecord:
 
 
 def as_read_back(record: TickRecord) -> TickRecord:
-    """What the journal keeps of a record: one-line text, cost to four decimals, summary cut at 2000."""
+    """What the journal keeps of a record: one-line text, cost to four decimals, summary cut at
+    2000."""
     summary = _fold(record.summary)
     return TickRecord(
         time=record.time,

@@ -13,7 +13,10 @@ from runner.tick import run_tick
 from tests.conftest import commit_all
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
-SEEDED = "Read the first error in a failing gate's output, not the last; later errors are usually consequences."
+SEEDED = (
+    "Read the first error in a failing gate's output, not the last; later errors are usually "
+    "consequences."
+)
 
 
 def reflect(**fields):
@@ -184,11 +187,11 @@ def test_lesson_lines_with_and_without_a_lever_parse_and_render_back_byte_for_by
     )
     doc = LoopPromptDoc.parse(text)
     assert doc.render() == text
-    assert [(l.version, l.lever, l.text) for l in doc.lessons] == [
+    assert [(lesson.version, lesson.lever, lesson.text) for lesson in doc.lessons] == [
         ("v001", "", "Old style."),
         ("v004", "L-012", "New style."),
     ]
-    assert [l.render() for l in doc.lessons] == [
+    assert [lesson.render() for lesson in doc.lessons] == [
         "- [v001 2026-01-01] Old style.",
         "- [v004 2026-11-23 L-012] New style.",
     ]

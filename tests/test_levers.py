@@ -1,4 +1,5 @@
-"""levers.md: parsing, malformed input, edits that touch only their own lines, byte-exact rendering."""
+"""levers.md: parsing, malformed input, edits that touch only their own lines, byte-exact
+rendering."""
 
 from __future__ import annotations
 
@@ -85,7 +86,10 @@ def test_tab_indented_block_and_tab_after_mark():
 
 
 def test_block_ends_at_first_unindented_line_and_keeps_blank_lines_only_between_its_lines():
-    text = "- [ ] L-001 First\n  check: a\n\n\nNot indented: prose\n  check: not-a-check-of-anyone\n- [ ] L-002 Second\n"
+    text = (
+        "- [ ] L-001 First\n  check: a\n\n\nNot indented: prose\n  check: not-a-check-of-anyone\n- "
+        "[ ] L-002 Second\n"
+    )
     first, second = LeverDoc.parse(text).levers
     assert first.checks == ["a"]
     assert second.checks == []
@@ -109,7 +113,10 @@ def test_prose_only_file_has_no_levers():
 
 
 def test_list_items_that_are_not_task_items_are_prose():
-    text = "- [docs](https://example.org) a link\n* [ ] a star bullet\n  - [ ] indented\n-  [ ] two spaces\n- \\[WIP] escaped\n"
+    text = (
+        "- [docs](https://example.org) a link\n* [ ] a star bullet\n  - [ ] indented\n-  [ ] two "
+        "spaces\n- \\[WIP] escaped\n"
+    )
     assert LeverDoc.parse(text).levers == []
 
 
@@ -440,7 +447,8 @@ def fence_lines(draw):
 
 @st.composite
 def lever_parts(draw, number):
-    """Lines of one lever and the lever they should parse to (its line number left to the caller)."""
+    """Lines of one lever and the lever they should parse to (its line number left to the
+    caller)."""
     mark = draw(st.sampled_from(MARKS))
     if number is None:
         title = draw(filled.filter(lambda t: not ID_AT_START.match(t.strip())))
@@ -509,8 +517,8 @@ def test_property_valid_files_render_back_byte_for_byte(document):
 
 
 def removal_of(inserted: list[str], before: list[str], after: list[str], newline: str) -> int:
-    """Where ``inserted`` went in ``after`` when nothing else changed but a final newline; -1 if not so.
-    The last place that fits: a line appended after an identical one could stand at either."""
+    """Where ``inserted`` went in ``after`` when nothing else changed but a final newline; -1 if not
+    so. The last place that fits: a line appended after an identical one could stand at either."""
     fixed = (
         before[:-1] + [before[-1] + newline] if before and not before[-1].endswith("\n") else before
     )
@@ -557,7 +565,7 @@ def test_property_edits_change_only_their_own_lines(document, data):
         ]
         for tag, before, after in changes(text, doc.render()):
             assert tag == "replace" and len(before) == len(after)
-            for old_line, new_line in zip(before, after):
+            for old_line, new_line in zip(before, after, strict=True):
                 assert any(new_line.replace(f"{i} ", "", 1) == old_line for i in given_ids)
         assert_lines_are_consistent(doc)
         return

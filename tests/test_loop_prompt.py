@@ -49,7 +49,7 @@ Never weaken a gate.
 ## Lessons
 
 - [v001 2026-01-01] Verify the artifact before you finish.
-- [v002 2026-01-03] Read the first error, not the last.   
+- [v002 2026-01-03] Read the first error, not the last.\x20\x20\x20
 - a note without a version is not a lesson
 - [v1 2026-01-04] a short version is not a lesson either
 - [v010 2026-02-11] Start servers in the background and poll them.
@@ -312,7 +312,9 @@ def test_lessons_are_the_tagged_lines_of_the_lessons_section():
         Lesson("v002", "2026-01-03", "Read the first error, not the last."),
         Lesson("v010", "2026-02-11", "Start servers in the background and poll them."),
     ]
-    assert [l.text for l in LoopPromptDoc.parse(EXAMPLE.replace("\n", "\r\n")).lessons] == [
+    assert [
+        lesson.text for lesson in LoopPromptDoc.parse(EXAMPLE.replace("\n", "\r\n")).lessons
+    ] == [
         "Verify the artifact before you finish.",
         "Read the first error, not the last.",
         "Start servers in the background and poll them.",
@@ -324,9 +326,12 @@ def test_lessons_stop_at_the_next_section():
         "---\n---\n## Lessons\n- [v001 2026-01-01] kept\n\n## Notes\n"
         "- [v002 2026-01-02] a note that only looks like a lesson\n"
     )
-    assert [l.text for l in doc.lessons] == ["kept"]
+    assert [lesson.text for lesson in doc.lessons] == ["kept"]
     added = doc.with_lesson(Lesson("v003", "2026-01-03", "A note that only looks like a lesson"))
-    assert [l.text for l in added.lessons] == ["kept", "A note that only looks like a lesson"]
+    assert [lesson.text for lesson in added.lessons] == [
+        "kept",
+        "A note that only looks like a lesson",
+    ]
 
 
 def test_with_lesson_appends_one_line_after_the_last_lesson():
@@ -459,8 +464,8 @@ def test_select_lessons_stays_bounded_with_2000_lessons():
     assert elapsed < 2.0
     assert picked == sorted(picked, key=lessons.index)
     # the most relevant ones (sharing both words) are all in before any less relevant one
-    both = [l for l in lessons if "topic7 " in l.text and "fetcher3." in l.text]
-    assert both and all(l in picked for l in both)
+    both = [lesson for lesson in lessons if "topic7 " in lesson.text and "fetcher3." in lesson.text]
+    assert both and all(lesson in picked for lesson in both)
 
 
 # --- properties ----------------------------------------------------------------------------------
@@ -698,6 +703,6 @@ def test_property_any_text_parses_or_raises_genome_file_error(text):
         assert error.file == "loop-prompt.md" and error.problem and error.fix
         return
     assert doc.render() == text
-    assert isinstance(doc.prompt, str) and all(isinstance(l, Lesson) for l in doc.lessons)
+    assert isinstance(doc.prompt, str) and all(isinstance(lesson, Lesson) for lesson in doc.lessons)
     added = doc.with_lesson(Lesson("v001", "2026-01-01", "a lesson nobody wrote yet"))
     assert LoopPromptDoc.parse(added.render()).lessons[-1].text == "a lesson nobody wrote yet"

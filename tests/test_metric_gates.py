@@ -122,7 +122,7 @@ def test_a_bad_metric_in_the_committed_config_stops_the_tick_with_exit_2(project
     assert git(project, "status", "--porcelain") == ""
 
 
-# ------------------------------------------------------------------------------------------ measuring
+# ---------------------------------------------------------------------------------------- measuring
 
 
 def test_read_metric_takes_the_last_match_as_a_number():
@@ -149,7 +149,10 @@ def test_a_gate_whose_output_has_no_number_fails(tmp_path):
 
 def test_a_red_run_among_the_repeats_fails_the_gate(tmp_path):
     counter = tmp_path / "n"
-    command = f"n=$(($(cat {counter} 2>/dev/null || echo 0)+1)); echo $n > {counter}; echo took 3 ms; [ $n -lt 3 ]"
+    command = (
+        f"n=$(($(cat {counter} 2>/dev/null || echo 0)+1)); echo $n > {counter}; echo took 3 ms; [ "
+        "$n -lt 3 ]"
+    )
     [result] = run_gates([GateSpec("speed", command, metric=r"took (\d+) ms", repeat=4)], tmp_path)
     assert (
         not result.passed and result.exit_code == 1 and result.attempts == 4
@@ -303,7 +306,8 @@ def test_a_gain_within_the_noise_does_not_ship(project, tmp_path):
     (project / "noisy.sh").write_text('n=$(head -1 "$1"); sed -i 1d "$1"; echo "score: $n"\n')
     runs.write_text("10\n14\n12\n")
     gate = (
-        f"  - name: score\n    run: bash noisy.sh {runs}\n    metric: 'score: ([0-9]+)'\n    better: higher\n"
+        f"  - name: score\n    run: bash noisy.sh {runs}\n    metric: 'score: ([0-9]+)'\n    "
+        "better: higher\n"
         "    repeat: 3\n"
     )
     scored_project(project, gate=gate)
@@ -395,7 +399,7 @@ def test_must_hold_allows_equal_and_refuses_worse(project):
     assert result.outcome == "failed" and result.record.reason == "metric score did not hold"
 
 
-# ------------------------------------------------------------------------------------------ red before green
+# --------------------------------------------------------------------------------- red before green
 
 
 def test_a_lever_whose_check_already_passes_is_done_without_spending(project):
@@ -478,7 +482,7 @@ def test_proposed_levers_need_a_check_that_fails_today(project):
     )
     assert result.outcome == "idle"
     levers = levers_of(project)
-    assert [l.title for l in levers.values()] == ["Done already", "Real work"]
+    assert [lever.title for lever in levers.values()] == ["Done already", "Real work"]
     [entry] = parse_entries((project / "journal/2026/11/23.md").read_text())
     assert entry.kept_out == [
         "Vacuous: its checks already pass, so they would prove nothing",
@@ -486,7 +490,7 @@ def test_proposed_levers_need_a_check_that_fails_today(project):
     ]
 
 
-# ------------------------------------------------------------------------------------------ grow_only
+# ---------------------------------------------------------------------------------------- grow_only
 
 
 def grow_only_project(project):
@@ -572,7 +576,9 @@ def test_the_review_charts_a_metric_over_time(project):
                 reflect(),
             ]
         )
-        result = run_tick(project, make_model=lambda config: model, now=NOW + timedelta(hours=n))
+        result = run_tick(
+            project, make_model=lambda config, model=model: model, now=NOW + timedelta(hours=n)
+        )
         assert result.outcome == "shipped", result.record.reason
     review = build_review(project, since="30d", now=NOW + timedelta(hours=2))
     points = review.metric_points["score"]

@@ -17,6 +17,8 @@ from runner.scripted import ScriptedModel, text_reply, tool_reply
 from runner.tick import run_tick
 from tests.conftest import commit_all, git, tree_state
 
+pytestmark = pytest.mark.slow  # kills real tick processes at each phase
+
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
 
@@ -57,7 +59,7 @@ DRIVER = textwrap.dedent("""
     deliver.land_on_branch = land_on_branch
     T.run_tick(root, make_model=lambda config: ScriptedModel(script),
                now=datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc))
-""")
+""")  # noqa: E501
 
 
 def killed_tick(root: Path, phase: str) -> None:
@@ -100,7 +102,8 @@ def test_a_tick_killed_before_its_work_landed_leaves_the_tree_as_it_was_and_the_
             .read_text()
             .replace(
                 "check: grep -qx 'hello' greeting.txt",
-                f"check: grep -qx 'hello' greeting.txt && {{ test ! -e {armed} || kill -9 $PPID; }}",
+                f"check: grep -qx 'hello' greeting.txt && {{ test ! -e {armed} || kill -9 $PPID; "
+                f"}}",
                 1,
             )
         )

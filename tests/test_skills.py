@@ -161,7 +161,8 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_accepted(tmp_path):
     path = tmp_path / "skills" / "windows" / "SKILL.md"
     path.parent.mkdir(parents=True)
     path.write_bytes(
-        b"\xef\xbb\xbf---\r\nname: windows\r\ndescription: Saved on Windows.\r\n---\r\nStep one.\r\n"
+        b"\xef\xbb\xbf---\r\nname: windows\r\ndescription: Saved on Windows.\r\n---\r\nStep "
+        b"one.\r\n"
     )
     found, warnings = discover(tmp_path)
     assert warnings == []

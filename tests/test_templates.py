@@ -92,7 +92,7 @@ def test_genome_has_the_five_sections_in_order_each_with_guidance():
         "## How to work in this project",
     ]
     sections = re.split(r"^## .+$", body, flags=re.M)[1:]
-    for heading, section in zip(headings, sections):
+    for heading, section in zip(headings, sections, strict=False):
         guidance = [line for line in section.splitlines() if line.strip()]
         assert len(guidance) == 1, f"{heading} should hold one guidance line"
         assert guidance[0].startswith("<!--") and guidance[0].endswith("-->")

@@ -33,7 +33,7 @@ def tick(root, script, now=NOW):
 
 
 def levers_of(root):
-    return {l.id: l for l in LeverDoc.parse((root / "levers.md").read_text()).levers}
+    return {lever.id: lever for lever in LeverDoc.parse((root / "levers.md").read_text()).levers}
 
 
 def tool_results(request):
@@ -226,7 +226,7 @@ def test_an_empty_diff_is_a_failed_attempt(project):
 
 def test_a_lever_is_blocked_after_max_attempts_and_the_next_one_is_picked(project):
     set_config(project, "repair_rounds: 1", "repair_rounds: 0")
-    for attempt in range(1, 4):
+    for _attempt in range(1, 4):
         result, _ = tick(project, [text_reply("nothing"), reflect()])
         assert result.record.lever == "L-001"
     lever = levers_of(project)["L-001"]
@@ -401,7 +401,7 @@ def test_a_day_budget_smaller_than_one_request_stops_before_any_request(project)
     for _ in range(2):
         model = ScriptedModel([text_reply("never")])
         with pytest.raises(BudgetSpent, match="day budget"):
-            run_tick(project, make_model=lambda config: model, now=NOW)
+            run_tick(project, make_model=lambda config, model=model: model, now=NOW)
         assert model.requests == []
         assert (
             git(project, "rev-parse", "HEAD") == head
@@ -448,7 +448,7 @@ def test_spend_recorded_in_git_counts_against_the_day_budget_in_a_fresh_clone(pr
     for root in (project, clone):
         model = ScriptedModel([text_reply("never")])
         with pytest.raises(BudgetSpent, match="day budget is spent"):
-            run_tick(root, make_model=lambda config: model, now=now)
+            run_tick(root, make_model=lambda config, model=model: model, now=now)
         assert model.requests == []
     # the next day has a fresh budget
     result, _ = tick(
@@ -499,8 +499,9 @@ def test_broken_genome_frontmatter_is_an_invalid_project_and_nothing_changes(pro
 
 
 def test_config_comes_from_head_not_from_the_working_tree(project):
-    # A gate committed at HEAD fails on the change; the model "fixes" loop-prompt.md in its worktree,
-    # which is refused by the tools and, through run_command, by the diff check: HEAD's gate still rules.
+    # A gate committed at HEAD fails on the change; the model "fixes" loop-prompt.md in its
+    # worktree, which is refused by the tools and, through run_command, by the diff check: HEAD's
+    # gate still rules.
     set_config(
         project,
         "run: git diff --check HEAD",
@@ -535,10 +536,13 @@ def test_the_system_prompt_is_byte_identical_across_turns(project):
     assert len({json.dumps([r["tools"], r["system"]]) for r in act}) == 1
     assert act[0]["system"][0]["cache_control"] == {"type": "ephemeral"}
     # the history is only ever appended to: each request extends the one before
-    for earlier, later in zip(act, act[1:]):
-        strip = lambda messages: json.loads(
-            json.dumps(messages).replace(', "cache_control": {"type": "ephemeral"}', "")
-        )
+    for earlier, later in zip(act, act[1:], strict=False):
+
+        def strip(messages):
+            return json.loads(
+                json.dumps(messages).replace(', "cache_control": {"type": "ephemeral"}', "")
+            )
+
         assert strip(later["messages"])[: len(earlier["messages"])] == strip(earlier["messages"])
 
 

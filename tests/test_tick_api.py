@@ -11,12 +11,16 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from runner.anthropic_model import AnthropicModel
 from runner.fake_api import FakeMessagesServer
 from runner.lock import TickLock
 from runner.scripted import error_reply, midstream_error, text_reply, tool_reply
 from runner.tick import run_tick
 from tests.conftest import commit_all, git, tree_state
+
+pytestmark = pytest.mark.slow  # runs genome-tick as a process against the fake API
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 GENOME_TICK = str(Path(sys.executable).parent / "genome-tick")

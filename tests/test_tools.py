@@ -424,7 +424,7 @@ def test_load_skill_without_skills(box):
     _refused(box.call("load_skill", {"name": "tdd"}), "no skills available")
 
 
-# --- bad input -------------------------------------------------------------------------------------
+# --- bad input ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -487,7 +487,7 @@ def test_call_never_raises(project, name, tool_input):
     assert (project / "genome.md").read_text() == GENOME
 
 
-# --- specs -------------------------------------------------------------------------------------------
+# --- specs ----------------------------------------------------------------------------------------
 
 
 def test_specs_are_stable_and_well_formed(project):

@@ -55,7 +55,7 @@ def proving_project(project):
     return project
 
 
-# ------------------------------------------------------------------------------------ vacuous checks
+# ----------------------------------------------------------------------------------- vacuous checks
 
 
 def test_trick_a_vacuous_check_on_a_proposed_lever_is_kept_out(project):
@@ -96,7 +96,7 @@ def test_trick_a_vacuous_check_on_the_lever_itself_spends_nothing(project):
     )
 
 
-# ------------------------------------------------------------------------------------ tests that must bite
+# ----------------------------------------------------------------------------- tests that must bite
 
 
 def test_trick_a_new_test_that_passes_on_the_old_code_fails_the_tick(project):
@@ -193,7 +193,7 @@ def test_trick_a_test_edited_to_pass_fails_the_tick(project):
     ).read_text() == "test ! -e greeting.txt || grep -qx hello greeting.txt\n"
 
 
-# ------------------------------------------------------------------------------------ metrics and noise
+# -------------------------------------------------------------------------------- metrics and noise
 
 
 def test_trick_a_metric_improved_within_the_noise_does_not_ship(project, tmp_path):
@@ -213,7 +213,8 @@ def test_trick_a_metric_improved_within_the_noise_does_not_ship(project, tmp_pat
         "    metric: 'took ([0-9]+) ms'\n    better: lower\n    repeat: 3\n",
     )
     set_config(project, "repair_rounds: 1", "repair_rounds: 0")
-    # a cosmetic change, and a lucky run of the benchmark: 110 looks 10 ms faster than the median 120
+    # a cosmetic change, and a lucky run of the benchmark: 110 looks 10 ms faster than the median
+    # 120
     result, _ = tick(
         project,
         [

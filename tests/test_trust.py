@@ -23,7 +23,10 @@ NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 def fake_secret(kind: str) -> str:
     """Secret-shaped strings made at run time, so none sits in this repository."""
     rng = random.Random(kind)
-    pick = lambda alphabet, n: "".join(rng.choice(alphabet) for _ in range(n))
+
+    def pick(alphabet, n):
+        return "".join(rng.choice(alphabet) for _ in range(n))
+
     return {
         "aws": "AKIA" + pick(string.ascii_uppercase + string.digits, 16),
         "anthropic": "sk-ant-api03-" + pick(string.ascii_letters + string.digits, 80),
@@ -84,18 +87,20 @@ def test_a_secret_in_the_change_is_refused_and_appears_nowhere(project, kind, pa
 
 
 def test_an_env_file_is_refused_and_an_allow_listed_one_ships(project):
-    run = lambda: run_tick(
-        project,
-        now=NOW,
-        make_model=lambda config: ScriptedModel(
-            [
-                tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
-                tool_reply("write_file", {"path": "app/.env", "content": "DEBUG=1\n"}),
-                text_reply("done"),
-                tool_reply("reflect", {}),
-            ]
-        ),
-    )
+    def run():
+        return run_tick(
+            project,
+            now=NOW,
+            make_model=lambda config: ScriptedModel(
+                [
+                    tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+                    tool_reply("write_file", {"path": "app/.env", "content": "DEBUG=1\n"}),
+                    text_reply("done"),
+                    tool_reply("reflect", {}),
+                ]
+            ),
+        )
+
     assert run().record.reason == "secret refused in app/.env:1 (.env file)"
     set_config(project, 'author: ""', 'author: ""\nsecrets_allow: ["app/.env"]')
     assert run().outcome == "shipped"

@@ -84,7 +84,7 @@ def test_a_firing_up_to_the_slack_early_ticks_and_one_a_second_earlier_does_not(
     from runner import fast
 
     for moment, expected in ((boundary, True), (boundary - timedelta(seconds=1), False)):
-        monkeypatch.setattr(fast.time, "gmtime", lambda: moment.utctimetuple())
+        monkeypatch.setattr(fast.time, "gmtime", lambda moment=moment: moment.utctimetuple())
         assert fast.is_due(str(tmp_path)) is expected
 
 
@@ -106,7 +106,7 @@ def test_when_every_lever_is_blocked_the_tick_says_so_once_and_spends_nothing(pr
     heads = []
     for _ in range(3):
         model = ScriptedModel([text_reply("never")])
-        result = run_tick(project, make_model=lambda config: model, now=NOW)
+        result = run_tick(project, make_model=lambda config, model=model: model, now=NOW)
         assert result.outcome == "blocked" and result.exit_code == 0 and model.requests == []
         assert "every lever is blocked (L-001)" in result.message
         heads.append(git(project, "rev-parse", "HEAD"))
@@ -115,6 +115,7 @@ def test_when_every_lever_is_blocked_the_tick_says_so_once_and_spends_nothing(pr
     assert git(project, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_genome_run_stops_cleanly_on_sigterm_in_the_middle_of_a_tick(project):
     proc = None
 

@@ -1,5 +1,6 @@
 """The person's side wired into real ticks: feedback read first and marked read, notify after every
-tick, every malformed project file an exit 2 that writes nothing, and the two kinds of progress output."""
+tick, every malformed project file an exit 2 that writes nothing, and the two kinds of progress
+output."""
 
 from __future__ import annotations
 

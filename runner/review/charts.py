@@ -75,9 +75,11 @@ def _empty_svg(chart_id: str, message: str) -> str:
 
 
 def _grid(label: str) -> tuple[list[str], list[str]]:
-    """Grid lines at the bottom, the middle and the top; the top one labelled above it, where no bar reaches."""
+    """Grid lines at the bottom, the middle and the top; the top one labelled above it, where no bar
+    reaches."""
     plot = [
-        f'<line class="grid" x1="0" x2="1000" y1="{y}" y2="{y}" vector-effect="non-scaling-stroke"/>'
+        f'<line class="grid" x1="0" x2="1000" y1="{y}" y2="{y}" '
+        'vector-effect="non-scaling-stroke"/>'
         for y in (0.5, 50, 99.5)
     ]
     return plot, [f'<text class="axis" x="0" y="{_PLOT_TOP - 6}">{html.escape(label)}</text>']
@@ -94,7 +96,8 @@ def _x_labels(first: str, last: str) -> list[str]:
 def _bar(
     kind: str, x: float, width: float, value: float, top: float, tip: str, bottom: float = 0.0
 ) -> str:
-    """A rect in plot units: ``value`` (over ``top``) tall, standing on ``bottom`` (for stacking)."""
+    """A rect in plot units: ``value`` (over ``top``) tall, standing on ``bottom`` (for
+    stacking)."""
     height = max(100 * value / top, 0.8)
     y = 100 - 100 * bottom / top - height
     return (
@@ -156,7 +159,7 @@ def _svg_outcomes(review: Review) -> str:
     size, unit = next((b for b in _BUCKETS if (last - first) / b[0] < 36), _BUCKETS[-1])
     start = first - first % size
     count = max(int((last - start) // size) + (1 if (last - start) % size else 0), 1)
-    buckets = [Counter() for _ in range(count)]
+    buckets: list[Counter[str]] = [Counter() for _ in range(count)]
     for tick in ticks:
         buckets[min(max(int((tick.at.timestamp() - start) // size), 0), count - 1)][
             tick.record.outcome
@@ -279,7 +282,8 @@ def _dollars(value: float) -> str:
 
 
 def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 or 10 × a power of ten at or above ``value``: round axis labels."""
+    """The smallest of 1, 2, 2.5, 5 or 10 × a power of ten at or above ``value``: round axis
+    labels."""
     if value <= 0:
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
@@ -290,7 +294,8 @@ MAX_METRIC_CHARTS = 4
 
 
 def _svg_metric(name: str, points: list[MetricPoint]) -> str:
-    """A metric gate's number over time: the start tree's first, then each shipped tick's, joined."""
+    """A metric gate's number over time: the start tree's first, then each shipped tick's,
+    joined."""
     values = [p.value for p in points]
     low, high = min(values), max(values)
     pad = (high - low) * 0.1 or abs(high) * 0.1 or 1.0
@@ -307,10 +312,11 @@ def _svg_metric(name: str, points: list[MetricPoint]) -> str:
         + " ".join(f"{x:.2f},{v:.2f}" for x, v in xy)
         + '"/>'
     )
-    for (x, v), point in zip(xy, points):
+    for (x, v), point in zip(xy, points, strict=True):
         plot.append(
             f'<rect class="dot" x="{x - 4:.2f}" y="{v - 2:.2f}" width="8" height="4">'
-            f"<title>{html.escape(f'{stamp(point.at)} {point.lever}: {name} = {point.value:g}')}</title></rect>"
+            f"<title>{html.escape(f'{stamp(point.at)} {point.lever}: {name} = {point.value:g}')}"
+            "</title></rect>"
         )
     text.append(
         f'<text class="axis" x="100%" y="{_PLOT_TOP - 6}" text-anchor="end">'

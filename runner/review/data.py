@@ -1,10 +1,12 @@
-"""What happened in a window of time, read from git alone: the data every format of the review shows.
+"""What happened in a window of time, read from git alone: the data every format of the review
+shows.
 
-Two `git log` calls read every commit in the window: its message, and its numstat and patch. A tick's
-journal entry, the lessons it appended and the levers it proposed are the lines its record commit
-added, so a fresh clone reviews exactly like the machine that ticked. One `git cat-file --batch`
-reads the few whole files the review compares (genome.md where the window starts and at HEAD,
-levers.md at HEAD); `git rev-parse` resolves HEAD and a `--since` commit. No process per commit.
+Two `git log` calls read every commit in the window: its message, and its numstat and patch. A
+tick's journal entry, the lessons it appended and the levers it proposed are the lines its record
+commit added, so a fresh clone reviews exactly like the machine that ticked. One
+`git cat-file --batch` reads the few whole files the review compares (genome.md where the window
+starts and at HEAD, levers.md at HEAD); `git rev-parse` resolves HEAD and a `--since` commit. No
+process per commit.
 
 A commit's message is read by ``genome.records``, as every reader of the history reads it: only the
 runner's own trailer block counts, so nothing the model wrote can pass for a record.
@@ -65,7 +67,8 @@ _DATE = re.compile(
 
 
 def resolve_window(root: Path, since: str, now: datetime) -> Window:
-    """``24h``/``7d`` (back from now), a date or time (UTC unless it says otherwise), or any commit."""
+    """``24h``/``7d`` (back from now), a date or time (UTC unless it says otherwise), or any
+    commit."""
     text = since.strip()
     try:
         seconds = parse_duration(text)
@@ -137,7 +140,7 @@ def _git_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000")
 
 
-# ------------------------------------------------------------------------------------------- commits
+# ----------------------------------------------------------------------------------------- commits
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,8 @@ class Commit:
 
     @property
     def is_code(self) -> bool:
-        """A shipped lever's code, committed by the runner after its gates passed (``L-004 Title``)."""
+        """A shipped lever's code, committed by the runner after its gates passed
+        (``L-004 Title``)."""
         return self.code is not None
 
     def patch(self, path: str) -> FilePatch | None:
@@ -215,7 +219,8 @@ def read_commits(root: Path, window: Window) -> list[Commit]:
         *window.revisions,
         "--",
     )
-    # A record starts with \x1e at the start of a line: a diff line never does, it starts with +, - or space.
+    # A record starts with \x1e at the start of a line: a diff line never does, it starts with +, -
+    # or space.
     chunks = re.split(r"(?:^|\n)\x1e", out)
     return [_parse_commit(chunk, messages) for chunk in chunks if chunk.strip()]
 
@@ -289,7 +294,7 @@ def _unquote(name: str) -> str:
     return name
 
 
-# ------------------------------------------------------------------------------------------- the review
+# -------------------------------------------------------------------------------------- the review
 
 
 @dataclass
@@ -432,7 +437,8 @@ class Review:
 
     @property
     def metric_points(self) -> dict[str, list[MetricPoint]]:
-        """Each metric gate's number over the window: the start tree's, then one per shipped tick."""
+        """Each metric gate's number over the window: the start tree's, then one per shipped
+        tick."""
         series: dict[str, list[MetricPoint]] = {}
         if not any(tick.record.metrics for tick in self.ticks):
             return series
@@ -587,8 +593,8 @@ def decisions(
                 )
             )
     for item in shipped:
-        lever = now.get(item.lever)
-        if lever is not None and lever.status == "done":
+        current = now.get(item.lever)
+        if current is not None and current.status == "done":
             found.append(
                 Decision(
                     item.lever,
@@ -598,22 +604,23 @@ def decisions(
                     [f"genome revert {item.lever}"],
                 )
             )
-    for item in proposed:
-        lever = now.get(item.lever)
-        if lever is not None and lever.status == "open":
+    for proposal in proposed:
+        current = now.get(proposal.lever)
+        if current is not None and current.status == "open":
             found.append(
                 Decision(
-                    item.lever,
-                    lever.title,
+                    proposal.lever,
+                    current.title,
                     "proposed",
                     "proposed by the loop",
-                    [f"genome promote {item.lever}", f"genome drop {item.lever}"],
+                    [f"genome promote {proposal.lever}", f"genome drop {proposal.lever}"],
                 )
             )
     return found
 
 
 def _settled(commit: Commit) -> Settled:
+    assert commit.decision is not None, "only a decision commit is settled"
     return Settled(
         commit.decision.lever,
         commit.decision.decision,
@@ -624,8 +631,8 @@ def _settled(commit: Commit) -> Settled:
 
 
 def _genome_base(commits: list[Commit], window: Window) -> str | None:
-    """Where the genome diff starts: the version the window's first tick ran under (the parent of its
-    first commit), so a person's setup commits before it do not swamp the diff."""
+    """Where the genome diff starts: the version the window's first tick ran under (the parent of
+    its first commit), so a person's setup commits before it do not swamp the diff."""
     ticking = [c for c in commits if c.is_record or c.is_code]
     first = ticking[0] if ticking else (commits[0] if commits else None)
     if first is None:
@@ -643,6 +650,7 @@ def _head_levers(text: str | None) -> tuple[LeverDoc | None, str]:
 
 
 def _tick_row(commit: Commit, titles: dict[str, str]) -> TickRow:
+    assert commit.record is not None, "only a record commit is a tick"
     record = _journal_record(commit) or _trailer_record(commit)
     if not record.title:
         record.title = titles.get(record.lever, "")
@@ -651,6 +659,7 @@ def _tick_row(commit: Commit, titles: dict[str, str]) -> TickRow:
 
 def _journal_record(commit: Commit) -> TickRecord | None:
     """The journal entry this record commit added, when it agrees with the commit's trailers."""
+    assert commit.record is not None, "only a record commit adds a journal entry"
     added = [line for p in commit.patches if p.path.startswith("journal/") for line in p.added()]
     outcome, lever = commit.record.outcome, commit.record.lever
     matching = [
@@ -664,6 +673,7 @@ def _journal_record(commit: Commit) -> TickRecord | None:
 def _trailer_record(commit: Commit) -> TickRecord:
     """A tick known only from its trailers (its journal entry was edited away)."""
     trailers = commit.record
+    assert trailers is not None, "only a record commit is a tick"
     record = TickRecord(
         time=commit.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
         outcome=trailers.outcome.value,
@@ -676,6 +686,7 @@ def _trailer_record(commit: Commit) -> TickRecord:
 
 
 def _shipped(commit: Commit, tick: TickRow | None, titles: dict[str, str]) -> ShippedLever:
+    assert commit.code is not None, "only a code commit ships a lever"
     lever = commit.code.lever
     first, _, rest = commit.subject.partition(" ")
     title = rest if first == lever and rest else titles.get(lever, commit.subject)
@@ -768,7 +779,8 @@ def needs_person(
     levers_problem: str,
     proposed: list[ProposedLever],
 ) -> list[str]:
-    """What only a person can fix: blocked levers, refused secrets, budget and model stops, silence."""
+    """What only a person can fix: blocked levers, refused secrets, budget and model stops,
+    silence."""
     items = [levers_problem] if levers_problem else []
     for lever in levers.levers if levers else []:
         if lever.status == "blocked":

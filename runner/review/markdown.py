@@ -42,8 +42,10 @@ def render_markdown(review: Review) -> str:
             "| --- | --- | --- | --- | --- | ---: | ---: |",
         ]
         out += [
-            f"| {t.at.strftime('%Y-%m-%d %H:%M')} | {t.record.outcome} | {_cell(lever_text(t.record))} | "
-            f"{version_text(t.record)} | {_cell(gates_short(t.record.gates))} | {t.record.tokens:,} | "
+            f"| {t.at.strftime('%Y-%m-%d %H:%M')} | {t.record.outcome} | "
+            f"{_cell(lever_text(t.record))} | "
+            f"{version_text(t.record)} | {_cell(gates_short(t.record.gates))} | "
+            f"{t.record.tokens:,} | "
             f"${t.record.cost_usd:.4f} |"
             for t in review.ticks
         ]
@@ -137,7 +139,8 @@ def render_markdown(review: Review) -> str:
 
 
 def _fence(lines: list[str]) -> str:
-    """A backtick fence longer than any run of backticks in ``lines``, so none of them can close it."""
+    """A backtick fence longer than any run of backticks in ``lines``, so none of them can close
+    it."""
     return "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", "\n".join(lines)))])
 
 

@@ -59,7 +59,8 @@ def render_html(review: Review, generated: datetime | None = None) -> str:
         body.append(
             '<section id="settled"><h2>Settled by you</h2><ul class="plain">'
             + "".join(
-                f'<li>{e(item.subject)} <code>{e(item.sha[:8])}</code> <span class="why">{e(stamp(item.at))}</span></li>'
+                f"<li>{e(item.subject)} <code>{e(item.sha[:8])}</code> <span "
+                f'class="why">{e(stamp(item.at))}</span></li>'
                 for item in review.settled
             )
             + "</ul></section>"
@@ -79,8 +80,9 @@ def render_html(review: Review, generated: datetime | None = None) -> str:
         body.append(
             '<section id="lessons"><h2>Lessons added</h2><ul>'
             + "".join(
-                f'<li><span class="tag">{e(l.version)} {e(l.date)}</span> {e(l.text)}</li>'
-                for l in review.lessons
+                f'<li><span class="tag">{e(lesson.version)} {e(lesson.date)}</span> '
+                f"{e(lesson.text)}</li>"
+                for lesson in review.lessons
             )
             + "</ul></section>"
         )
@@ -102,20 +104,23 @@ def render_html(review: Review, generated: datetime | None = None) -> str:
             + "</ul></section>"
         )
     body.append(
-        f"<footer>HEAD {e(review.head[:12])} · generated {e(stamp(generated))} by genome review</footer>"
+        f"<footer>HEAD {e(review.head[:12])} · generated {e(stamp(generated))} by genome "
+        "review</footer>"
     )
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="light dark">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">\n'
-        f"<title>genome review · {e(review.window.label)}</title>\n<style>\n{_css()}</style>\n</head>\n<body>\n<main>\n"
+        "<title>genome review · "
+        f"{e(review.window.label)}</title>\n<style>\n{_css()}</style>\n</head>\n<body>\n<main>\n"
         + "\n".join(body)
         + f"\n</main>\n<script>{_COPY_SCRIPT}</script>\n</body>\n</html>\n"
     )
 
 
-# The page fetches nothing, and says so to the browser: no request can leave it, whatever a title holds.
+# The page fetches nothing, and says so to the browser: no request can leave it, whatever a title
+# holds.
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 # Copy buttons: the clipboard API where the page is a secure context (a file is), else a selected
 # textarea and execCommand; both work offline.
@@ -142,7 +147,8 @@ document.addEventListener("click", function (event) {
     return ok;
   }
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(text).then(function () { shown(true); }, function () { shown(fallback()); });
+    navigator.clipboard.writeText(text).then(function () { shown(true); }, \
+function () { shown(fallback()); });
   } else {
     shown(fallback());
   }
@@ -163,7 +169,8 @@ def _html_decisions(review: Review) -> str:
         )
         items.append(
             f'<li class="decision s-{e(decision.state)}"><div><b>{e(decision.lever)}</b> '
-            f'{e(decision.title)} <span class="pill o-{e(decision.state)}">{e(decision.state)}</span>'
+            f'{e(decision.title)} <span class="pill '
+            f'o-{e(decision.state)}">{e(decision.state)}</span>'
             f'</div><div class="why">{e(decision.why)}</div>{commands}</li>'
         )
     return (
@@ -214,7 +221,8 @@ def _html_failures(review: Review) -> str:
             else ""
         )
         items.append(
-            f'<li><b>{e(failure.lever)}</b> <span class="why">{e(failure.why)}</span>{later}{output}</li>'
+            f"<li><b>{e(failure.lever)}</b> <span "
+            f'class="why">{e(failure.why)}</span>{later}{output}</li>'
         )
     return (
         '<section id="failed"><h2>Failed and blocked</h2><ul class="plain">'
@@ -272,15 +280,20 @@ def _compact(number: int) -> str:
 
 def _html_ticks(review: Review) -> str:
     if not review.ticks:
-        return '<section id="ticks"><h2>Ticks</h2><p class="empty">No tick ran in this window.</p></section>'
+        return (
+            '<section id="ticks"><h2>Ticks</h2>'
+            '<p class="empty">No tick ran in this window.</p></section>'
+        )
     e = html.escape
     rows = []
     for tick in reversed(review.ticks):
         r = tick.record
         reason = f'<div class="why">{e(r.reason)}</div>' if r.reason else ""
         rows.append(
-            f'<tr class="o-{e(r.outcome)}"><td data-label="time">{e(tick.at.strftime("%m-%d %H:%M"))}</td>'
-            f'<td data-label="outcome"><span class="pill o-{e(r.outcome)}">{e(r.outcome)}</span></td>'
+            f'<tr class="o-{e(r.outcome)}"><td '
+            f'data-label="time">{e(tick.at.strftime("%m-%d %H:%M"))}</td>'
+            '<td data-label="outcome"><span class="pill '
+            f'o-{e(r.outcome)}">{e(r.outcome)}</span></td>'
             f'<td data-label="lever" class="lever">{e(lever_text(r))}{reason}</td>'
             f'<td data-label="version">{e(version_text(r))}</td>'
             f'<td data-label="gates" title="{e(r.gates)}">{e(gates_short(r.gates))}</td>'
@@ -288,7 +301,8 @@ def _html_ticks(review: Review) -> str:
             f'<td data-label="cost" class="n">${r.cost_usd:.4f}</td></tr>'
         )
     return (
-        '<section id="ticks"><h2>Ticks <small>newest first, times in UTC</small></h2><table class="ticks">'
+        '<section id="ticks"><h2>Ticks <small>newest first, times in UTC</small></h2><table '
+        'class="ticks">'
         "<thead><tr><th>time</th><th>outcome</th><th>lever</th><th>version</th><th>gates</th>"
         '<th class="n">tokens</th><th class="n">cost</th></tr></thead><tbody>'
         + "".join(rows)
@@ -305,7 +319,8 @@ def _html_shipped(review: Review) -> str:
     for lever in review.shipped:
         total = max(lever.added + lever.deleted, 1)
         bar = (
-            f'<span class="dstat"><i class="add" style="width:{100 * lever.added / total:.0f}%"></i>'
+            '<span class="dstat"><i class="add" '
+            f'style="width:{100 * lever.added / total:.0f}%"></i>'
             f'<i class="del" style="width:{100 * lever.deleted / total:.0f}%"></i></span>'
         )
         files = "".join(
@@ -313,10 +328,13 @@ def _html_shipped(review: Review) -> str:
             for f in lever.files
         )
         items.append(
-            f'<article class="ship"><h3><span class="id">{e(lever.lever)}</span> {e(lever.title)}</h3>'
-            f'<p class="meta"><code>{e(lever.sha[:8])}</code> · {e(stamp(lever.at))} · {e(diffstat(lever.files))} {bar}'
+            f'<article class="ship"><h3><span class="id">{e(lever.lever)}</span> '
+            f"{e(lever.title)}</h3>"
+            f'<p class="meta"><code>{e(lever.sha[:8])}</code> · {e(stamp(lever.at))} · '
+            f"{e(diffstat(lever.files))} {bar}"
             f'</p><ul class="files">{files}</ul>'
-            f"<details{opened}><summary>code diff</summary>{_html_code_diff(lever.patches)}</details></article>"
+            f"<details{opened}><summary>code "
+            f"diff</summary>{_html_code_diff(lever.patches)}</details></article>"
         )
     return '<section id="shipped"><h2>Shipped</h2>' + "".join(items) + "</section>"
 
@@ -332,7 +350,8 @@ def _html_genome(review: Review) -> str:
         )
     lines = _diff_html(change.diff, highlight=False)
     return (
-        f'<section id="genome"><h2>Genome {html.escape(change.before)} → {html.escape(change.after)}</h2>'
+        f'<section id="genome"><h2>Genome {html.escape(change.before)} → '
+        f"{html.escape(change.after)}</h2>"
         f'<pre class="diff">{lines}</pre></section>'
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Sequence
 
 from runner.review.data import Review
 from runner.review.words import (
@@ -67,8 +68,8 @@ def render_text(review: Review, colour: bool = False, width: int = 100) -> str:
     if failures:
         out.append(s("Failed and blocked", "bold"))
         for failure in failures:
-            lever = _printable(failure.lever)
-            out += _para(s, f"  {lever} — ", f"  {s(lever, 'red')} — ", failure.why, width, 4)
+            who = _printable(failure.lever)
+            out += _para(s, f"  {who} — ", f"  {s(who, 'red')} — ", failure.why, width, 4)
             if failure.shipped_later:
                 out += _para(s, "    ", f"    {s('✓', 'green')} ", failure.shipped_later, width, 6)
             for line in failure.output:
@@ -76,9 +77,14 @@ def render_text(review: Review, colour: bool = False, width: int = 100) -> str:
         out.append("")
     if review.settled:
         out.append(s("Settled by you", "bold"))
-        for item in review.settled:
+        for decided in review.settled:
             out += _para(
-                s, "  ", "  ", f"{item.subject}  {item.sha[:8]} · {stamp(item.at)}", width, 4
+                s,
+                "  ",
+                "  ",
+                f"{decided.subject}  {decided.sha[:8]} · {stamp(decided.at)}",
+                width,
+                4,
             )
         out.append("")
     if review.metric_points:
@@ -106,13 +112,13 @@ def render_text(review: Review, colour: bool = False, width: int = 100) -> str:
         out.append("")
     if review.proposed:
         out.append(s("Levers proposed by the loop", "bold"))
-        for lever in review.proposed:
-            checks = "".join(f"  check: {c}" for c in lever.checks)
+        for proposal in review.proposed:
+            checks = "".join(f"  check: {c}" for c in proposal.checks)
             out += _para(
                 s,
-                f"  {lever.lever} ",
-                f"  {s(lever.lever, 'cyan')} ",
-                lever.title + checks,
+                f"  {proposal.lever} ",
+                f"  {s(proposal.lever, 'cyan')} ",
+                proposal.title + checks,
                 width,
                 4,
             )
@@ -193,7 +199,7 @@ def _text_versions(review: Review, s: Style, width: int) -> list[str]:
 def _table(
     s: Style,
     header: tuple[str, ...],
-    rows: list[tuple[str, ...]],
+    rows: Sequence[tuple[str, ...]],
     width: int,
     *,
     flex: int,
