@@ -97,6 +97,7 @@ class CommandRun:
     final_words: str  # Claude Code's ``result`` when it gave one, else stdout without usage lines
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
+    unpriced: Usage = field(default_factory=Usage)  # the part of usage reported without a cost
     reported_error: str = ""  # what an error result (``is_error``) said: its subtype and errors
     result_object: bool = False  # Claude Code printed a result object
 
@@ -353,8 +354,11 @@ def _add_reported(
     if not all(_is_count(v) for v in counts.values()) or not _is_amount(cost):
         warn(f"ignored a {source} whose token counts or cost are not non-negative numbers")
         return
-    run.usage.add(Usage(**{name: int(value) for name, value in counts.items()}))
+    reported = Usage(**{name: int(value) for name, value in counts.items()})
+    run.usage.add(reported)
     run.cost_usd += float(cost)
+    if not cost:  # tokens without a price of their own: the tick prices them
+        run.unpriced.add(reported)
 
 
 def _is_count(value: object) -> bool:

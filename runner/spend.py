@@ -58,14 +58,17 @@ class Meter:
         """Dollars the tick's record commit carries: its own and any carried over, four decimals."""
         return round(self.cost + self.carried_cost, 4)
 
-    def add(self, usage: Usage, cost: float | None = None) -> None:
-        """One reply's usage; ``cost`` when the other side reported what it charged (at least 0)."""
+    def add(self, usage: Usage, cost: float | None = None, unpriced: Usage | None = None) -> None:
+        """One reply's usage; ``cost`` when the other side reported what it charged (at least 0)
+        for all of it but ``unpriced``, the tokens it reported no cost for, which are priced here."""
         self.usage.add(usage)
         if cost is None:
-            self.priced.add(usage)
-            self.priced_cost += cost_usd(usage, self.price)
+            unpriced = usage
         else:
             self.reported_cost += max(cost, 0.0)
+        if unpriced is not None:
+            self.priced.add(unpriced)
+            self.priced_cost += cost_usd(unpriced, self.price)
         self.turns += 1
         self.last_input = (
             usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens

@@ -452,7 +452,7 @@ def report_executor_run(tick: Tick, executor: CommandExecutor) -> None:
     as a model call would have been stopped before it."""
     run = executor.last_run
     if run is not None:
-        tick.meter.add(run.usage, cost=run.cost_usd or None)
+        tick.meter.add(run.usage, cost=run.cost_usd or None, unpriced=run.unpriced)
         spend.check_run(tick.meter, tick.limits)
 
 

@@ -623,3 +623,37 @@ fi
         < body.index("After the gates said gate check-1 failed")
         < body.index("Second try")
     )
+
+
+def test_tokens_reported_without_a_cost_are_priced_even_when_another_report_has_one(
+    project, tmp_path
+):
+    from runner.errors import BudgetSpent
+
+    # Claude Code's result carries its own cost; a second tool in the same command reports its
+    # tokens only. Those tokens cost money too: priced at the configured model's price.
+    result = dict(
+        CLAUDE_BUDGET_ERROR,
+        is_error=False,
+        subtype="success",
+        result="Wrote it.",
+        total_cost_usd=0.1,
+        usage={"input_tokens": 10, "output_tokens": 10},
+    )
+    result.pop("modelUsage", None)
+    command = script(
+        tmp_path,
+        "claude",
+        f"""#!/bin/bash
+cat > /dev/null
+echo hello > greeting.txt
+echo 'genome-usage: {{"output_tokens": 200000}}' >&2
+echo '{json.dumps(result)}'
+""",
+    )
+    with pytest.raises(BudgetSpent, match="crossed the tick budget"):
+        executor_tick(project, command)
+    assert not (project / "greeting.txt").exists() and git(project, "status", "--porcelain") == ""
+    [entry] = parse_entries((project / "journal/2026/11/23.md").read_text())
+    # 200,000 output tokens at any known price cost more than the $1 tick budget
+    assert entry.outcome == "budget" and entry.cost_usd > 1.0
