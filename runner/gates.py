@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,11 +87,15 @@ def run_gates(
     env: Mapping[str, str] | None = None,
     *,
     sandbox: Sandbox | None = None,
+    between: Callable[[], object] | None = None,
 ) -> list[GateResult]:
     """Run ``gates`` in order in ``cwd`` (in ``sandbox`` when given, with its environment); the list
-    ends at the first gate still red after its re-run."""
-    results = []
+    ends at the first gate still red after its re-run. ``between`` runs before every gate but the
+    first: it puts ``cwd`` back as it was, so no gate is judged on what an earlier one wrote."""
+    results: list[GateResult] = []
     for gate in gates:
+        if between is not None and results:
+            between()
         result = _run_gate(
             gate,
             cwd,

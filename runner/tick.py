@@ -594,6 +594,11 @@ def gate(tick: Tick) -> Verdict:
         GateSpec(f"check-{i}", c, tick.config.command_timeout)
         for i, c in enumerate(tick.need_lever().checks, 1)
     ]
+
+    # each gate, and each check after them, judges the candidate, not what an earlier run wrote
+    def restore() -> Path:
+        return tick.need_places().restore_gate(tick.start.head, candidate.tree)
+
     # the candidate's objects are still in quarantine: the gates' own git commands can read them
     # there
     results = run_gates(
@@ -601,6 +606,7 @@ def gate(tick: Tick) -> Verdict:
         where,
         {**os.environ, **quarantine_env(tick)},
         sandbox=sandbox.for_place(where, tick.config, quarantine_env(tick)),
+        between=restore,
     )
     for result in results:
         tick.printer.say(f"gate {result.summary()}")
@@ -624,6 +630,7 @@ def gate(tick: Tick) -> Verdict:
             results,
             repairable=False,
         )
+    restore()
     late = gatekeeper.prove_new_tests(
         tick, candidate.changed, results, where
     ) or gatekeeper.run_sealed(tick, results, where)

@@ -159,14 +159,21 @@ class Worktrees:
         only when ``keep_ignored`` (a ``setup:`` whose inputs did not change: its virtualenv,
         caches)."""
         if self._usable(self.gate):
-            try:  # one pass over the files: HEAD moved alone, then the index and files to the tree
-                self.git.run_git("update-ref", "--no-deref", "HEAD", start, cwd=self.gate)
-                self.git.run_git("read-tree", "--reset", "-u", tree, cwd=self.gate)
-                self._clean(self.gate, ignored=not keep_ignored)
-                return self.gate
+            try:
+                return self.restore_gate(start, tree, keep_ignored=keep_ignored)
             except GitCommandError:
                 pass  # a broken worktree: made anew below
         self._create(self.gate, start)
+        self.git.run_git("read-tree", "--reset", "-u", tree, cwd=self.gate)
+        self._clean(self.gate, ignored=not keep_ignored)
+        return self.gate
+
+    def restore_gate(self, start: str, tree: str, *, keep_ignored: bool = True) -> Path:
+        """The existing gate worktree back at HEAD ``start`` with the index and files at ``tree``
+        and nothing untracked: what a gate's run wrote there (a rewritten test, a file a later
+        check reads) is gone before anything else is judged on it."""
+        # one pass over the files: HEAD moved alone, then the index and files to the tree
+        self.git.run_git("update-ref", "--no-deref", "HEAD", start, cwd=self.gate)
         self.git.run_git("read-tree", "--reset", "-u", tree, cwd=self.gate)
         self._clean(self.gate, ignored=not keep_ignored)
         return self.gate

@@ -427,3 +427,71 @@ def test_g_what_a_sealed_gate_writes_is_neither_committed_nor_named(project, cap
     assert "holdout-secret" not in said.out + said.err
     assert not (project / "holdout-secret.log").exists()
     assert "holdout-secret" not in git(project, "log", "-p", "--format=%B", "-2")
+
+
+# ------------------------------------------------------------------- what a gate run leaves behind
+
+
+def test_h_a_test_rewritten_by_a_gate_run_is_not_what_is_proven(project):
+    from tests.test_tricks import proving_project
+
+    proving_project(project)
+    # tests/a.sh passes on any code; tests/z.sh, run by the gate, rewrites it into one that bites
+    result, _ = tick(
+        project,
+        [
+            tool_reply("write_file", {"path": "greeting.txt", "content": "hello\n"}),
+            tool_reply("write_file", {"path": "tests/a.sh", "content": "true\n"}),
+            tool_reply(
+                "write_file",
+                {"path": "tests/z.sh", "content": "echo 'test -f greeting.txt' > tests/a.sh\n"},
+            ),
+            text_reply("done"),
+            reflect(),
+        ],
+    )
+    assert result.outcome == "failed", result.record.reason
+    assert result.record.reason == "the new tests do not test the change"
+
+
+def test_h_a_file_rewritten_by_a_gate_run_is_not_what_the_sealed_gates_see(project):
+    from tests.test_tricks import proving_project
+
+    proving_project(project)
+    seal(project)
+    result, _ = tick(
+        project,
+        [
+            tool_reply("write_file", {"path": "greeting.txt", "content": "hello TODO\n"}),
+            tool_reply(
+                "write_file",
+                {"path": "tests/clean.sh", "content": "sed -i s/TODO/done/ greeting.txt\n"},
+            ),
+            text_reply("done"),
+            reflect(),
+        ],
+    )
+    assert result.outcome == "failed", result.record.reason
+    assert result.record.reason == sealed.FAILED_REASON
+
+
+def test_h_a_file_written_by_one_gate_is_not_what_the_lever_check_sees(project):
+    pytest_project(project)
+    # the committed greeting stays "hello"; only the test run, inside the gates, writes "hi"
+    result, _ = tick(
+        project,
+        [
+            tool_reply(
+                "write_file",
+                {
+                    "path": "tests/test_hi.py",
+                    "content": "def test_hi():\n    open('greeting.txt', 'w').write('hi\\n')\n",
+                },
+            ),
+            text_reply("done"),
+            reflect(),
+        ],
+    )
+    assert result.outcome == "failed", result.record.reason
+    assert result.record.reason == "gate check-1 failed"
+    assert (project / "greeting.txt").read_text() == "hello\n"
