@@ -88,6 +88,9 @@ def land_on_branch(git: Git, branch: str, expected: str, tip: str) -> str:
             return f"a merge, rebase or cherry-pick is in progress in {tree}"
     if git.run_git("status", "--porcelain", "-z", "--untracked-files=no", cwd=tree).strip("\0"):
         return f"{branch} is checked out at {tree} with uncommitted changes"
+    in_the_way = untracked_in_the_way(git, tree, expected, tip)
+    if in_the_way:
+        return f"the commits add {in_the_way[0]}, which is an untracked or ignored file in {tree}"
     try:
         if git.run_git("symbolic-ref", "-q", "HEAD", cwd=tree).strip() != ref:
             return f"{tree} switched branches during the tick"
@@ -97,6 +100,28 @@ def land_on_branch(git: Git, branch: str, expected: str, tip: str) -> str:
             f"git could not fast-forward {tree}: {(git_error_text(error).splitlines() or [''])[-1]}"
         )
     return ""
+
+
+def untracked_in_the_way(git: Git, tree: Path, expected: str, tip: str) -> list[str]:
+    """Paths the commits ``expected..tip`` add where ``tree`` holds something git does not track:
+    git counts an ignored file as expendable and a fast-forward would write over it (an
+    untracked one it refuses; both are caught here, before anything is written)."""
+    added = git.run_git(
+        "diff-tree", "-r", "-z", "--no-renames", "--name-only", "--diff-filter=A", expected, tip
+    )
+    found = []
+    for path in filter(None, added.split("\0")):
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            place = tree / prefix
+            if depth < len(parts) and place.is_dir() and not place.is_symlink():
+                continue  # a folder on the way: only the file itself, or a file in its place
+            present = place.exists() or place.is_symlink()
+            if present and not git.run_git("ls-tree", "-z", expected, "--", prefix):
+                found.append(prefix)
+            break
+    return sorted(set(found))
 
 
 def park(git: Git, branch: str, tip: str, reason: str) -> Landing:

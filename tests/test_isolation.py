@@ -363,3 +363,17 @@ def test_genome_status_says_what_waits_and_how_to_land_it(project):
     done = genome(project, "status")
     assert done.returncode == 0, done.stderr
     assert "2 commits on genome/main not yet on main: `genome land` brings them over" in done.stdout
+
+
+def test_a_commit_adding_a_file_the_person_keeps_ignored_waits_instead_of_overwriting_it(project):
+    (project / ".gitignore").write_text((project / ".gitignore").read_text() + "greeting.txt\n")
+    commit_all(project, "ignore greeting.txt")
+    (project / "greeting.txt").write_text("the person's own\n")
+    start = git(project, "rev-parse", "main")
+    # the change stops ignoring the path and adds it: a fast-forward would write over their file
+    gitignore = (project / ".gitignore").read_text().replace("greeting.txt\n", "")
+    result = tick(project, write(".gitignore", gitignore), write("greeting.txt"))
+    assert result.outcome == "shipped", result.record.reason
+    assert (project / "greeting.txt").read_text() == "the person's own\n"
+    assert git(project, "rev-parse", "main") == start
+    assert git(project, "show", "genome/main~1:greeting.txt") == "hello\n"
