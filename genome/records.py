@@ -41,7 +41,7 @@ class ExitCode(IntEnum):
     SHIPPED = 0  # shipped, idle, or nothing due
     LEVER_FAILED = 1  # the tick ran and its lever failed (rolled back)
     INVALID = 2  # usage or invalid project files
-    REFUSED = 3  # dirty tree, locked, detached HEAD, mid-merge, lost a push race
+    REFUSED = 3  # locked, detached HEAD, no commit yet, lost a push race, no required sandbox
     BUDGET = 4  # a budget is spent
     UNAVAILABLE = 5  # model/API unavailable after retries, or no credentials
     ENVIRONMENT = 6  # the gates cannot pass before any change (red, not runnable, setup failed)
