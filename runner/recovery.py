@@ -60,13 +60,7 @@ def recover(root: Path, git: Git, now: datetime, printer: Printer) -> None:
         intent.clear(root)
         return
     if left.phase == "deliver":
-        # killed inside `git merge --ff-only` in the person's tree: that git died with the tick
-        tree = deliver.checked_out_at(git, left.branch)
-        if tree is not None:
-            lock = Path(git.run_git("rev-parse", "--git-dir", cwd=tree).strip())
-            (lock if lock.is_absolute() else tree / lock).joinpath("index.lock").unlink(
-                missing_ok=True
-            )
+        _remove_the_dead_merges_lock(root, git, left.branch, printer)
     if left.record and _delivered(git, left.branch, left.record):
         intent.clear(root)  # the dead tick's commits had landed; only the intent file was left
         return
@@ -127,3 +121,31 @@ def _delivered(git: Git, branch: str, sha: str) -> bool:
 
 def _no_model(config: Config) -> Model:
     raise AssertionError("recovery never calls the model")
+
+
+# The deliver phase's fast-forward of one change takes seconds; a lock made later than this after
+# the intent record was written is not the dead merge's.
+DEAD_MERGE_SECONDS = 120
+
+
+def _remove_the_dead_merges_lock(root: Path, git: Git, branch: str, printer: Printer) -> None:
+    """Killed inside `git merge --ff-only` in the person's tree, that git died with the tick and
+    left its ``index.lock``. While it stood, no other git could take the lock, so a lock made within the
+    merge's time is that git's; a later one is the person's own (a commit with its editor open) and
+    is never removed."""
+    tree = deliver.checked_out_at(git, branch)
+    if tree is None:
+        return
+    git_dir = Path(git.run_git("rev-parse", "--git-dir", cwd=tree).strip())
+    lock = (git_dir if git_dir.is_absolute() else tree / git_dir) / "index.lock"
+    try:
+        made = lock.stat().st_mtime
+    except FileNotFoundError:
+        return
+    if made <= intent.path_of(root).stat().st_mtime + DEAD_MERGE_SECONDS:
+        lock.unlink(missing_ok=True)
+    else:
+        printer.warn(
+            f"{lock} is newer than the interrupted tick, so it is left in place; if no git command "
+            "is running in your tree, delete it"
+        )

@@ -60,7 +60,8 @@ class Meter:
 
     def add(self, usage: Usage, cost: float | None = None, unpriced: Usage | None = None) -> None:
         """One reply's usage; ``cost`` when the other side reported what it charged (at least 0)
-        for all of it but ``unpriced``, the tokens it reported no cost for, which are priced here."""
+        for all of it but ``unpriced``, the tokens it reported no cost for, which are priced
+        here."""
         self.usage.add(usage)
         if cost is None:
             unpriced = usage

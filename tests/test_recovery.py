@@ -203,3 +203,30 @@ def test_the_person_working_after_a_killed_tick_is_never_touched(person_files):
     assert (root / "notes.txt").read_text() == "uncommitted\n"
     assert result.outcome in ("shipped", "failed")
     assert git(root, "rev-parse", "HEAD~2") == head or git(root, "rev-parse", "HEAD~3") == head
+
+
+@pytest.mark.parametrize("later", [0, 600])
+def test_only_the_dead_merges_lock_is_removed_from_the_persons_tree(person_files, later):
+    """Killed while landing: the lock its git left is removed; a lock made long after the tick died
+    is the person's own git at work, and stays."""
+    import io
+    import os
+
+    from runner.gitops import Git
+    from runner.progress import Printer
+    from runner.recovery import recover
+
+    root = person_files
+    killed_tick(root, "deliver")
+    record = root / ".genome" / "intent.json"
+    lock = root / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    written = record.stat().st_mtime
+    os.utime(lock, (written + later, written + later))
+    said = io.StringIO()
+    with Git(root) as repo:
+        recover(root, repo, NOW, Printer(said, live=False))
+    if later:
+        assert lock.exists() and "left in place" in said.getvalue()
+    else:
+        assert not lock.exists()
