@@ -137,9 +137,9 @@ def tick(now: bool, verbose: bool, push: bool | None) -> None:
       genome tick --now -v     show each tool call the model makes
 
     The tick refuses (exit 3) on a detached HEAD (a rebase in progress included) and when another
-    tick holds the lock; uncommitted changes are left alone, never refused or touched. It needs ANTHROPIC_API_KEY, or ANTHROPIC_BASE_URL for a local
-    Anthropic-compatible server (Ollama, vLLM, llama.cpp, LiteLLM). SIGTERM lets the tick finish its
-    phase and commit or roll back cleanly.
+    tick holds the lock; uncommitted changes are left alone, never refused or touched. It needs
+    ANTHROPIC_API_KEY, or ANTHROPIC_BASE_URL for a local Anthropic-compatible server (Ollama, vLLM,
+    llama.cpp, LiteLLM). SIGTERM lets the tick finish its phase and commit or roll back cleanly.
     """
     from runner.progress import Printer
 

@@ -130,9 +130,9 @@ DEAD_MERGE_SECONDS = 120
 
 def _remove_the_dead_merges_lock(root: Path, git: Git, branch: str, printer: Printer) -> None:
     """Killed inside `git merge --ff-only` in the person's tree, that git died with the tick and
-    left its ``index.lock``. While it stood, no other git could take the lock, so a lock made within the
-    merge's time is that git's; a later one is the person's own (a commit with its editor open) and
-    is never removed."""
+    left its ``index.lock``. While it stood, no other git could take the lock, so a lock made
+    within the merge's time is that git's; a later one is the person's own (a commit with its
+    editor open) and is never removed."""
     tree = deliver.checked_out_at(git, branch)
     if tree is None:
         return
