@@ -148,10 +148,6 @@ class Worktrees:
         )
         return sorted(entry[3:] for entry in out.split("\0") if len(entry) > 3)
 
-    def act_changed(self) -> bool:
-        """Whether anything (not ignored) in the act worktree differs from its HEAD."""
-        return bool(self.git.run_git("status", "--porcelain", "-z", cwd=self.act).strip("\0"))
-
     # ------------------------------------------------------------------ gate
     def prepare_gate(self, start: str, tree: str, *, keep_ignored: bool) -> Path:
         """The gate worktree with HEAD at ``start`` and the index and files at the candidate
