@@ -177,14 +177,22 @@ def check_run(meter: Meter, limits: Limits) -> None:
 
 # ------------------------------------------------------------------------------- ledger
 
+# the branches where ticks' commits wait (runner.deliver.WAITING_PREFIX; not imported, so reading
+# the ledger does not load GitPython)
+WAITING = "--branches=genome/*"
+
 
 def record_commits(root: Path, *selection: str) -> list[tuple[datetime, str, str, float]]:
     """(commit time, outcome, lever, cost) of the tick records ``git log`` selects, newest first.
 
     Git is the ledger (the tick budgets from the same trailers): a fresh clone knows the spend too.
     Only record commits count (``genome.records``): text in any other message is not spend.
+    Records waiting on ``genome/<branch>`` (``runner.deliver``) are read with HEAD's: they spent
+    money before they land, and a commit on both is read once.
     """
-    out = git_text(root, "log", "-z", *selection, f"--format={LOG_FORMAT}", "HEAD", "--")
+    out = git_text(
+        root, "log", "-z", *selection, f"--format={LOG_FORMAT}", "HEAD", WAITING, "--"
+    )
     found = []
     for commit in parse_log(out):
         record = RecordTrailers.parse(commit.message)

@@ -124,6 +124,20 @@ def test_limits_take_the_tightest_budget_from_what_git_recorded(repo):
     assert limits.usd is None
 
 
+def test_spend_waiting_on_the_genome_branch_counts_towards_the_budgets(repo):
+    # with `deliver: branch` (or when landing is not safe) the tick's records wait on
+    # genome/<branch>, off HEAD: their money is spent all the same
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    branch = git(repo, "symbolic-ref", "--short", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", f"genome/{branch}")
+    commit(repo, record(3.0), now - timedelta(hours=1), "waiting")
+    git(repo, "checkout", "-q", branch)
+    budget = Budget(tick_usd=1.0, day_usd=3.5, week_usd=None)
+    limits = spend.limits_for(repo, Config(budget=budget), now)
+    assert (limits.usd, limits.usd_budget) == (pytest.approx(0.5), "day")
+    assert spend.spent_since(repo, now).today == pytest.approx(3.0)
+
+
 # ----------------------------------------------------------------------------------- ledger
 
 
