@@ -190,9 +190,7 @@ def record_commits(root: Path, *selection: str) -> list[tuple[datetime, str, str
     Records waiting on ``genome/<branch>`` (``runner.deliver``) are read with HEAD's: they spent
     money before they land, and a commit on both is read once.
     """
-    out = git_text(
-        root, "log", "-z", *selection, f"--format={LOG_FORMAT}", "HEAD", WAITING, "--"
-    )
+    out = git_text(root, "log", "-z", *selection, f"--format={LOG_FORMAT}", "HEAD", WAITING, "--")
     found = []
     for commit in parse_log(out):
         record = RecordTrailers.parse(commit.message)
